@@ -1,0 +1,153 @@
+/* Reading fanguard's INI files into one plain struct, with validation whose
+ * every message reads "file:line: message". Pure: no logging, no globals. */
+#ifndef FANGUARD_CONFIG_H
+#define FANGUARD_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define FG_NAME_MAX 64        /* subtree / writer names and keys, with NUL */
+#define FG_LIST_MAX 32        /* items in one space-separated list value */
+#define FG_SUBTREES_MAX 64    /* policy uses a 64-bit subtree mask */
+#define FG_WRITERS_MAX 4096   /* writer rules across all files */
+#define FG_FILES_MAX 64       /* config files loaded (main + drop-ins) */
+#define FG_DIAG_MAX 32        /* error messages kept; more are counted */
+#define FG_DIAG_LEN 512
+#define FG_LINE_MAX 200       /* inih's line buffer; longer lines are errors */
+
+/* Default locations; --config replaces the whole search. */
+#define FG_CONF_IMAGE "/usr/lib/fanguard/fanguard.conf"
+#define FG_CONF_ETC "/etc/fanguard/fanguard.conf"
+#define FG_CONF_DROPIN_DIR "/etc/fanguard/conf.d"
+#define FG_STATUS_SOCKET_DEFAULT "/run/fanguard/status.sock"
+
+enum fg_mode { FG_MODE_INHERIT = 0, FG_MODE_ENFORCE, FG_MODE_AUDIT };
+enum fg_markkind { FG_MARK_INODE = 0, FG_MARK_MOUNT };
+enum fg_failverdict { FG_FAIL_DENY = 0, FG_FAIL_ALLOW };
+enum fg_unknown_intent { FG_UNKNOWN_WRITE = 0, FG_UNKNOWN_READ };
+enum fg_overload { FG_OVERLOAD_DENY_WRITES = 0, FG_OVERLOAD_ALLOW, FG_OVERLOAD_DENY };
+enum fg_logsink { FG_SINK_STDERR = 0, FG_SINK_SYSLOG, FG_SINK_FILE, FG_SINK_JOURNAL };
+enum fg_logformat { FG_FMT_JSON = 0, FG_FMT_TEXT };
+
+/* Where a value came from: index into fg_config.files and a 1-based line. */
+struct fg_where {
+	int file;
+	int line;
+};
+
+/* A space-separated list value; strings are heap-owned by the config. */
+struct fg_strlist {
+	unsigned n;
+	char *v[FG_LIST_MAX];
+};
+
+/* A list of numeric ids (uid, auid). `any` is set by "*". "unset" is stored
+ * as FG_AUID_UNSET (util.h). n == 0 && !any means "no condition". */
+struct fg_idlist {
+	unsigned n;
+	bool any;
+	uint32_t v[FG_LIST_MAX];
+};
+
+struct fg_subtree_cfg {
+	char name[FG_NAME_MAX];    /* from "[subtree NAME]" */
+	char *path;                /* absolute, normalised; a dir or a file */
+	char key[FG_NAME_MAX];     /* SIEM key, e.g. priv_esc_persist; default: name */
+	bool recursive;            /* mark subdirectories too (default yes) */
+	enum fg_mode mode;         /* INHERIT means the [fanguard] mode */
+	enum fg_markkind mark;     /* inode marks (default) or one mount mark */
+	struct fg_where where;     /* the section header */
+};
+
+struct fg_writer_cfg {
+	char name[FG_NAME_MAX];    /* from "[writer NAME]" */
+	struct fg_strlist exe;     /* globs on /proc/PID/exe */
+	struct fg_strlist comm;    /* globs on comm */
+	struct fg_idlist uid;      /* real uid */
+	struct fg_idlist auid;     /* loginuid; "unset" or "*" allowed */
+	struct fg_strlist ancestor;/* glob: some ancestor's exe matches */
+	struct fg_strlist parent;  /* glob: the parent's exe matches */
+	struct fg_strlist cgroup;  /* globs on the unified cgroup path */
+	struct fg_strlist subtrees;/* subtree names; empty means every subtree */
+	bool quiet;                /* counted, not logged */
+	struct fg_where where;     /* the section header */
+	struct fg_where subtrees_where; /* the `subtrees` line, for errors */
+};
+
+struct fg_transaction_cfg {
+	bool present;              /* a [transaction] section was seen */
+	struct fg_strlist exe;     /* exe paths (globs) that open a transaction */
+	struct fg_idlist uid;      /* optional: the transaction process's uid */
+	struct fg_strlist cgroup;  /* optional: its cgroup */
+	struct fg_where where;
+};
+
+struct fg_config {
+	enum fg_mode mode;                  /* enforce (default) or audit */
+	enum fg_logsink log;                /* stderr (default), syslog, file, journal */
+	char log_path[PATH_MAX];            /* for log = file:PATH */
+	enum fg_logformat log_format;       /* json (default) or text */
+	char status_socket[108];            /* sun_path; default FG_STATUS_SOCKET_DEFAULT */
+	char status_group[FG_NAME_MAX];     /* group allowed besides root; "" = none */
+	enum fg_failverdict on_error;       /* writer vanished/unresolvable: deny */
+	enum fg_unknown_intent unknown_intent; /* intent unreadable: write */
+	enum fg_overload on_overload;       /* internal queue full: deny writes */
+
+	struct fg_subtree_cfg *subtrees;    /* n_subtrees entries, heap */
+	unsigned n_subtrees;
+	struct fg_writer_cfg *writers;      /* n_writers entries, heap, in file order */
+	unsigned n_writers;
+	struct fg_transaction_cfg transaction;
+
+	char *files[FG_FILES_MAX];          /* every file loaded, in order */
+	unsigned n_files;
+};
+
+/* Errors collected while loading: each "file:line: message". */
+struct fg_diag {
+	unsigned n;                         /* messages kept (<= FG_DIAG_MAX) */
+	unsigned dropped;                   /* messages past FG_DIAG_MAX */
+	char msg[FG_DIAG_MAX][FG_DIAG_LEN];
+};
+
+/* Sets every default. Call before loading files into cfg. */
+void fg_config_init(struct fg_config *cfg);
+
+/* Parses one file into cfg: [fanguard] keys override earlier files,
+ * subtrees/writers are appended. Returns 0, or -EINVAL when the file had
+ * errors (each added to diag), or -errno when it could not be read (also
+ * added to diag). cfg stays freeable either way. */
+int fg_config_load_file(struct fg_config *cfg, const char *path, struct fg_diag *diag);
+
+/* Cross-file validation once every file is in: writers naming unknown
+ * subtrees, duplicate subtree paths. Returns 0 or -EINVAL (diag filled). */
+int fg_config_finish(struct fg_config *cfg, struct fg_diag *diag);
+
+/* The whole load: `path` if non-NULL, else FG_CONF_IMAGE, FG_CONF_ETC and
+ * FG_CONF_DROPIN_DIR/\*.conf in lexical order (missing ones skipped, but at
+ * least one must exist); then fg_config_finish. With the default search,
+ * /etc/fanguard is added as a subtree (key fanguard_config) if no subtree
+ * covers it. On success *ret owns everything; on failure *ret is freed and
+ * zeroed and diag says why. Returns 0, -EINVAL or -errno. */
+int fg_config_load(struct fg_config *ret, const char *path, struct fg_diag *diag);
+
+/* For tests: fg_config_load(ret, NULL, diag) with the search locations
+ * given instead of FG_CONF_IMAGE, FG_CONF_ETC and FG_CONF_DROPIN_DIR. */
+int fg_config_load_search(struct fg_config *ret, const char *image, const char *etc,
+			  const char *dropin_dir, struct fg_diag *diag);
+
+/* Frees everything cfg owns and zeroes it. */
+void fg_config_free(struct fg_config *cfg);
+
+/* Appends a formatted message to diag (used by callers for their own
+ * errors, e.g. a subtree that cannot be marked). */
+void fg_diag_add(struct fg_diag *diag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Names for enums, as they appear in the config and in logs. */
+const char *fg_mode_name(enum fg_mode m);
+
+/* Index of the subtree named `name`, or -1. */
+int fg_config_find_subtree(const struct fg_config *cfg, const char *name);
+
+#endif

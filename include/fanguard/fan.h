@@ -1,0 +1,91 @@
+/* The two fanotify groups and the marks on the protected subtrees.
+ *
+ * perm:  FAN_CLASS_CONTENT, FAN_OPEN_PERM + FAN_MODIFY on every directory of
+ *        a subtree (FAN_EVENT_ON_CHILD) and on every file in it (inode marks,
+ *        so a hard link from elsewhere is still guarded).
+ * notif: FAN_CLASS_NOTIF with directory-entry reporting, on the same
+ *        directories and on each subtree root's parent (name-filtered), so
+ *        new subdirectories, files renamed or linked in, attribute changes
+ *        and a subtree that appears late or is replaced are seen. No opener
+ *        ever waits on this group. */
+#ifndef FANGUARD_FAN_H
+#define FANGUARD_FAN_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fanguard/config.h"
+
+#define FG_INODES_MAX (1U << 17)   /* files whose inode marks we track */
+
+struct fg_fan_inode {
+	uint64_t dev;
+	uint64_t ino;
+	int subtree;                /* -1: empty slot */
+};
+
+struct fg_fan_subtree {
+	bool exists;                /* the path exists and is marked */
+	bool is_file;               /* the subtree is one file (policy.json) */
+	uint64_t marks;             /* permission marks placed for it */
+	char watch[PATH_MAX];       /* the directory watched for it to (re)appear */
+};
+
+struct fg_fan {
+	int perm_fd;
+	int notif_fd;               /* -1 when the kernel lacks FID reporting */
+	bool have_rename;           /* FAN_RENAME (5.17+) */
+	uint64_t marks;             /* all permission marks */
+	uint64_t mark_errors;
+	uint64_t inode_overflow;    /* files not tracked because the table is full */
+	unsigned n_subtrees;
+	struct fg_fan_subtree st[FG_SUBTREES_MAX];
+	struct fg_fan_inode *inodes; /* open addressing, FG_INODES_MAX slots */
+	unsigned n_inodes;
+	/* One directory fd per filesystem seen, for open_by_handle_at of the
+	 * directory handles the notification group reports. */
+	struct {
+		int32_t fsid[2];
+		int fd;
+	} mounts[FG_SUBTREES_MAX];
+	unsigned n_mounts;
+};
+
+/* Creates both groups (probing what the kernel supports). Returns 0 or
+ * -errno (e.g. -EPERM without CAP_SYS_ADMIN). */
+int fg_fan_open(struct fg_fan *f);
+/* Closes the groups first (the kernel then allows every pending open), then
+ * frees the rest. Safe to call twice. */
+void fg_fan_close(struct fg_fan *f);
+
+/* Places the marks for every subtree of cfg (dropping earlier ones when
+ * called again on reload). A missing subtree path is watched for; errors on
+ * single entries are counted, not fatal. Returns 0, or -errno when a group
+ * could not be marked at all. */
+int fg_fan_mark_all(struct fg_fan *f, const struct fg_config *cfg);
+
+/* Marks one subtree (again): after it appeared or was replaced. */
+int fg_fan_mark_subtree(struct fg_fan *f, const struct fg_config *cfg, unsigned idx);
+
+/* Marks one directory (recursively when the subtree is recursive) or file
+ * that appeared inside subtree idx: dirfd/name as in openat. Returns the
+ * number of regular files found inside a new directory (they may have been
+ * written before the mark), or -errno. */
+int fg_fan_mark_new(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, const char *path);
+
+/* The subtree a marked inode belongs to, or -1. */
+int fg_fan_inode_subtree(const struct fg_fan *f, uint64_t dev, uint64_t ino);
+
+/* An fd for open_by_handle_at on the filesystem with this fsid, or -1. */
+int fg_fan_mount_fd(const struct fg_fan *f, const int32_t fsid[2]);
+
+/* Answers one permission event. Returns 0 or -errno. */
+int fg_fan_respond(const struct fg_fan *f, int event_fd, bool allow);
+
+/* The path of an open fd (readlink of /proc/self/fd/N) into buf. Returns the
+ * length or -errno. */
+ssize_t fg_fan_fd_path(int fd, char *buf, size_t size);
+
+#endif

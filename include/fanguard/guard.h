@@ -1,0 +1,59 @@
+/* The event path: reading fanotify events, deciding, answering the kernel,
+ * then counting and logging. Shared by the daemon and the tests. */
+#ifndef FANGUARD_GUARD_H
+#define FANGUARD_GUARD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fanguard/fan.h"
+#include "fanguard/log.h"
+#include "fanguard/policy.h"
+#include "fanguard/proc.h"
+#include "fanguard/state.h"
+
+#define FG_SELF_TIDS_MAX 8
+#define FG_MODSEEN_MAX 4096
+
+struct fg_modseen {
+	uint64_t dev, ino, start;
+	pid_t tid;
+};
+
+struct fg_guard {
+	struct fg_policy *pol;          /* not owned; swapped by reload */
+	struct fg_fan *fan;             /* not owned; swapped by reload */
+	struct fg_logger *log;          /* not owned */
+	struct fg_state *state;         /* not owned */
+	pid_t self_tids[FG_SELF_TIDS_MAX]; /* our threads: allowed at once */
+	unsigned n_self;
+	struct fg_proc *proc;           /* scratch writer, owned */
+	struct fg_proc *proc2;          /* scratch for notification events, owned */
+	struct fg_modseen *modseen;     /* modifications already logged, owned */
+	unsigned n_modseen;
+};
+
+/* Allocates the scratch space. Returns 0 or -ENOMEM. */
+int fg_guard_init(struct fg_guard *g, struct fg_policy *pol, struct fg_fan *fan,
+		  struct fg_logger *log, struct fg_state *state);
+void fg_guard_free(struct fg_guard *g);
+void fg_guard_add_self(struct fg_guard *g, pid_t tid);
+
+/* Reads and answers every permission event waiting on fan->perm_fd.
+ * Returns 0, or -errno when the group itself failed (fatal). */
+int fg_guard_perm(struct fg_guard *g);
+
+/* Reads the notification group's events (renames, links, new directories,
+ * attribute changes). Returns 0 or -errno. */
+int fg_guard_notif(struct fg_guard *g);
+
+/* Transaction slot `slot` has exited (its pidfd polled readable): logs the
+ * summary and frees the slot. */
+void fg_guard_tx_end(struct fg_guard *g, unsigned slot);
+
+/* Logs a daemon event (start, stop, reload) with a message. */
+void fg_guard_log_daemon(struct fg_guard *g, const char *action, const char *outcome,
+			 const char *message);
+
+#endif

@@ -1,0 +1,60 @@
+/* The compiled allowlist and the pure decision over it. */
+#ifndef FANGUARD_POLICY_H
+#define FANGUARD_POLICY_H
+
+#include <stdint.h>
+
+#include "fanguard/config.h"
+#include "fanguard/proc.h"
+
+enum fg_verdict { FG_VERDICT_ALLOW = 0, FG_VERDICT_DENY };
+
+enum fg_reason {
+	FG_REASON_RULE = 0,       /* a [writer] rule matched */
+	FG_REASON_TRANSACTION,    /* the writer or an ancestor is a transaction exe */
+	FG_REASON_NO_RULE,        /* nothing matched */
+};
+
+struct fg_decision {
+	enum fg_verdict verdict;  /* what the policy says (before audit mode) */
+	enum fg_reason reason;
+	int rule;                 /* writer index for FG_REASON_RULE, else -1 */
+	int tx_anc;               /* TRANSACTION: -1 the writer itself, else the
+	                           * index of the outermost matching ancestor */
+	enum fg_mode mode;        /* the effective mode for this subtree */
+	bool quiet;               /* the rule that matched is quiet */
+};
+
+struct fg_policy {
+	struct fg_config cfg;     /* owned */
+	uint64_t *writer_mask;    /* per writer: bit i = applies to subtree i */
+	uint64_t generation;      /* bumped by each successful reload */
+};
+
+/* Compiles cfg (ownership moves into *ret, cfg is zeroed). Returns 0 or
+ * -ENOMEM. */
+int fg_policy_compile(struct fg_policy *ret, struct fg_config *cfg);
+void fg_policy_free(struct fg_policy *p);
+
+/* Index of the subtree holding path (the longest path prefix at a '/'
+ * boundary, or the exact file for a file subtree), or -1. */
+int fg_policy_match_path(const struct fg_policy *p, const char *path);
+
+/* The decision for writer w opening a file of subtree `subtree`. Pure. */
+void fg_policy_decide(const struct fg_policy *p, unsigned subtree, const struct fg_proc *w,
+		      struct fg_decision *ret);
+
+/* Why writer rule `rule` does not match w for subtree: a static string
+ * naming the first failing condition ("exe", "comm", "uid", "auid",
+ * "ancestor", "parent", "cgroup", "subtrees"), or NULL when it matches. */
+const char *fg_policy_rule_mismatch(const struct fg_policy *p, unsigned rule, unsigned subtree,
+				    const struct fg_proc *w);
+
+/* Whether the writer itself, or which ancestor, runs a transaction exe:
+ * -2 none, -1 the writer, else the outermost ancestor index. */
+int fg_policy_transaction(const struct fg_policy *p, const struct fg_proc *w);
+
+/* The effective mode of a subtree. */
+enum fg_mode fg_policy_mode(const struct fg_policy *p, unsigned subtree);
+
+#endif

@@ -1,0 +1,110 @@
+/* Resolving a task to the identity fanguard decides on, and reading what a
+ * blocked opener asked for. The parsers are pure functions over buffers (unit
+ * tested and fuzzed); the resolvers read /proc and return -errno. */
+#ifndef FANGUARD_PROC_H
+#define FANGUARD_PROC_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define FG_COMM_LEN 16          /* TASK_COMM_LEN */
+#define FG_CGROUP_LEN 512
+#define FG_ANCESTRY_MAX 1024    /* deeper chains are marked truncated */
+#define FG_ARENA_LEN (64 * 1024) /* exe strings of the ancestry */
+
+struct fg_ancestor {
+	pid_t pid;
+	uint32_t exe_off;               /* into fg_proc.arena; "" if unreadable */
+	char comm[FG_COMM_LEN];
+};
+
+/* Everything known about one writer. Large (~100 KiB): callers keep one
+ * and reuse it; nothing in it points outside it. */
+struct fg_proc {
+	pid_t tid;                      /* the thread that opened */
+	pid_t pid;                      /* its thread group id */
+	pid_t ppid;
+	uint32_t uid;                   /* real uid */
+	uint32_t auid;                  /* loginuid, FG_AUID_UNSET if unset */
+	uint32_t sessionid;             /* FG_AUID_UNSET if unset */
+	uint64_t start_time;            /* of the thread, clock ticks since boot */
+	char comm[FG_COMM_LEN];         /* of the thread */
+	char exe[PATH_MAX];             /* "" when unreadable (kernel thread) */
+	char cgroup[FG_CGROUP_LEN];     /* unified (v2) path, or first line's */
+	unsigned n_ancestors;           /* anc[0] is the parent, last is pid 1 */
+	bool ancestry_truncated;        /* chain deeper than FG_ANCESTRY_MAX or arena full */
+	struct fg_ancestor anc[FG_ANCESTRY_MAX];
+	uint32_t arena_used;
+	char arena[FG_ARENA_LEN];
+};
+
+/* The fields of /proc/PID/stat fanguard uses. */
+struct fg_stat {
+	char comm[FG_COMM_LEN];
+	char state;
+	pid_t ppid;
+	uint64_t start_time;
+};
+
+/* The fields of /proc/PID/status fanguard uses. */
+struct fg_status {
+	pid_t tgid;
+	pid_t ppid;
+	uint32_t uid;   /* real */
+	uint32_t euid;
+};
+
+/* One line of /proc/TID/syscall. */
+struct fg_syscall {
+	long nr;                 /* -1: blocked outside a syscall */
+	bool running;            /* the file said "running" */
+	unsigned long args[6];
+};
+
+enum fg_intent { FG_INTENT_READ = 0, FG_INTENT_WRITE, FG_INTENT_UNKNOWN };
+
+/* Parsers: 0 or -EINVAL; ret_* untouched on failure. `len` bytes of buf are
+ * read; buf need not be terminated. */
+int fg_proc_parse_stat(const char *buf, size_t len, struct fg_stat *ret);
+int fg_proc_parse_status(const char *buf, size_t len, struct fg_status *ret);
+int fg_proc_parse_syscall(const char *buf, size_t len, struct fg_syscall *ret);
+/* Copies the unified-hierarchy path ("0::/x") or, failing that, the first
+ * line's path into ret (size bytes). */
+int fg_proc_parse_cgroup(const char *buf, size_t len, char *ret, size_t size);
+
+/* Write intent of open flags: O_WRONLY, O_RDWR, O_TRUNC, O_CREAT, O_APPEND
+ * (and O_TMPFILE) count as write. */
+enum fg_intent fg_intent_from_flags(uint64_t flags);
+
+/* Decodes a syscall of this architecture. Returns FG_INTENT_READ/WRITE with
+ * *ret_flags set; for openat2 returns FG_INTENT_UNKNOWN with
+ * *ret_how_addr set to the user address of struct open_how (the caller reads
+ * its first 8 bytes and calls fg_intent_from_flags); for anything it does not
+ * recognise returns FG_INTENT_UNKNOWN with *ret_how_addr = 0. */
+enum fg_intent fg_intent_decode(const struct fg_syscall *sc, uint64_t *ret_flags, uint64_t *ret_how_addr);
+
+/* Name of an open-family syscall number of this architecture, or NULL. */
+const char *fg_syscall_name(long nr);
+
+/* Reads the intent of the blocked thread tid: /proc/TID/syscall, and for
+ * openat2 /proc/TID/mem. Returns the intent; *ret_flags (0 if unknown) and
+ * *ret_nr (-1 if unreadable) are always set. Never fails: what cannot be
+ * read is FG_INTENT_UNKNOWN. */
+enum fg_intent fg_proc_read_intent(pid_t tid, uint64_t *ret_flags, long *ret_nr);
+
+/* Resolves tid into *ret: identity, cgroup and the whole ancestry up to
+ * pid 1. The thread's start time is read first and last; a change means the
+ * id was recycled while reading. Returns 0, -ESRCH when the task is gone or
+ * was recycled (ret then holds what was read, with tid and pid set), or
+ * another -errno. */
+int fg_proc_resolve(pid_t tid, struct fg_proc *ret);
+
+/* Exe of ancestor i ("" if unreadable). */
+static inline const char *fg_proc_anc_exe(const struct fg_proc *p, unsigned i)
+{
+	return p->arena + p->anc[i].exe_off;
+}
+
+#endif

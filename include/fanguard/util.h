@@ -1,0 +1,54 @@
+/* Small helpers shared by every module: cleanup attributes, strict number
+ * parsing, bounded string copies. */
+#ifndef FANGUARD_UTIL_H
+#define FANGUARD_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* fanguard uses cleanup attributes project-wide (no `goto out`). */
+static inline void fg_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+static inline void fg_freep(void *p)
+{
+	free(*(void **)p);
+}
+static inline void fg_fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+#define _cleanup_close_ __attribute__((cleanup(fg_closep)))
+#define _cleanup_free_ __attribute__((cleanup(fg_freep)))
+#define _cleanup_fclose_ __attribute__((cleanup(fg_fclosep)))
+
+#define FG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The "unset" value of /proc/PID/loginuid and sessionid. */
+#define FG_AUID_UNSET 4294967295U
+
+/* Parses a whole decimal string into *ret. Returns 0, or -EINVAL for
+ * anything but digits (no sign, no space, no empty string) and -ERANGE past
+ * UINT32_MAX / UINT64_MAX. *ret is untouched on failure. */
+int fg_parse_u32(const char *s, uint32_t *ret);
+int fg_parse_u64(const char *s, uint64_t *ret);
+
+/* Copies at most size-1 bytes and terminates. Returns strlen(src), so a
+ * result >= size means truncation. */
+size_t fg_strlcpy(char *dst, const char *src, size_t size);
+
+/* Reads up to size-1 bytes of a small file (e.g. under /proc) from dirfd
+ * relative path, terminates it, returns the byte count or -errno. */
+ssize_t fg_read_small(int dirfd, const char *path, char *buf, size_t size);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t fg_now_ns(void);
+
+#endif

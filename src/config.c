@@ -1,0 +1,1003 @@
+/* Reading fanguard's INI files (inih) into struct fg_config.
+ *
+ * inih's handler gets no line number and is not called for section headers,
+ * so the reader callback does both: it counts physical lines and recognises
+ * "[section]" lines itself, mirroring inih's own rules. Because inih calls
+ * the handler for line N before it asks the reader for line N+1, the reader's
+ * counter is always the line of the key the handler is looking at. */
+#include "fanguard/config.h"
+#include "fanguard/util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* clang-format off */
+enum sect_kind { SECT_NONE, SECT_FANGUARD, SECT_SUBTREE, SECT_WRITER, SECT_TRANSACTION, SECT_UNKNOWN };
+/* clang-format on */
+
+#define FG_AUTO_NAME "fanguard-config"
+#define FG_AUTO_PATH "/etc/fanguard"
+#define FG_AUTO_KEY  "fanguard_config"
+
+/* Everything one file's parse needs; inih hands it back through `user`. */
+struct parse_state {
+	struct fg_config *cfg;
+	struct fg_diag *diag;
+	FILE *f;
+	const char *path;
+	int file;	  /* index into cfg->files */
+	int line;	  /* physical line last returned by the reader */
+	int first_syntax; /* first syntax error the reader reported */
+	unsigned errors;  /* errors in this file */
+	enum sect_kind kind;
+	char section[FG_LINE_MAX]; /* as written between the brackets */
+	int sect_line;
+	unsigned sect_errors; /* st->errors when the section began */
+	int idx;	      /* subtree/writer index; -1: the scratch entry */
+	uint32_t seen;	      /* bit per key of the section's key table */
+	int seen_line[32];
+	/* A duplicate or over-limit section is still parsed, into these, so
+	 * that its other mistakes are reported too; then it is dropped. */
+	struct fg_subtree_cfg scratch_sub;
+	struct fg_writer_cfg scratch_wr;
+};
+
+struct choice {
+	const char *name;
+	int value;
+};
+
+void fg_diag_add(struct fg_diag *diag, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!diag)
+		return;
+	if (diag->n >= FG_DIAG_MAX) {
+		diag->dropped++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(diag->msg[diag->n++], FG_DIAG_LEN, fmt, ap);
+	va_end(ap);
+}
+
+__attribute__((format(printf, 3, 4))) static void perr(struct parse_state *st, int line,
+						       const char *fmt, ...)
+{
+	char msg[FG_DIAG_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fg_diag_add(st->diag, "%s:%d: %s", st->path, line, msg);
+	st->errors++;
+}
+
+/* "FILE:LINE" of a recorded location; the auto-added subtree has no file. */
+static const char *where_str(const struct fg_config *cfg, struct fg_where w, char *buf, size_t size)
+{
+	if (w.file < 0 || (unsigned)w.file >= cfg->n_files)
+		snprintf(buf, size, "(built-in)");
+	else
+		snprintf(buf, size, "%s:%d", cfg->files[w.file], w.line);
+	return buf;
+}
+
+const char *fg_mode_name(enum fg_mode m)
+{
+	static const char *const names[] = {[FG_MODE_INHERIT] = "inherit",
+					    [FG_MODE_ENFORCE] = "enforce",
+					    [FG_MODE_AUDIT] = "audit"};
+
+	return (unsigned)m < FG_ARRAY_SIZE(names) ? names[m] : "?";
+}
+
+void fg_config_init(struct fg_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = FG_MODE_ENFORCE;
+	cfg->log = FG_SINK_STDERR;
+	cfg->log_format = FG_FMT_JSON;
+	fg_strlcpy(cfg->status_socket, FG_STATUS_SOCKET_DEFAULT, sizeof(cfg->status_socket));
+	cfg->on_error = FG_FAIL_DENY;
+	cfg->unknown_intent = FG_UNKNOWN_WRITE;
+	cfg->on_overload = FG_OVERLOAD_DENY_WRITES;
+}
+
+static void strlist_free(struct fg_strlist *l)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		free(l->v[i]);
+	l->n = 0;
+}
+
+static void writer_free(struct fg_writer_cfg *w)
+{
+	strlist_free(&w->exe);
+	strlist_free(&w->comm);
+	strlist_free(&w->ancestor);
+	strlist_free(&w->parent);
+	strlist_free(&w->cgroup);
+	strlist_free(&w->subtrees);
+}
+
+void fg_config_free(struct fg_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->n_subtrees; i++)
+		free(cfg->subtrees[i].path);
+	free(cfg->subtrees);
+	for (unsigned i = 0; i < cfg->n_writers; i++)
+		writer_free(&cfg->writers[i]);
+	free(cfg->writers);
+	strlist_free(&cfg->transaction.exe);
+	strlist_free(&cfg->transaction.cgroup);
+	for (unsigned i = 0; i < cfg->n_files; i++)
+		free(cfg->files[i]);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int fg_config_find_subtree(const struct fg_config *cfg, const char *name)
+{
+	for (unsigned i = 0; i < cfg->n_subtrees; i++)
+		if (strcmp(cfg->subtrees[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int find_writer(const struct fg_config *cfg, const char *name)
+{
+	for (unsigned i = 0; i < cfg->n_writers; i++)
+		if (strcmp(cfg->writers[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Names and keys end up in logs and SIEM rules: keep them to a safe set. */
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= FG_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+			return false;
+	return true;
+}
+
+/* NULL if `p` is a normalised absolute path, else why not. Rejected rather
+ * than normalised, so that what is logged is what the admin wrote. */
+static const char *path_problem(const char *p, size_t max)
+{
+	if (p[0] != '/')
+		return "is not an absolute path";
+	if (strlen(p) >= max)
+		return "is too long";
+	if (strcmp(p, "/") == 0)
+		return "is the root directory";
+	if (p[strlen(p) - 1] == '/' || strstr(p, "//"))
+		return "is not normalised (no '//' and no trailing '/')";
+	for (const char *c = p; c; c = strchr(c + 1, '/')) {
+		size_t len = strcspn(c + 1, "/");
+		if ((len == 1 && c[1] == '.') || (len == 2 && c[1] == '.' && c[2] == '.'))
+			return "is not normalised (no '.' or '..' components)";
+	}
+	return NULL;
+}
+
+/* How a key's value is read; every key of every section is one of these. */
+enum vtype {
+	V_CHOICE, /* an enum, from k->choices */
+	V_BOOL,
+	V_GLOBS,    /* list of globs */
+	V_PATHS,    /* list of absolute path globs */
+	V_CGROUPS,  /* list of cgroup path globs */
+	V_UIDS,	    /* list of numbers */
+	V_AUIDS,    /* list of numbers, "unset" or "*" */
+	V_SUBTREES, /* list of subtree names or "*" */
+	V_LOG,	    /* stderr, syslog, journal or file:PATH */
+	V_SOCKET,   /* a char[k->size] absolute path */
+	V_PATH,	    /* a heap char * normalised absolute path */
+	V_NAME,	    /* a char[FG_NAME_MAX] name */
+};
+
+struct keydef {
+	const char *name;
+	enum vtype type;
+	size_t off;		      /* of the field in the section's struct */
+	size_t size;		      /* V_SOCKET: the buffer's size */
+	const struct choice *choices; /* V_CHOICE: ends with a NULL name */
+	bool may_be_empty;
+};
+
+_Static_assert(sizeof(enum fg_mode) == sizeof(int), "V_CHOICE stores enums as int");
+
+static void pick(struct parse_state *st, const struct keydef *k, const char *value, void *field)
+{
+	char names[128] = "";
+
+	for (const struct choice *c = k->choices; c->name; c++) {
+		if (strcmp(value, c->name) == 0) {
+			memcpy(field, &c->value, sizeof(int));
+			return;
+		}
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			 c == k->choices ? "" : ", ", c->name);
+	}
+	perr(st, st->line, "%s: '%s' is not one of %s", k->name, value, names);
+}
+
+static void pick_bool(struct parse_state *st, const char *key, const char *value, bool *ret)
+{
+	static const char *const yes[] = {"yes", "true", "1"}, *const no[] = {"no", "false", "0"};
+
+	for (size_t i = 0; i < FG_ARRAY_SIZE(yes); i++) {
+		if (strcmp(value, yes[i]) == 0 || strcmp(value, no[i]) == 0) {
+			*ret = strcmp(value, yes[i]) == 0;
+			return;
+		}
+	}
+	perr(st, st->line, "%s: '%s' is not a boolean (yes, no, true, false, 1, 0)", key, value);
+}
+
+static int strlist_push(struct parse_state *st, const char *key, const char *w,
+			struct fg_strlist *l)
+{
+	if (l->n >= FG_LIST_MAX)
+		return -E2BIG;
+	l->v[l->n] = strdup(w);
+	if (!l->v[l->n]) {
+		perr(st, st->line, "%s: out of memory", key);
+		return -ENOMEM;
+	}
+	l->n++;
+	return 0;
+}
+
+static int idlist_push(struct parse_state *st, const struct keydef *k, const char *w,
+		       struct fg_idlist *l)
+{
+	bool auid = k->type == V_AUIDS;
+	uint32_t v;
+
+	if (auid && strcmp(w, "*") == 0) {
+		l->any = true;
+		return 0;
+	}
+	if (auid && strcmp(w, "unset") == 0) {
+		v = FG_AUID_UNSET;
+	} else if (fg_parse_u32(w, &v) < 0) {
+		perr(st, st->line, "%s: '%s' is not a number%s", k->name, w,
+		     auid ? ", 'unset' or '*'" : "");
+		return -EINVAL;
+	}
+	if (l->n >= FG_LIST_MAX)
+		return -E2BIG;
+	l->v[l->n++] = v;
+	return 0;
+}
+
+/* One word of a list value. exe, ancestor and parent are matched against
+ * /proc/PID/exe and the unified cgroup path starts with '/': a pattern
+ * that does not could never match, so it is an error, not a dead rule. */
+static int list_item(struct parse_state *st, const struct keydef *k, const char *w, void *field)
+{
+	if (k->type == V_UIDS || k->type == V_AUIDS)
+		return idlist_push(st, k, w, field);
+	if (k->type == V_PATHS && w[0] != '/') {
+		perr(st, st->line, "%s: '%s' is not an absolute path", k->name, w);
+		return -EINVAL;
+	}
+	if (k->type == V_CGROUPS && w[0] != '/' && w[0] != '*') {
+		perr(st, st->line, "%s: '%s' does not start with '/' or '*'", k->name, w);
+		return -EINVAL;
+	}
+	return strlist_push(st, k->name, w, field);
+}
+
+/* Splits on blanks; a full list is reported once, for the key. The value
+ * is inih's buffer, so it is copied before splitting. */
+static void set_list(struct parse_state *st, const struct keydef *k, const char *value, void *field)
+{
+	_cleanup_free_ char *copy = strdup(value);
+	char *save = NULL;
+
+	if (!copy) {
+		perr(st, st->line, "%s: out of memory", k->name);
+		return;
+	}
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (list_item(st, k, w, field) == -E2BIG) {
+			perr(st, st->line, "%s: more than %d items", k->name, FG_LIST_MAX);
+			return;
+		}
+	}
+}
+
+static void set_subtrees(struct parse_state *st, const struct keydef *k, const char *value,
+			 struct fg_writer_cfg *w)
+{
+	w->subtrees_where = (struct fg_where){st->file, st->line};
+	set_list(st, k, value, &w->subtrees);
+	/* "*" anywhere means every subtree, which is spelled as an empty list */
+	for (unsigned i = 0; i < w->subtrees.n; i++)
+		if (strcmp(w->subtrees.v[i], "*") == 0)
+			strlist_free(&w->subtrees);
+}
+
+static void set_log(struct parse_state *st, const char *key, const char *value)
+{
+	static const struct choice sinks[] = {{"stderr", FG_SINK_STDERR},
+					      {"syslog", FG_SINK_SYSLOG},
+					      {"journal", FG_SINK_JOURNAL},
+					      {NULL, 0}};
+	const struct keydef k = {.name = key, .type = V_CHOICE, .choices = sinks};
+	const char *why;
+
+	if (strncmp(value, "file:", 5) != 0) {
+		st->cfg->log_path[0] = '\0';
+		pick(st, &k, value, &st->cfg->log);
+		return;
+	}
+	why = path_problem(value + 5, sizeof(st->cfg->log_path));
+	if (why) {
+		perr(st, st->line, "%s: '%s' %s", key, value + 5, why);
+		return;
+	}
+	st->cfg->log = FG_SINK_FILE;
+	fg_strlcpy(st->cfg->log_path, value + 5, sizeof(st->cfg->log_path));
+}
+
+static void set_path(struct parse_state *st, const struct keydef *k, const char *value, void *field)
+{
+	const char *why = path_problem(value, k->type == V_PATH ? PATH_MAX : k->size);
+
+	if (why) {
+		perr(st, st->line, "%s: '%s' %s", k->name, value, why);
+	} else if (k->type == V_SOCKET) {
+		fg_strlcpy(field, value, k->size);
+	} else {
+		*(char **)field = strdup(value);
+		if (!*(char **)field)
+			perr(st, st->line, "%s: out of memory", k->name);
+	}
+}
+
+static struct fg_subtree_cfg *cur_sub(struct parse_state *st)
+{
+	return st->idx >= 0 ? &st->cfg->subtrees[st->idx] : &st->scratch_sub;
+}
+
+static struct fg_writer_cfg *cur_wr(struct parse_state *st)
+{
+	return st->idx >= 0 ? &st->cfg->writers[st->idx] : &st->scratch_wr;
+}
+
+/* The struct the current section's keys are offsets into. */
+static void *section_base(struct parse_state *st)
+{
+	switch (st->kind) {
+	case SECT_SUBTREE:
+		return cur_sub(st);
+	case SECT_WRITER:
+		return cur_wr(st);
+	case SECT_TRANSACTION:
+		return &st->cfg->transaction;
+	default:
+		return st->cfg;
+	}
+}
+
+static void set_value(struct parse_state *st, const struct keydef *k, const char *value)
+{
+	void *field = (char *)section_base(st) + k->off;
+
+	switch (k->type) {
+	case V_CHOICE:
+		pick(st, k, value, field);
+		break;
+	case V_BOOL:
+		pick_bool(st, k->name, value, field);
+		break;
+	case V_SUBTREES:
+		set_subtrees(st, k, value, section_base(st));
+		break;
+	case V_LOG:
+		set_log(st, k->name, value);
+		break;
+	case V_SOCKET:
+	case V_PATH:
+		set_path(st, k, value, field);
+		break;
+	case V_NAME:
+		/* status_group may be emptied again by a later file */
+		if (*value && !valid_name(value))
+			perr(st, st->line, "%s: '%s' must be 1-%d characters of A-Z a-z 0-9 _ . -",
+			     k->name, value, FG_NAME_MAX - 1);
+		else
+			fg_strlcpy(field, value, FG_NAME_MAX);
+		break;
+	default:
+		set_list(st, k, value, field);
+		break;
+	}
+}
+
+/* clang-format off */
+static const struct choice modes[] = {
+	{"enforce", FG_MODE_ENFORCE}, {"audit", FG_MODE_AUDIT}, {NULL, 0}};
+static const struct choice sub_modes[] = {
+	{"enforce", FG_MODE_ENFORCE}, {"audit", FG_MODE_AUDIT}, {"inherit", FG_MODE_INHERIT},
+	{NULL, 0}};
+static const struct choice formats[] = {{"json", FG_FMT_JSON}, {"text", FG_FMT_TEXT}, {NULL, 0}};
+static const struct choice fails[] = {{"deny", FG_FAIL_DENY}, {"allow", FG_FAIL_ALLOW}, {NULL, 0}};
+static const struct choice intents[] = {
+	{"write", FG_UNKNOWN_WRITE}, {"read", FG_UNKNOWN_READ}, {NULL, 0}};
+static const struct choice overloads[] = {
+	{"deny-writes", FG_OVERLOAD_DENY_WRITES}, {"allow", FG_OVERLOAD_ALLOW},
+	{"deny", FG_OVERLOAD_DENY}, {NULL, 0}};
+static const struct choice marks[] = {{"inode", FG_MARK_INODE}, {"mount", FG_MARK_MOUNT}, {NULL, 0}};
+
+#define KEY(n, t, type, field) {n, t, offsetof(type, field), sizeof(((type *)0)->field), NULL, false}
+#define CHOICE(n, type, field, c) {n, V_CHOICE, offsetof(type, field), 0, c, false}
+
+static const struct keydef fanguard_keys[] = {
+	CHOICE("mode", struct fg_config, mode, modes),
+	KEY("log", V_LOG, struct fg_config, log),
+	CHOICE("log_format", struct fg_config, log_format, formats),
+	KEY("status_socket", V_SOCKET, struct fg_config, status_socket),
+	/* may be emptied again by a later file */
+	{"status_group", V_NAME, offsetof(struct fg_config, status_group), 0, NULL, true},
+	CHOICE("on_error", struct fg_config, on_error, fails),
+	CHOICE("unknown_intent", struct fg_config, unknown_intent, intents),
+	CHOICE("on_overload", struct fg_config, on_overload, overloads),
+	{NULL, 0, 0, 0, NULL, false},
+};
+
+enum { SUB_PATH = 0 };
+static const struct keydef subtree_keys[] = {
+	[SUB_PATH] = KEY("path", V_PATH, struct fg_subtree_cfg, path),
+	KEY("key", V_NAME, struct fg_subtree_cfg, key),
+	KEY("recursive", V_BOOL, struct fg_subtree_cfg, recursive),
+	CHOICE("mode", struct fg_subtree_cfg, mode, sub_modes),
+	CHOICE("mark", struct fg_subtree_cfg, mark, marks),
+	{NULL, 0, 0, 0, NULL, false},
+};
+
+/* The first seven are conditions: a writer needs at least one of them. */
+#define WR_CONDITIONS 7
+static const struct keydef writer_keys[] = {
+	KEY("exe", V_PATHS, struct fg_writer_cfg, exe),
+	KEY("comm", V_GLOBS, struct fg_writer_cfg, comm),
+	KEY("uid", V_UIDS, struct fg_writer_cfg, uid),
+	KEY("auid", V_AUIDS, struct fg_writer_cfg, auid),
+	KEY("ancestor", V_PATHS, struct fg_writer_cfg, ancestor),
+	KEY("parent", V_PATHS, struct fg_writer_cfg, parent),
+	KEY("cgroup", V_CGROUPS, struct fg_writer_cfg, cgroup),
+	/* empty: every subtree */
+	{"subtrees", V_SUBTREES, offsetof(struct fg_writer_cfg, subtrees), 0, NULL, true},
+	KEY("quiet", V_BOOL, struct fg_writer_cfg, quiet),
+	{NULL, 0, 0, 0, NULL, false},
+};
+
+/* Lists here append across files: a drop-in may add transaction tools. */
+enum { TX_EXE = 0 };
+static const struct keydef transaction_keys[] = {
+	[TX_EXE] = KEY("exe", V_PATHS, struct fg_transaction_cfg, exe),
+	KEY("uid", V_UIDS, struct fg_transaction_cfg, uid),
+	KEY("cgroup", V_CGROUPS, struct fg_transaction_cfg, cgroup),
+	{NULL, 0, 0, 0, NULL, false},
+};
+
+static const struct keydef *const section_keys[] = {
+	[SECT_FANGUARD] = fanguard_keys, [SECT_SUBTREE] = subtree_keys,
+	[SECT_WRITER] = writer_keys, [SECT_TRANSACTION] = transaction_keys,
+	[SECT_UNKNOWN] = NULL};
+/* clang-format on */
+
+/* ---- sections ---- */
+
+/* Checks that need the whole section, then drops a scratch entry. */
+static void section_end(struct parse_state *st)
+{
+	const struct fg_writer_cfg *w;
+
+	switch (st->kind) {
+	case SECT_SUBTREE:
+		if (!(st->seen & (1U << SUB_PATH)))
+			perr(st, st->sect_line, "subtree '%s' has no path", cur_sub(st)->name);
+		break;
+	case SECT_WRITER:
+		w = cur_wr(st);
+		/* A bad value was reported already; "auid = *" alone restricts
+		 * nothing and does not count as a condition. */
+		if (w->exe.n + w->comm.n + w->uid.n + w->auid.n + w->ancestor.n + w->parent.n +
+			    w->cgroup.n ==
+			0 &&
+		    (st->errors == st->sect_errors || !(st->seen & ((1U << WR_CONDITIONS) - 1))))
+			perr(st, st->sect_line,
+			     "writer '%s' has no condition: it would allow everyone", w->name);
+		break;
+	case SECT_TRANSACTION:
+		if (!(st->seen & (1U << TX_EXE)))
+			perr(st, st->sect_line, "[transaction] has no exe");
+		break;
+	default:
+		break;
+	}
+	free(st->scratch_sub.path);
+	writer_free(&st->scratch_wr);
+	memset(&st->scratch_sub, 0, sizeof(st->scratch_sub));
+	memset(&st->scratch_wr, 0, sizeof(st->scratch_wr));
+	st->kind = SECT_NONE;
+}
+
+/* Arrays grow by doubling from 4, so the capacity follows from n alone: a
+ * new slot is needed exactly when n is 0 or a power of two >= 4. */
+static int grow(void **arr, unsigned n, size_t elem)
+{
+	void *p;
+
+	if (n != 0 && (n < 4 || (n & (n - 1)) != 0))
+		return 0;
+	p = realloc(*arr, (n ? 2 * (size_t)n : 4) * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	return 0;
+}
+
+static void subtree_begin(struct parse_state *st, const char *name)
+{
+	struct fg_config *cfg = st->cfg;
+	int dup = fg_config_find_subtree(cfg, name);
+	struct fg_subtree_cfg *s;
+	char at[PATH_MAX + 32];
+
+	st->kind = SECT_SUBTREE;
+	if (dup >= 0)
+		perr(st, st->line, "subtree '%s' already defined at %s", name,
+		     where_str(cfg, cfg->subtrees[dup].where, at, sizeof(at)));
+	else if (cfg->n_subtrees >= FG_SUBTREES_MAX)
+		perr(st, st->line, "too many subtrees (at most %d)", FG_SUBTREES_MAX);
+	else if (grow((void **)&cfg->subtrees, cfg->n_subtrees, sizeof(*cfg->subtrees)) < 0)
+		perr(st, st->line, "out of memory");
+	else
+		st->idx = (int)cfg->n_subtrees++;
+	s = cur_sub(st);
+	memset(s, 0, sizeof(*s));
+	fg_strlcpy(s->name, name, sizeof(s->name));
+	fg_strlcpy(s->key, name, sizeof(s->key));
+	s->recursive = true;
+	s->where = (struct fg_where){st->file, st->line};
+}
+
+static void writer_begin(struct parse_state *st, const char *name)
+{
+	struct fg_config *cfg = st->cfg;
+	int dup = find_writer(cfg, name);
+	struct fg_writer_cfg *w;
+	char at[PATH_MAX + 32];
+
+	st->kind = SECT_WRITER;
+	if (dup >= 0)
+		perr(st, st->line, "writer '%s' already defined at %s", name,
+		     where_str(cfg, cfg->writers[dup].where, at, sizeof(at)));
+	else if (cfg->n_writers >= FG_WRITERS_MAX)
+		perr(st, st->line, "too many writers (at most %d)", FG_WRITERS_MAX);
+	else if (grow((void **)&cfg->writers, cfg->n_writers, sizeof(*cfg->writers)) < 0)
+		perr(st, st->line, "out of memory");
+	else
+		st->idx = (int)cfg->n_writers++;
+	w = cur_wr(st);
+	memset(w, 0, sizeof(*w));
+	fg_strlcpy(w->name, name, sizeof(w->name));
+	w->where = (struct fg_where){st->file, st->line};
+}
+
+static void section_begin(struct parse_state *st, const char *text)
+{
+	section_end(st);
+	fg_strlcpy(st->section, text, sizeof(st->section));
+	st->sect_line = st->line;
+	st->sect_errors = st->errors;
+	st->seen = 0;
+	st->idx = -1;
+	if (strcmp(text, "fanguard") == 0) {
+		st->kind = SECT_FANGUARD;
+	} else if (strcmp(text, "transaction") == 0) {
+		st->kind = SECT_TRANSACTION;
+		if (!st->cfg->transaction.present)
+			st->cfg->transaction.where = (struct fg_where){st->file, st->line};
+		st->cfg->transaction.present = true;
+	} else if (strncmp(text, "subtree ", 8) == 0 && valid_name(text + 8)) {
+		subtree_begin(st, text + 8);
+	} else if (strncmp(text, "writer ", 7) == 0 && valid_name(text + 7)) {
+		writer_begin(st, text + 7);
+	} else {
+		perr(st, st->line, "unknown section [%s]", text);
+		st->kind = SECT_UNKNOWN;
+	}
+}
+
+/* inih's find_chars_or_comment(): the first of `chars`, or an inline ';'
+ * comment that follows whitespace, or the end. */
+static const char *find_delim(const char *s, const char *chars)
+{
+	bool was_space = false;
+
+	while (*s && !strchr(chars, *s) && !(was_space && *s == ';')) {
+		was_space = isspace((unsigned char)*s);
+		s++;
+	}
+	return s;
+}
+
+static void syntax_error(struct parse_state *st, const char *why)
+{
+	perr(st, st->line, "syntax error: %s", why);
+	if (!st->first_syntax)
+		st->first_syntax = st->line;
+}
+
+/* Sees each line as inih will: section headers start a section here (inih
+ * does not tell the handler), and the lines inih rejects are reported with
+ * a reason, as inih itself only returns the first such line. */
+static void scan_line(struct parse_state *st, const char *s)
+{
+	const char *end;
+	char name[FG_LINE_MAX];
+
+	if (st->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '\0' || *s == ';' || *s == '#')
+		return;
+	if (*s == '[') {
+		end = find_delim(s + 1, "]");
+		if (*end != ']') {
+			syntax_error(st, "'[' without ']'");
+			return;
+		}
+		fg_strlcpy(name, s + 1, (size_t)(end - s));
+		section_begin(st, name);
+		return;
+	}
+	end = find_delim(s, "=:");
+	if (*end != '=' && *end != ':')
+		syntax_error(st, "expected 'key = value'");
+}
+
+/* fgets for inih, counting lines. A line that does not fit inih's buffer
+ * would otherwise be split into two lines silently: report it, swallow the
+ * rest, and give inih an empty line so its count stays equal to ours. */
+static char *conf_reader(char *buf, int num, void *stream)
+{
+	struct parse_state *st = stream;
+	size_t len;
+	int c;
+
+	if (!fgets(buf, num, st->f))
+		return NULL;
+	st->line++;
+	len = strlen(buf);
+	if (num > 1 && len == (size_t)num - 1 && buf[len - 1] != '\n') {
+		c = getc(st->f);
+		if (c != EOF && c != '\n') {
+			perr(st, st->line, "line longer than %d bytes", num - 1);
+			while (c != EOF && c != '\n')
+				c = getc(st->f);
+			buf[0] = '\0';
+			return buf;
+		}
+	}
+	scan_line(st, buf);
+	return buf;
+}
+
+/* Always returns 1: errors are reported here with their reason; a 0 would
+ * only make inih report the same line again, without one. */
+static int conf_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *st = user;
+	const struct keydef *k = section_keys[st->kind];
+	unsigned i;
+
+	if (!name || st->kind == SECT_UNKNOWN) /* reported at the header */
+		return 1;
+	if (!k) {
+		perr(st, st->line, "key '%s' is outside any section", name);
+		return 1;
+	}
+	for (i = 0; k[i].name && strcmp(k[i].name, name) != 0; i++)
+		;
+	if (!k[i].name) {
+		perr(st, st->line, "unknown key '%s' in [%s]", name, st->section);
+		return 1;
+	}
+	if (st->seen & (1U << i)) {
+		perr(st, st->line, "duplicate key '%s' in [%s] (first at line %d)", name,
+		     st->section, st->seen_line[i]);
+		return 1;
+	}
+	st->seen |= 1U << i;
+	st->seen_line[i] = st->line;
+	if (!value || (!*value && !k[i].may_be_empty)) {
+		perr(st, st->line, "empty value for '%s'", name);
+		return 1;
+	}
+	set_value(st, &k[i], value);
+	return 1;
+}
+
+static int load_stream(struct fg_config *cfg, const char *path, FILE *f, struct fg_diag *diag)
+{
+	struct parse_state st = {.cfg = cfg, .diag = diag, .f = f, .path = path, .idx = -1};
+	int r;
+
+	if (cfg->n_files >= FG_FILES_MAX) {
+		fg_diag_add(diag, "%s: too many configuration files (at most %d)", path,
+			    FG_FILES_MAX);
+		return -E2BIG;
+	}
+	cfg->files[cfg->n_files] = strdup(path);
+	if (!cfg->files[cfg->n_files]) {
+		fg_diag_add(diag, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	st.file = (int)cfg->n_files++;
+	/* An indented line must not silently continue the previous value. */
+	ini_allow_multiline = false;
+	r = ini_parse_stream(conf_reader, &st, conf_handler, &st);
+	section_end(&st);
+	if (ferror(f)) {
+		fg_diag_add(diag, "%s: read error", path);
+		return -EIO;
+	}
+	if (r < 0) {
+		fg_diag_add(diag, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	if (r > 0 && r != st.first_syntax)
+		perr(&st, r, "syntax error");
+	return st.errors ? -EINVAL : 0;
+}
+
+/* With missing_ok, a file that does not exist returns -ENOENT silently. */
+static int load_path(struct fg_config *cfg, const char *path, struct fg_diag *diag, bool missing_ok)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	struct stat stb;
+	int r;
+
+	if (!f) {
+		r = -errno;
+		if (r != -ENOENT || !missing_ok)
+			fg_diag_add(diag, "%s: cannot open: %s", path, strerror(-r));
+		return r;
+	}
+	if (fstat(fileno(f), &stb) < 0) {
+		r = -errno;
+		fg_diag_add(diag, "%s: cannot stat: %s", path, strerror(-r));
+		return r;
+	}
+	if (S_ISDIR(stb.st_mode)) {
+		fg_diag_add(diag, "%s: is a directory", path);
+		return -EISDIR;
+	}
+	return load_stream(cfg, path, f, diag);
+}
+
+int fg_config_load_file(struct fg_config *cfg, const char *path, struct fg_diag *diag)
+{
+	return load_path(cfg, path, diag, false);
+}
+
+static void finish_writer(const struct fg_config *cfg, const struct fg_writer_cfg *w,
+			  struct fg_diag *diag, int *r)
+{
+	char at[PATH_MAX + 32];
+
+	for (unsigned j = 0; j < w->subtrees.n; j++) {
+		if (fg_config_find_subtree(cfg, w->subtrees.v[j]) >= 0)
+			continue;
+		fg_diag_add(diag, "%s: writer '%s' names unknown subtree '%s'",
+			    where_str(cfg, w->subtrees_where, at, sizeof(at)), w->name,
+			    w->subtrees.v[j]);
+		*r = -EINVAL;
+	}
+}
+
+int fg_config_finish(struct fg_config *cfg, struct fg_diag *diag)
+{
+	char a[PATH_MAX + 32], b[PATH_MAX + 32];
+	int r = 0;
+
+	for (unsigned i = 0; i < cfg->n_writers; i++)
+		finish_writer(cfg, &cfg->writers[i], diag, &r);
+	/* Decisions go by path: two subtrees with one path would make the key
+	 * and mode of an event depend on their order. */
+	for (unsigned j = 0; j < cfg->n_subtrees; j++) {
+		const struct fg_subtree_cfg *t = &cfg->subtrees[j];
+		for (unsigned i = 0; i < j && t->path; i++) {
+			const struct fg_subtree_cfg *s = &cfg->subtrees[i];
+			if (!s->path || strcmp(s->path, t->path) != 0)
+				continue;
+			fg_diag_add(diag,
+				    "%s: subtree '%s' has the same path as subtree '%s' at %s",
+				    where_str(cfg, t->where, a, sizeof(a)), t->name, s->name,
+				    where_str(cfg, s->where, b, sizeof(b)));
+			r = -EINVAL;
+			break;
+		}
+	}
+	return r;
+}
+
+/* /etc/fanguard holds the drop-ins: a subtree must cover it, either by its
+ * own path or a recursive parent (a non-recursive /etc misses conf.d). */
+static bool covers_config_dir(const struct fg_subtree_cfg *s)
+{
+	size_t n;
+
+	if (!s->path)
+		return false;
+	if (strcmp(s->path, FG_AUTO_PATH) == 0)
+		return true;
+	n = strlen(s->path);
+	return s->recursive && strncmp(s->path, FG_AUTO_PATH, n) == 0 && FG_AUTO_PATH[n] == '/';
+}
+
+static int add_config_subtree(struct fg_config *cfg, struct fg_diag *diag)
+{
+	struct fg_subtree_cfg *s;
+	char at[PATH_MAX + 32];
+	int i;
+
+	for (unsigned j = 0; j < cfg->n_subtrees; j++)
+		if (covers_config_dir(&cfg->subtrees[j]))
+			return 0;
+	i = fg_config_find_subtree(cfg, FG_AUTO_NAME);
+	if (i >= 0) {
+		fg_diag_add(diag, "%s: subtree '%s' must have path %s: the name is reserved for it",
+			    where_str(cfg, cfg->subtrees[i].where, at, sizeof(at)), FG_AUTO_NAME,
+			    FG_AUTO_PATH);
+		return -EINVAL;
+	}
+	if (cfg->n_subtrees >= FG_SUBTREES_MAX) {
+		fg_diag_add(diag, "too many subtrees: no room left for %s", FG_AUTO_PATH);
+		return -EINVAL;
+	}
+	if (grow((void **)&cfg->subtrees, cfg->n_subtrees, sizeof(*cfg->subtrees)) < 0)
+		return -ENOMEM;
+	s = &cfg->subtrees[cfg->n_subtrees];
+	memset(s, 0, sizeof(*s));
+	s->path = strdup(FG_AUTO_PATH);
+	if (!s->path)
+		return -ENOMEM;
+	fg_strlcpy(s->name, FG_AUTO_NAME, sizeof(s->name));
+	fg_strlcpy(s->key, FG_AUTO_KEY, sizeof(s->key));
+	s->recursive = true;
+	s->where = (struct fg_where){-1, 0};
+	cfg->n_subtrees++;
+	return 0;
+}
+
+static int conf_filter(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".conf") == 0;
+}
+
+/* Byte order, not the locale's collation: the order must not depend on
+ * LANG. */
+static int lexical(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int load_dropins(struct fg_config *cfg, const char *dir, struct fg_diag *diag,
+			unsigned *found)
+{
+	struct dirent **list = NULL;
+	int n = scandir(dir, &list, conf_filter, lexical), r = 0;
+
+	if (n < 0) {
+		if (errno == ENOENT)
+			return 0;
+		r = -errno;
+		fg_diag_add(diag, "%s: cannot read directory: %s", dir, strerror(-r));
+		return r;
+	}
+	for (int i = 0; i < n; i++) {
+		char p[PATH_MAX];
+		struct stat stb;
+		int k = 0;
+
+		if (snprintf(p, sizeof(p), "%s/%s", dir, list[i]->d_name) >= (int)sizeof(p)) {
+			fg_diag_add(diag, "%s/%s: path too long", dir, list[i]->d_name);
+			k = -ENAMETOOLONG;
+		} else if (stat(p, &stb) == 0 && S_ISREG(stb.st_mode)) {
+			k = load_path(cfg, p, diag, true);
+			if (k == -ENOENT) /* removed since scandir */
+				k = 0;
+			else
+				(*found)++;
+		}
+		if (k < 0 && !r)
+			r = k;
+		free(list[i]);
+	}
+	free(list);
+	return r;
+}
+
+/* Hands cfg over to *ret, or frees it; r is the loading result so far. */
+static int load_done(struct fg_config *ret, struct fg_config *cfg, int r, struct fg_diag *diag)
+{
+	int k = fg_config_finish(cfg, diag);
+
+	if (!r)
+		r = k;
+	if (r < 0) {
+		fg_config_free(cfg);
+		memset(ret, 0, sizeof(*ret));
+		return r;
+	}
+	*ret = *cfg;
+	return 0;
+}
+
+int fg_config_load_search(struct fg_config *ret, const char *image, const char *etc,
+			  const char *dropin_dir, struct fg_diag *diag)
+{
+	struct fg_config cfg;
+	const char *mains[] = {image, etc};
+	unsigned found = 0;
+	int r = 0, k;
+
+	fg_config_init(&cfg);
+	for (size_t i = 0; i < FG_ARRAY_SIZE(mains); i++) {
+		k = load_path(&cfg, mains[i], diag, true);
+		if (k == -ENOENT)
+			continue;
+		found++;
+		if (k < 0 && !r)
+			r = k;
+	}
+	k = load_dropins(&cfg, dropin_dir, diag, &found);
+	if (k < 0 && !r)
+		r = k;
+	if (!found) {
+		fg_diag_add(diag, "no configuration found (looked in %s, %s and %s/*.conf)", image,
+			    etc, dropin_dir);
+		fg_config_free(&cfg);
+		memset(ret, 0, sizeof(*ret));
+		return -ENOENT;
+	}
+	k = add_config_subtree(&cfg, diag);
+	if (k < 0 && !r)
+		r = k;
+	return load_done(ret, &cfg, r, diag);
+}
+
+int fg_config_load(struct fg_config *ret, const char *path, struct fg_diag *diag)
+{
+	struct fg_config cfg;
+
+	if (!path)
+		return fg_config_load_search(ret, FG_CONF_IMAGE, FG_CONF_ETC, FG_CONF_DROPIN_DIR,
+					     diag);
+	fg_config_init(&cfg);
+	return load_done(ret, &cfg, fg_config_load_file(&cfg, path, diag), diag);
+}

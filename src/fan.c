@@ -1,0 +1,359 @@
+#include "fanguard/fan.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "fanguard/util.h"
+
+/* The headers here are older than the kernels fanguard runs on. */
+#ifndef FAN_RENAME
+#define FAN_RENAME 0x10000000
+#endif
+#ifndef FAN_REPORT_DFID_NAME
+#define FAN_REPORT_DFID_NAME (0x00000400 | 0x00000800)
+#endif
+
+#define PERM_MASK (FAN_OPEN_PERM | FAN_MODIFY)
+#define DIR_NOTIF_MASK                                                                          \
+	(FAN_CREATE | FAN_MOVED_TO | FAN_ATTRIB | FAN_ONDIR | FAN_EVENT_ON_CHILD | FAN_DELETE_SELF | \
+	 FAN_MOVE_SELF)
+#define PARENT_NOTIF_MASK (FAN_CREATE | FAN_MOVED_TO | FAN_ONDIR)
+#define MAX_DEPTH 64
+
+int fg_fan_open(struct fg_fan *f)
+{
+	unsigned base = FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS;
+
+	memset(f, 0, sizeof(*f));
+	f->perm_fd = f->notif_fd = -1;
+	f->inodes = malloc(FG_INODES_MAX * sizeof(*f->inodes));
+	if (!f->inodes)
+		return -ENOMEM;
+	for (unsigned i = 0; i < FG_INODES_MAX; i++)
+		f->inodes[i].subtree = -1;
+	/* FAN_REPORT_TID: the opener may be any thread, and only that
+	 * thread's /proc/TID/syscall shows the open. */
+	f->perm_fd = fanotify_init(base | FAN_CLASS_CONTENT | FAN_REPORT_TID,
+				   O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	if (f->perm_fd < 0) {
+		int r = -errno;
+		fg_fan_close(f);
+		return r;
+	}
+	f->notif_fd = fanotify_init(base | FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME | FAN_REPORT_TID,
+				    O_RDONLY | O_CLOEXEC);
+	f->have_rename = true;
+	return 0;
+}
+
+void fg_fan_close(struct fg_fan *f)
+{
+	/* The permission group first: closing it lets every blocked opener go. */
+	if (f->perm_fd >= 0)
+		close(f->perm_fd);
+	f->perm_fd = -1;
+	if (f->notif_fd >= 0)
+		close(f->notif_fd);
+	f->notif_fd = -1;
+	for (unsigned i = 0; i < f->n_mounts; i++)
+		close(f->mounts[i].fd);
+	f->n_mounts = 0;
+	free(f->inodes);
+	f->inodes = NULL;
+}
+
+static size_t inode_slot(uint64_t dev, uint64_t ino)
+{
+	uint64_t h = (ino * 0x9E3779B97F4A7C15ULL) ^ (dev * 0xC2B2AE3D27D4EB4FULL);
+
+	return (size_t)(h >> 20) & (FG_INODES_MAX - 1);
+}
+
+static void inode_put(struct fg_fan *f, uint64_t dev, uint64_t ino, int subtree)
+{
+	size_t i = inode_slot(dev, ino);
+
+	/* Keep the table at most 3/4 full so probes stay short. */
+	for (unsigned n = 0; n < FG_INODES_MAX; n++, i = (i + 1) & (FG_INODES_MAX - 1)) {
+		struct fg_fan_inode *e = &f->inodes[i];
+		if (e->subtree >= 0 && (e->dev != dev || e->ino != ino))
+			continue;
+		if (e->subtree < 0) {
+			if (f->n_inodes >= FG_INODES_MAX / 4 * 3) {
+				f->inode_overflow++;
+				return;
+			}
+			f->n_inodes++;
+		}
+		e->dev = dev;
+		e->ino = ino;
+		e->subtree = subtree;
+		return;
+	}
+}
+
+int fg_fan_inode_subtree(const struct fg_fan *f, uint64_t dev, uint64_t ino)
+{
+	size_t i = inode_slot(dev, ino);
+
+	for (unsigned n = 0; n < FG_INODES_MAX; n++, i = (i + 1) & (FG_INODES_MAX - 1)) {
+		const struct fg_fan_inode *e = &f->inodes[i];
+		if (e->subtree < 0)
+			return -1;
+		if (e->dev == dev && e->ino == ino)
+			return e->subtree;
+	}
+	return -1;
+}
+
+static int mark(struct fg_fan *f, int group, uint64_t mask, int dirfd, const char *name)
+{
+	unsigned flags = FAN_MARK_ADD | (name ? FAN_MARK_DONT_FOLLOW : 0);
+
+	if (group < 0)
+		return 0;
+	/* FAN_RENAME names both ends, so a rename inside a subtree can be told
+	 * from one into it; asking for FAN_MOVED_TO too would report it twice. */
+	if (group == f->notif_fd && f->have_rename && (mask & FAN_MOVED_TO))
+		mask = (mask & ~(uint64_t)FAN_MOVED_TO) | FAN_RENAME;
+	if (fanotify_mark(group, flags, mask, dirfd, name) == 0)
+		return 0;
+	if (errno == EINVAL && (mask & FAN_RENAME) && f->have_rename) {
+		f->have_rename = false; /* a kernel before 5.17 */
+		return mark(f, group, (mask & ~(uint64_t)FAN_RENAME) | FAN_MOVED_TO, dirfd, name);
+	}
+	f->mark_errors++;
+	return -errno;
+}
+
+/* A regular file in a subtree: its own inode mark guards it under every
+ * name it has, and the table maps it back to the subtree. fanotify_mark
+ * takes no O_PATH fd, so a file is always named (dirfd + name). */
+static int mark_file(struct fg_fan *f, unsigned idx, int dirfd, const char *name)
+{
+	struct stat st;
+	int r;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	r = mark(f, f->perm_fd, PERM_MASK, dirfd, name);
+	if (r < 0)
+		return r;
+	f->marks++;
+	f->st[idx].marks++;
+	inode_put(f, st.st_dev, st.st_ino, (int)idx);
+	return 1;
+}
+
+static int mark_dir(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, int dirfd,
+		    unsigned depth);
+
+static int mark_entries(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, int dirfd,
+			unsigned depth)
+{
+	int dup_fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	struct dirent *de;
+	int files = 0;
+
+	if (!d) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) {
+			int sub = cfg->subtrees[idx].recursive
+					  ? openat(dirfd, de->d_name,
+						   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+					  : -1;
+			if (sub >= 0) {
+				int r = mark_dir(f, cfg, idx, sub, depth + 1);
+				close(sub);
+				files += r > 0 ? r : 0;
+				continue;
+			}
+			if (de->d_type == DT_DIR)
+				continue;
+		}
+		if (mark_file(f, idx, dirfd, de->d_name) > 0)
+			files++;
+	}
+	closedir(d);
+	return files;
+}
+
+static void remember_mount(struct fg_fan *f, int dirfd)
+{
+	struct statfs sfs;
+	int32_t id[2];
+
+	if (fstatfs(dirfd, &sfs) < 0)
+		return;
+	memcpy(id, &sfs.f_fsid, sizeof(id));
+	if (fg_fan_mount_fd(f, id) >= 0 || f->n_mounts >= FG_ARRAY_SIZE(f->mounts))
+		return;
+	f->mounts[f->n_mounts].fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (f->mounts[f->n_mounts].fd < 0)
+		return;
+	memcpy(f->mounts[f->n_mounts].fsid, id, sizeof(id));
+	f->n_mounts++;
+}
+
+int fg_fan_mount_fd(const struct fg_fan *f, const int32_t fsid[2])
+{
+	for (unsigned i = 0; i < f->n_mounts; i++)
+		if (f->mounts[i].fsid[0] == fsid[0] && f->mounts[i].fsid[1] == fsid[1])
+			return f->mounts[i].fd;
+	return -1;
+}
+
+/* Directories are opened (never files): the marks carry no FAN_ONDIR, so
+ * this cannot wait on our own permission group. */
+static int mark_dir(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, int dirfd,
+		    unsigned depth)
+{
+	int r;
+
+	if (depth > MAX_DEPTH)
+		return -ELOOP;
+	r = mark(f, f->perm_fd, PERM_MASK | FAN_EVENT_ON_CHILD, dirfd, NULL);
+	if (r < 0)
+		return r;
+	f->marks++;
+	f->st[idx].marks++;
+	remember_mount(f, dirfd);
+	mark(f, f->notif_fd, DIR_NOTIF_MASK, dirfd, NULL);
+	return mark_entries(f, cfg, idx, dirfd, depth);
+}
+
+/* Watches the nearest existing directory above path for entries being
+ * created or renamed in, so a subtree that is missing, or is replaced, is
+ * (re)marked as soon as it appears. */
+static void watch_parent(struct fg_fan *f, unsigned idx, const char *path)
+{
+	char dir[PATH_MAX];
+
+	fg_strlcpy(dir, path, sizeof(dir));
+	for (;;) {
+		char *slash = strrchr(dir, '/');
+		int fd;
+
+		if (!slash)
+			return;
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 && mark(f, f->notif_fd, PARENT_NOTIF_MASK, fd, NULL) == 0) {
+			remember_mount(f, fd);
+			close(fd);
+			break;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (!strcmp(dir, "/"))
+			break;
+	}
+	fg_strlcpy(f->st[idx].watch, dir, sizeof(f->st[idx].watch));
+}
+
+/* Marks what is at path for subtree idx: a directory tree or one file.
+ * Returns the regular files marked, or -errno. */
+static int mark_path(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, const char *path)
+{
+	struct stat st;
+	int fd, r;
+
+	if (lstat(path, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return mark_file(f, idx, AT_FDCWD, path);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = mark_dir(f, cfg, idx, fd, 0);
+	close(fd);
+	return r;
+}
+
+int fg_fan_mark_subtree(struct fg_fan *f, const struct fg_config *cfg, unsigned idx)
+{
+	const char *path = cfg->subtrees[idx].path;
+	struct fg_fan_subtree *s = &f->st[idx];
+	struct stat st;
+	int r;
+
+	watch_parent(f, idx, path);
+	r = mark_path(f, cfg, idx, path);
+	s->exists = r >= 0;
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	if (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		s->is_file = true;
+		mark(f, f->notif_fd, FAN_ATTRIB, AT_FDCWD, path);
+	}
+	return 0;
+}
+
+int fg_fan_mark_all(struct fg_fan *f, const struct fg_config *cfg)
+{
+	int first_err = 0;
+
+	f->n_subtrees = cfg->n_subtrees;
+	for (unsigned i = 0; i < cfg->n_subtrees; i++) {
+		int r = fg_fan_mark_subtree(f, cfg, i);
+		if (r < 0 && !first_err)
+			first_err = r;
+	}
+	return first_err;
+}
+
+int fg_fan_mark_new(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, const char *path)
+{
+	return mark_path(f, cfg, idx, path);
+}
+
+int fg_fan_respond(const struct fg_fan *f, int event_fd, bool allow)
+{
+	struct fanotify_response resp = {
+		.fd = event_fd,
+		.response = allow ? FAN_ALLOW : FAN_DENY,
+	};
+
+	for (;;) {
+		ssize_t n = write(f->perm_fd, &resp, sizeof(resp));
+		if (n == (ssize_t)sizeof(resp))
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 ? -errno : -EIO;
+	}
+}
+
+ssize_t fg_fan_fd_path(int fd, char *buf, size_t size)
+{
+	char link[32];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return n;
+}

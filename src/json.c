@@ -1,0 +1,391 @@
+#include "fanguard/json.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Kept free at all times (with one byte per open container for its closer),
+ * so that finish can always close a cut document and mark it. sizeof counts
+ * the terminating NUL as well. */
+#define TRUNC_MARK    ",\"truncated\":true"
+#define TRUNC_RESERVE sizeof(TRUNC_MARK)
+
+static const char hexdigits[] = "0123456789abcdef";
+
+/* Length of the well-formed UTF-8 sequence at s (n bytes available), or 0
+ * when s[0] does not start one: overlong forms, surrogates, code points past
+ * U+10FFFF and sequences cut short are all rejected here. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t need;
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2)
+		return 0;
+	if (c < 0xe0) {
+		need = 2;
+	} else if (c < 0xf0) {
+		need = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c < 0xf5) {
+		need = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	if (n < need || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < need; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return need;
+}
+
+static size_t ctl_escape(char u[6], unsigned char c)
+{
+	memcpy(u, "\\u00", 4);
+	u[4] = hexdigits[c >> 4];
+	u[5] = hexdigits[c & 0xf];
+	return 6;
+}
+
+/* Escapes the character at s into u; returns its length and sets *ret_adv
+ * to the source bytes consumed. C1 controls (U+0080..U+009F) are escaped
+ * too: the string means the same to a JSON reader, and a terminal showing
+ * the text format does not see a raw CSI. */
+static size_t escape_unit(const unsigned char *s, size_t n, char u[6], size_t *ret_adv,
+			  bool *invalid)
+{
+	static const char short_esc[][2] = {['"'] = "\"", ['\\'] = "\\", ['\n'] = "n", ['\r'] = "r",
+					    ['\t'] = "t", ['\b'] = "b",	 ['\f'] = "f"};
+	unsigned char c = s[0];
+	size_t k = utf8_len(s, n);
+
+	*ret_adv = k ? k : 1;
+	if (k == 0) {
+		*invalid = true;
+		memcpy(u, "\\ufffd", 6);
+		return 6;
+	}
+	if (k > 1) {
+		if (k == 2 && c == 0xc2 && s[1] < 0xa0)
+			return ctl_escape(u, s[1]);
+		memcpy(u, s, k);
+		return k;
+	}
+	if (c < sizeof(short_esc) / sizeof(short_esc[0]) && short_esc[c][0]) {
+		u[0] = '\\';
+		u[1] = short_esc[c][0];
+		return 2;
+	}
+	if (c < 0x20 || c == 0x7f)
+		return ctl_escape(u, c);
+	u[0] = (char)c;
+	return 1;
+}
+
+size_t fg_json_escape(char *out, size_t cap, const char *s, size_t len, bool *ret_invalid)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t need = 0, written = 0;
+	bool invalid = false, full = false;
+
+	for (size_t i = 0; i < len;) {
+		char u[6];
+		size_t adv, un = escape_unit(p + i, len - i, u, &adv, &invalid);
+
+		/* Only whole escapes go out, so a cut result is still valid. */
+		if (!full && written + un < cap) {
+			memcpy(out + written, u, un);
+			written += un;
+		} else {
+			full = true;
+		}
+		need += un;
+		i += adv;
+	}
+	if (cap)
+		out[written] = '\0';
+	if (ret_invalid)
+		*ret_invalid = invalid;
+	return need;
+}
+
+/* Bytes a member may still use: the reserve for the mark and for every
+ * open container's closer stays untouched. */
+static size_t room(const struct fg_json *j)
+{
+	size_t reserve = TRUNC_RESERVE + j->depth;
+
+	if (j->cap < reserve || j->len > j->cap - reserve)
+		return 0;
+	return j->cap - reserve - j->len;
+}
+
+static bool put(struct fg_json *j, const char *s, size_t n)
+{
+	if (n > room(j))
+		return false;
+	memcpy(j->buf + j->len, s, n);
+	j->len += n;
+	return true;
+}
+
+static bool put_escaped(struct fg_json *j, const char *s, size_t n, bool *invalid)
+{
+	size_t r = room(j);
+	size_t need = fg_json_escape(j->buf + j->len, r, s, n, invalid);
+
+	if (need >= r)
+		return false;
+	j->len += need;
+	return true;
+}
+
+static bool in_array(const struct fg_json *j)
+{
+	return j->arrays & (1u << (j->depth - 1));
+}
+
+/* Writes the comma and the key (key + suffix) of a new member. Returns false
+ * when it did not fit or no member can go here; the caller rolls back. */
+static bool begin(struct fg_json *j, const char *key, const char *suffix)
+{
+	if (j->skip || j->depth == 0)
+		return false;
+	if (!j->first[j->depth - 1] && !put(j, ",", 1))
+		return false;
+	if (in_array(j))
+		return true;
+	if (!key)
+		key = "";
+	return put(j, "\"", 1) && put_escaped(j, key, strlen(key), NULL) &&
+	       put(j, suffix, strlen(suffix)) && put(j, "\":", 2);
+}
+
+static void commit(struct fg_json *j)
+{
+	j->first[j->depth - 1] = false;
+}
+
+static void rollback(struct fg_json *j, size_t mark)
+{
+	j->len = mark;
+	j->overflow = true;
+}
+
+static void put_member(struct fg_json *j, const char *key, const char *val, size_t n)
+{
+	size_t mark = j->len;
+
+	if (!begin(j, key, "") || !put(j, val, n)) {
+		rollback(j, mark);
+		return;
+	}
+	commit(j);
+}
+
+void fg_json_init(struct fg_json *j, char *buf, size_t cap)
+{
+	memset(j, 0, sizeof(*j));
+	j->buf = buf;
+	j->cap = cap;
+	/* Too small to ever hold "{" + mark + "}": finish then yields "{}" or "". */
+	if (cap < TRUNC_RESERVE + 2) {
+		j->overflow = true;
+		return;
+	}
+	buf[0] = '{';
+	j->len = 1;
+	j->depth = 1;
+	j->first[0] = true;
+}
+
+int fg_json_finish(struct fg_json *j)
+{
+	if (j->depth == 0) {
+		j->len = 0;
+		if (j->cap >= 3)
+			j->len = (size_t)snprintf(j->buf, j->cap, "{}");
+		else if (j->cap)
+			j->buf[0] = '\0';
+		return (int)j->len;
+	}
+	j->skip = 0;
+	while (j->depth > 1) {
+		j->buf[j->len++] = in_array(j) ? ']' : '}';
+		j->arrays &= ~(1u << (j->depth - 1));
+		j->depth--;
+	}
+	if (j->overflow) {
+		const char *mark = &TRUNC_MARK[j->first[0] ? 1 : 0];
+		size_t n = strlen(mark);
+
+		memcpy(j->buf + j->len, mark, n);
+		j->len += n;
+	}
+	j->buf[j->len++] = '}';
+	j->buf[j->len] = '\0';
+	j->depth = 0;
+	return (int)j->len;
+}
+
+static void open_container(struct fg_json *j, const char *key, bool arr)
+{
+	size_t mark = j->len;
+
+	if (j->skip || j->depth == 0 || j->depth >= FG_JSON_DEPTH || !begin(j, key, "")) {
+		rollback(j, mark);
+		j->skip++;
+		return;
+	}
+	/* Count the new container first so its closer is reserved before '{'. */
+	j->depth++;
+	if (!put(j, arr ? "[" : "{", 1)) {
+		j->depth--;
+		rollback(j, mark);
+		j->skip++;
+		return;
+	}
+	j->first[j->depth - 2] = false;
+	j->first[j->depth - 1] = true;
+	if (arr)
+		j->arrays |= 1u << (j->depth - 1);
+}
+
+static void close_container(struct fg_json *j)
+{
+	if (j->skip) {
+		j->skip--;
+		return;
+	}
+	/* The top-level object belongs to finish. */
+	if (j->depth <= 1)
+		return;
+	j->buf[j->len++] = in_array(j) ? ']' : '}';
+	j->arrays &= ~(1u << (j->depth - 1));
+	j->depth--;
+}
+
+void fg_json_obj_open(struct fg_json *j, const char *key)
+{
+	open_container(j, key, false);
+}
+
+void fg_json_obj_close(struct fg_json *j)
+{
+	close_container(j);
+}
+
+void fg_json_arr_open(struct fg_json *j, const char *key)
+{
+	open_container(j, key, true);
+}
+
+void fg_json_arr_close(struct fg_json *j)
+{
+	close_container(j);
+}
+
+/* The hex sibling is its own member: when only it does not fit, the
+ * escaped value stays and the document is marked truncated. */
+static void put_hex_member(struct fg_json *j, const char *key, const char *val, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)val;
+	size_t mark = j->len;
+
+	if (!begin(j, key, "_hex") || room(j) < 2 * len + 2) {
+		rollback(j, mark);
+		return;
+	}
+	j->buf[j->len++] = '"';
+	for (size_t i = 0; i < len; i++) {
+		j->buf[j->len++] = hexdigits[p[i] >> 4];
+		j->buf[j->len++] = hexdigits[p[i] & 0xf];
+	}
+	j->buf[j->len++] = '"';
+	commit(j);
+}
+
+static void put_string(struct fg_json *j, const char *key, const char *val, size_t len, bool hex)
+{
+	size_t mark = j->len;
+	bool invalid = false;
+
+	if (!val) {
+		fg_json_null(j, key);
+		return;
+	}
+	if (!begin(j, key, "") || !put(j, "\"", 1) || !put_escaped(j, val, len, &invalid) ||
+	    !put(j, "\"", 1)) {
+		rollback(j, mark);
+		return;
+	}
+	commit(j);
+	if (invalid && hex)
+		put_hex_member(j, key, val, len);
+}
+
+void fg_json_str(struct fg_json *j, const char *key, const char *val)
+{
+	put_string(j, key, val, val ? strlen(val) : 0, false);
+}
+
+void fg_json_str_raw(struct fg_json *j, const char *key, const char *val, size_t len)
+{
+	put_string(j, key, val, len, true);
+}
+
+void fg_json_u64(struct fg_json *j, const char *key, uint64_t val)
+{
+	char tmp[24];
+	int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, val);
+
+	put_member(j, key, tmp, (size_t)n);
+}
+
+void fg_json_i64(struct fg_json *j, const char *key, int64_t val)
+{
+	char tmp[24];
+	int n = snprintf(tmp, sizeof(tmp), "%" PRId64, val);
+
+	put_member(j, key, tmp, (size_t)n);
+}
+
+void fg_json_bool(struct fg_json *j, const char *key, bool val)
+{
+	put_member(j, key, val ? "true" : "false", val ? 4 : 5);
+}
+
+void fg_json_null(struct fg_json *j, const char *key)
+{
+	put_member(j, key, "null", 4);
+}
+
+void fg_json_double(struct fg_json *j, const char *key, double val)
+{
+	/* %.3f of DBL_MAX is 313 characters. */
+	char tmp[400];
+	int n;
+
+	/* JSON has no spelling for NaN or infinity. */
+	if (!isfinite(val)) {
+		fg_json_null(j, key);
+		return;
+	}
+	n = snprintf(tmp, sizeof(tmp), "%.3f", val);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		fg_json_null(j, key);
+		return;
+	}
+	put_member(j, key, tmp, (size_t)n);
+}

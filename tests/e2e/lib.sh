@@ -1,0 +1,87 @@
+# Shared by the end-to-end tests: a temporary tree, a fanguardd on it with a
+# watchdog, and assertions. Every daemon is killed by pid on exit.
+set -u
+FG_BUILD=${FG_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../build" && pwd)}
+FG_SRC=${FG_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+FANGUARDD=$FG_BUILD/fanguardd
+FANGUARD=$FG_BUILD/fanguard
+LOGQ="python3 $FG_SRC/tests/e2e/logq.py"
+
+T=$(mktemp -d /tmp/fg-e2e.XXXXXX)
+LOG=$T/fanguard.log
+CONF=$T/fanguard.conf
+SOCK=$T/status.sock
+DPID=
+WDOG=
+FAILS=0
+PASSES=0
+
+stop_daemon() {
+	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
+		kill -TERM "$DPID" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$DPID" 2>/dev/null
+	fi
+	[ -n "$DPID" ] && wait "$DPID" 2>/dev/null
+	DPID=
+	if [ -n "$WDOG" ]; then kill "$WDOG" 2>/dev/null; wait "$WDOG" 2>/dev/null; fi
+	WDOG=
+}
+
+cleanup() {
+	stop_daemon
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# start_daemon [fanguardd args...]: starts it on $CONF and waits until it
+# has logged daemon-start (all marks placed). A watchdog kills it after 100 s.
+start_daemon() {
+	local before
+	before=$(count_log event.action=daemon-start)
+	"$FANGUARDD" --config "$CONF" --foreground "$@" 2>"$T/daemon.stderr" &
+	DPID=$!
+	( sleep 100; kill -KILL "$DPID" 2>/dev/null ) &
+	WDOG=$!
+	for _ in $(seq 100); do
+		[ "$(count_log event.action=daemon-start)" -gt "$before" ] && return 0
+		kill -0 "$DPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "fanguardd did not start:"; cat "$T/daemon.stderr"; exit 1
+}
+
+count_log() {
+	[ -f "$LOG" ] || { echo 0; return; }
+	$LOGQ "$LOG" "$@" || echo "LOGQ-FAILED"
+}
+
+# wait_log N filters...: waits up to 5 s for at least N matching lines.
+wait_log() {
+	local want=$1; shift
+	for _ in $(seq 50); do
+		[ "$(count_log "$@")" -ge "$want" ] 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+pass() { PASSES=$((PASSES + 1)); echo "ok - $*"; }
+fail() { FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
+
+# check DESC CMD...: CMD must succeed.
+check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+# refuse DESC CMD...: CMD must fail (and must not hang).
+refuse() { local d=$1; shift; if timeout 10 "$@" 2>/dev/null; then fail "$d"; else pass "$d"; fi; }
+# same_content DESC FILE TEXT
+same_content() { if [ "$(cat "$2" 2>/dev/null)" = "$3" ]; then pass "$1"; else fail "$1 (got '$(cat "$2" 2>/dev/null)')"; fi; }
+# logged DESC N filters...: at least N lines match (waits for the async logger)
+logged() { local d=$1; shift; if wait_log "$@"; then pass "$d"; else fail "$d (found $(count_log "${@:2}"))"; fi; }
+
+finish() {
+	stop_daemon
+	if [ "$(count_log)" = "LOGQ-FAILED" ]; then fail "every log line is one JSON object"; fi
+	echo "$PASSES passed, $FAILS failed"
+	[ "$FAILS" -eq 0 ]
+}
