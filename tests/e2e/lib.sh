@@ -24,7 +24,11 @@ stop_daemon() {
 	fi
 	[ -n "$DPID" ] && wait "$DPID" 2>/dev/null
 	DPID=
-	if [ -n "$WDOG" ]; then kill "$WDOG" 2>/dev/null; wait "$WDOG" 2>/dev/null; fi
+	if [ -n "$WDOG" ]; then
+		pkill -P "$WDOG" 2>/dev/null
+		kill "$WDOG" 2>/dev/null
+		wait "$WDOG" 2>/dev/null
+	fi
 	WDOG=
 }
 
@@ -42,7 +46,8 @@ start_daemon() {
 	before=$(count_log event.action=daemon-start)
 	"$FANGUARDD" --config "$CONF" --foreground "$@" 2>"$T/daemon.stderr" &
 	DPID=$!
-	( sleep 100; kill -KILL "$DPID" 2>/dev/null ) &
+	# Its own stdio, so a leftover sleep never holds the test runner's pipe.
+	( sleep 100; kill -KILL "$DPID" 2>/dev/null ) </dev/null >/dev/null 2>&1 &
 	WDOG=$!
 	for _ in $(seq 100); do
 		[ "$(count_log event.action=daemon-start)" -gt "$before" ] && return 0
