@@ -289,6 +289,22 @@ static int mark_path(struct fg_fan *f, const struct fg_config *cfg, unsigned idx
 	return r;
 }
 
+/* mark = mount: every open on the subtree's mount reaches the permission
+ * group and the path decides, so no rename of a directory opens a gap. The
+ * inode marks stay for hard links reached through other mounts. */
+static int mark_mount(struct fg_fan *f, unsigned idx, const char *path)
+{
+	if (fanotify_mark(f->perm_fd, FAN_MARK_ADD | FAN_MARK_MOUNT, PERM_MASK, AT_FDCWD, path) < 0) {
+		f->mark_errors++;
+		return -errno;
+	}
+	f->marks++;
+	f->st[idx].marks++;
+	f->st[idx].mount_mark = true;
+	f->any_mount_mark = true;
+	return 0;
+}
+
 int fg_fan_mark_subtree(struct fg_fan *f, const struct fg_config *cfg, unsigned idx)
 {
 	const char *path = cfg->subtrees[idx].path;
@@ -303,11 +319,27 @@ int fg_fan_mark_subtree(struct fg_fan *f, const struct fg_config *cfg, unsigned 
 		return 0;
 	if (r < 0)
 		return r;
-	if (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+	if (lstat(path, &st) < 0)
+		return -errno;
+	s->root_dev = st.st_dev;
+	s->root_ino = st.st_ino;
+	if (!S_ISDIR(st.st_mode)) {
 		s->is_file = true;
 		mark(f, f->notif_fd, FAN_ATTRIB, AT_FDCWD, path);
 	}
+	if (cfg->subtrees[idx].mark == FG_MARK_MOUNT)
+		return mark_mount(f, idx, path);
 	return 0;
+}
+
+bool fg_fan_subtree_same(const struct fg_fan *f, const struct fg_config *cfg, unsigned idx)
+{
+	struct stat st;
+
+	if (lstat(cfg->subtrees[idx].path, &st) < 0)
+		return !f->st[idx].exists;
+	return f->st[idx].exists && st.st_dev == f->st[idx].root_dev &&
+	       st.st_ino == f->st[idx].root_ino;
 }
 
 int fg_fan_mark_all(struct fg_fan *f, const struct fg_config *cfg)

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fanotify.h>
@@ -245,75 +246,177 @@ static void respond(struct fg_guard *g, int fd, bool allow)
 		g->state->c.reply_errors++;
 }
 
+/* What the opener asked for and where. subtree -2: not located yet. */
+struct intent {
+	uint64_t flags;
+	long nr;
+	bool unknown;
+	int subtree;
+	char path[PATH_MAX];
+};
+
+/* Under overload the backlog is answered by on_overload without resolving
+ * anyone, so that openers are not left waiting behind it. Returns true when
+ * the event was answered. */
+static bool overload_answer(struct fg_guard *g, const struct fanotify_event_metadata *md,
+			    enum fg_intent intent)
+{
+	enum fg_overload how = g->pol->cfg.on_overload;
+	bool allow;
+
+	if (how == FG_OVERLOAD_DENY_WRITES && intent == FG_INTENT_READ)
+		return false; /* reads go the normal (cheap) way */
+	allow = how == FG_OVERLOAD_ALLOW || g->pol->cfg.mode == FG_MODE_AUDIT;
+	respond(g, md->fd, allow);
+	g->state->c.overload++;
+	return true;
+}
+
+/* A denied O_CREAT has already created its file (the kernel creates before
+ * it asks). The file is removed when it is certain that this open created
+ * it: the notification group saw the same thread create the same inode,
+ * and it is still empty with one name. Either side may be seen first. */
+static bool creat_match(struct fg_creat *list, unsigned *n, pid_t tid, uint64_t dev, uint64_t ino)
+{
+	for (unsigned i = 0; i < *n; i++) {
+		if (list[i].tid == tid && list[i].dev == dev && list[i].ino == ino) {
+			list[i] = list[--*n];
+			return true;
+		}
+	}
+	return false;
+}
+
+static void creat_add(struct fg_creat *list, unsigned *n, pid_t tid, uint64_t dev, uint64_t ino)
+{
+	if (*n == FG_CREAT_MAX)
+		memmove(list, list + 1, sizeof(*list) * --*n);
+	list[(*n)++] = (struct fg_creat){.tid = tid, .dev = dev, .ino = ino};
+}
+
+static void remove_empty(struct fg_guard *g, pid_t tid, const char *path, unsigned subtree)
+{
+	struct fg_event ev;
+	struct outcome o = {.allow = true, .decision = "deny", .reason = "no-rule"};
+	struct stat st;
+
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != 0 || st.st_nlink != 1)
+		return;
+	if (unlink(path) < 0)
+		return;
+	g->state->c.removed_empty++;
+	event_base(&ev, "removed-empty");
+	ev.path = path;
+	ev.message = "removed the empty file left by a denied create";
+	memset(g->proc, 0, offsetof(struct fg_proc, anc));
+	g->proc->tid = g->proc->pid = tid;
+	log_decision(g, &ev, &o, subtree, -1);
+}
+
+static void denied_creat(struct fg_guard *g, const struct fanotify_event_metadata *md,
+			 const char *path, unsigned subtree)
+{
+	struct stat st;
+
+	if (fstat(md->fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != 0)
+		return;
+	if (creat_match(g->created, &g->n_created, md->pid, st.st_dev, st.st_ino))
+		remove_empty(g, md->pid, path, subtree);
+	else
+		creat_add(g->denied, &g->n_denied, md->pid, st.st_dev, st.st_ino);
+}
+
 /* A write-intent open of a protected file: resolve, decide, answer, then
  * count and log (the answer never waits for the log). */
 static void open_write(struct fg_guard *g, const struct fanotify_event_metadata *md,
-		       uint64_t flags, long nr, bool unknown, uint64_t t0)
+		       struct intent *in, uint64_t t0)
 {
-	char path[PATH_MAX];
 	struct fg_decision d;
 	struct outcome o;
 	struct fg_event ev;
-	int subtree, resolved;
+	int resolved;
 
-	if (fg_fan_fd_path(md->fd, path, sizeof(path)) < 0)
-		fg_strlcpy(path, "", sizeof(path));
-	subtree = event_subtree(g, md->fd, path);
-	if (subtree < 0) {
-		respond(g, md->fd, true);
-		g->state->c.outside++;
-		return;
-	}
 	resolved = fg_proc_resolve(md->pid, g->proc);
-	judge(g, (unsigned)subtree, resolved, &o, &d);
+	judge(g, (unsigned)in->subtree, resolved, &o, &d);
 	respond(g, md->fd, o.allow);
 	fg_state_latency(g->state, fg_now_ns() - t0);
 	count(g, &o, &d, resolved);
 	if (d.verdict == FG_VERDICT_DENY)
-		remember_denial(g, &o, path, resolved);
+		remember_denial(g, &o, in->path, resolved);
 	if (d.reason == FG_REASON_TRANSACTION && resolved >= 0)
 		tx_note(g, &d);
 	if (o.quiet)
 		return;
 	event_base(&ev, "open-write");
-	ev.path = path;
+	ev.path = in->path;
 	ev.has_open = true;
-	ev.open_flags = flags;
-	ev.open_nr = nr;
-	ev.open_syscall = fg_syscall_name(nr);
-	if (unknown)
+	ev.open_flags = in->flags;
+	ev.open_nr = in->nr;
+	ev.open_syscall = fg_syscall_name(in->nr);
+	if (in->unknown)
 		ev.message = "write intent could not be read; unknown_intent applied";
-	log_decision(g, &ev, &o, (unsigned)subtree, resolved);
+	log_decision(g, &ev, &o, (unsigned)in->subtree, resolved);
+	if (!o.allow && (in->flags & O_CREAT))
+		denied_creat(g, md, in->path, (unsigned)in->subtree);
 }
 
-static void open_perm(struct fg_guard *g, const struct fanotify_event_metadata *md)
+/* Fills in->path and in->subtree. Returns false when the file is in no
+ * subtree (an event from a mount mark, or a file moved out). */
+static bool locate(struct fg_guard *g, const struct fanotify_event_metadata *md,
+		   struct intent *in)
 {
-	uint64_t t0 = fg_now_ns(), flags;
+	if (in->subtree != -2)
+		return in->subtree >= 0;
+	if (fg_fan_fd_path(md->fd, in->path, sizeof(in->path)) < 0)
+		in->path[0] = '\0';
+	in->subtree = event_subtree(g, md->fd, in->path);
+	return in->subtree >= 0;
+}
+
+static void open_perm(struct fg_guard *g, const struct fanotify_event_metadata *md,
+		      bool overloaded)
+{
+	uint64_t t0 = fg_now_ns();
+	struct intent in = {.subtree = -2};
 	enum fg_intent intent;
-	long nr;
 
 	if (is_self(g, md->pid)) {
 		respond(g, md->fd, true);
 		g->state->c.self++;
 		return;
 	}
-	intent = fg_proc_read_intent(md->pid, &flags, &nr);
+	/* With a mount mark most events are for files outside every
+	 * subtree: the path (one readlink) settles those first. */
+	if (g->fan->any_mount_mark && !locate(g, md, &in)) {
+		respond(g, md->fd, true);
+		g->state->c.outside++;
+		return;
+	}
+	intent = fg_proc_read_intent(md->pid, &in.flags, &in.nr);
 	/* openat2's flags live in the opener's memory, which another of its
 	 * threads can rewrite after the kernel copied them: a "read" seen
 	 * there is not evidence, so it goes to unknown_intent. */
-	if (intent == FG_INTENT_READ && nr == OPENAT2_NR)
+	if (intent == FG_INTENT_READ && in.nr == OPENAT2_NR)
 		intent = FG_INTENT_UNKNOWN;
 	if (intent == FG_INTENT_UNKNOWN) {
 		g->state->c.unknown_intent++;
+		in.unknown = true;
 		if (g->pol->cfg.unknown_intent == FG_UNKNOWN_READ)
 			intent = FG_INTENT_READ;
 	}
+	if (overloaded && overload_answer(g, md, intent))
+		return;
 	if (intent == FG_INTENT_READ) {
 		respond(g, md->fd, true);
 		g->state->c.read_allowed++;
 		return;
 	}
-	open_write(g, md, flags, nr, intent == FG_INTENT_UNKNOWN, t0);
+	if (!locate(g, md, &in)) {
+		respond(g, md->fd, true);
+		g->state->c.outside++;
+		return;
+	}
+	open_write(g, md, &in, t0);
 }
 
 /* Whether (writer, file) was logged already; remembers it if not. The table
@@ -365,30 +468,49 @@ static void modify(struct fg_guard *g, const struct fanotify_event_metadata *md)
 	log_decision(g, &ev, &o, (unsigned)subtree, resolved);
 }
 
+static void log_overload(struct fg_guard *g, uint64_t before)
+{
+	char msg[160];
+
+	if (g->state->c.overload == before)
+		return;
+	snprintf(msg, sizeof(msg), "%llu permission events answered by on_overload in one backlog",
+		 (unsigned long long)(g->state->c.overload - before));
+	fg_guard_log_daemon(g, "overload", "unknown", msg);
+}
+
 int fg_guard_perm(struct fg_guard *g)
 {
 	char buf[EVENT_BUF] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+	uint64_t seen = 0, overload_before = g->state->c.overload;
+	int r = 0;
 
-	for (unsigned round = 0; round < 64; round++) {
+	for (unsigned round = 0; round < 64 && !r; round++) {
 		ssize_t len = read(g->fan->perm_fd, buf, sizeof(buf));
 		const struct fanotify_event_metadata *md = (const void *)buf;
 
-		if (len < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		if (len < 0) {
+			r = errno == EAGAIN || errno == EINTR ? 0 : -errno;
+			break;
+		}
 		for (; FAN_EVENT_OK(md, len); md = FAN_EVENT_NEXT(md, len)) {
-			if (md->vers != FANOTIFY_METADATA_VERSION)
-				return -EPROTO;
+			if (md->vers != FANOTIFY_METADATA_VERSION) {
+				r = -EPROTO;
+				break;
+			}
+			seen++;
 			if (md->mask & FAN_Q_OVERFLOW)
 				g->state->c.overflow++;
 			else if (md->mask & FAN_OPEN_PERM)
-				open_perm(g, md);
+				open_perm(g, md, seen > FG_OVERLOAD_EVENTS);
 			else if (md->mask & FAN_MODIFY)
 				modify(g, md);
 			if (md->fd >= 0)
 				close(md->fd);
 		}
 	}
-	return 0;
+	log_overload(g, overload_before);
+	return r;
 }
 
 /* The path behind a directory handle of the notification group, plus the
@@ -492,6 +614,20 @@ static void notif_entry(struct fg_guard *g, const struct fanotify_event_metadata
 
 	if (idx < 0)
 		return;
+	if (!moved && !(md->mask & FAN_ONDIR) && lstat(path, &st) == 0) {
+		if (S_ISREG(st.st_mode) && st.st_size == 0 && st.st_nlink == 1) {
+			if (creat_match(g->denied, &g->n_denied, md->pid, st.st_dev, st.st_ino)) {
+				remove_empty(g, md->pid, path, (unsigned)idx);
+				return;
+			}
+			creat_add(g->created, &g->n_created, md->pid, st.st_dev, st.st_ino);
+		} else if (S_ISLNK(st.st_mode)) {
+			/* sudo or sshd would follow it to a file we do not guard */
+			g->state->c.symlink_in++;
+			notif_log(g, md, "symlink-in", (unsigned)idx, path, NULL);
+			return;
+		}
+	}
 	if (root >= 0)
 		files = fg_fan_mark_subtree(g->fan, cfg, (unsigned)root);
 	else
@@ -558,4 +694,20 @@ int fg_guard_notif(struct fg_guard *g)
 		}
 	}
 	return 0;
+}
+
+void fg_guard_mounts(struct fg_guard *g)
+{
+	const struct fg_config *cfg = &g->pol->cfg;
+	char msg[PATH_MAX + 64];
+
+	for (unsigned i = 0; i < cfg->n_subtrees; i++) {
+		if (fg_fan_subtree_same(g->fan, cfg, i))
+			continue;
+		g->state->c.replaced++;
+		fg_fan_mark_subtree(g->fan, cfg, i);
+		snprintf(msg, sizeof(msg), "%s now names another directory (mount or rename); marked again",
+			 cfg->subtrees[i].path);
+		fg_guard_log_daemon(g, "subtree-replaced", "unknown", msg);
+	}
 }

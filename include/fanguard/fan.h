@@ -30,6 +30,8 @@ struct fg_fan_subtree {
 	bool exists;                /* the path exists and is marked */
 	bool is_file;               /* the subtree is one file (policy.json) */
 	uint64_t marks;             /* permission marks placed for it */
+	uint64_t root_dev, root_ino; /* what the path was when marked */
+	bool mount_mark;            /* a mount mark delivers every open on its mount */
 	char watch[PATH_MAX];       /* the directory watched for it to (re)appear */
 };
 
@@ -37,6 +39,7 @@ struct fg_fan {
 	int perm_fd;
 	int notif_fd;               /* -1 when the kernel lacks FID reporting */
 	bool have_rename;           /* FAN_RENAME (5.17+) */
+	bool any_mount_mark;        /* some subtree uses mark = mount */
 	uint64_t marks;             /* all permission marks */
 	uint64_t mark_errors;
 	uint64_t inode_overflow;    /* files not tracked because the table is full */
@@ -74,6 +77,10 @@ int fg_fan_mark_subtree(struct fg_fan *f, const struct fg_config *cfg, unsigned 
  * number of regular files found inside a new directory (they may have been
  * written before the mark), or -errno. */
 int fg_fan_mark_new(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, const char *path);
+
+/* Whether subtree idx's path still names what was marked (a bind mount or
+ * a replaced directory changes it). */
+bool fg_fan_subtree_same(const struct fg_fan *f, const struct fg_config *cfg, unsigned idx);
 
 /* The subtree a marked inode belongs to, or -1. */
 int fg_fan_inode_subtree(const struct fg_fan *f, uint64_t dev, uint64_t ino);

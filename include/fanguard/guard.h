@@ -21,6 +21,15 @@ struct fg_modseen {
 	pid_t tid;
 };
 
+#define FG_CREAT_MAX 16
+/* Events answered in one pass beyond which on_overload applies. */
+#define FG_OVERLOAD_EVENTS 2048
+
+struct fg_creat {
+	uint64_t dev, ino;
+	pid_t tid;
+};
+
 struct fg_guard {
 	struct fg_policy *pol;          /* not owned; swapped by reload */
 	struct fg_fan *fan;             /* not owned; swapped by reload */
@@ -32,6 +41,10 @@ struct fg_guard {
 	struct fg_proc *proc2;          /* scratch for notification events, owned */
 	struct fg_modseen *modseen;     /* modifications already logged, owned */
 	unsigned n_modseen;
+	struct fg_creat denied[FG_CREAT_MAX];  /* denied O_CREAT opens of empty files */
+	unsigned n_denied;
+	struct fg_creat created[FG_CREAT_MAX]; /* creations seen by the notification group */
+	unsigned n_created;
 };
 
 /* Allocates the scratch space. Returns 0 or -ENOMEM. */
@@ -51,6 +64,10 @@ int fg_guard_notif(struct fg_guard *g);
 /* Transaction slot `slot` has exited (its pidfd polled readable): logs the
  * summary and frees the slot. */
 void fg_guard_tx_end(struct fg_guard *g, unsigned slot);
+
+/* The mount table changed: re-marks every subtree whose path now names
+ * something else (a bind mount over it, a replaced directory) and logs it. */
+void fg_guard_mounts(struct fg_guard *g);
 
 /* Logs a daemon event (start, stop, reload) with a message. */
 void fg_guard_log_daemon(struct fg_guard *g, const char *action, const char *outcome,

@@ -30,6 +30,9 @@ struct fg_counters {
 	uint64_t overflow;          /* kernel queue overflow events */
 	uint64_t reply_errors;      /* failed writes of a response */
 	uint64_t removed_empty;     /* empty files left by a denied O_CREAT, removed */
+	uint64_t overload;          /* permission events answered by on_overload */
+	uint64_t symlink_in;        /* symlinks created inside a subtree */
+	uint64_t replaced;          /* subtree paths found replaced (bind mount, rename) */
 	uint64_t mark_errors;
 	uint64_t in_flight;         /* permission events read, not yet answered */
 };
