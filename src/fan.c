@@ -20,9 +20,13 @@
 #define FAN_REPORT_DFID_NAME (0x00000400 | 0x00000800)
 #endif
 
-#define PERM_MASK (FAN_OPEN_PERM | FAN_MODIFY)
+/* Modifications are watched by the notification group: truncate(2) and
+ * other changes made without an open file reach only groups that report
+ * file ids, never the fd-based permission group. */
+#define PERM_MASK FAN_OPEN_PERM
+#define FILE_NOTIF_MASK (FAN_MODIFY | FAN_ATTRIB)
 #define DIR_NOTIF_MASK                                                                          \
-	(FAN_CREATE | FAN_MOVED_TO | FAN_ATTRIB | FAN_ONDIR | FAN_EVENT_ON_CHILD | FAN_DELETE_SELF | \
+	(FAN_CREATE | FAN_MOVED_TO | FILE_NOTIF_MASK | FAN_ONDIR | FAN_EVENT_ON_CHILD | FAN_DELETE_SELF | \
 	 FAN_MOVE_SELF)
 #define PARENT_NOTIF_MASK (FAN_CREATE | FAN_MOVED_TO | FAN_ONDIR)
 #define MAX_DEPTH 64
@@ -148,6 +152,9 @@ static int mark_file(struct fg_fan *f, unsigned idx, int dirfd, const char *name
 	r = mark(f, f->perm_fd, PERM_MASK, dirfd, name);
 	if (r < 0)
 		return r;
+	/* Its own notification mark too: a write through a hard link made
+	 * elsewhere is reported to the file, not to our directory. */
+	mark(f, f->notif_fd, FILE_NOTIF_MASK, dirfd, name);
 	f->marks++;
 	f->st[idx].marks++;
 	inode_put(f, st.st_dev, st.st_ino, (int)idx);
@@ -325,7 +332,7 @@ int fg_fan_mark_subtree(struct fg_fan *f, const struct fg_config *cfg, unsigned 
 	s->root_ino = st.st_ino;
 	if (!S_ISDIR(st.st_mode)) {
 		s->is_file = true;
-		mark(f, f->notif_fd, FAN_ATTRIB, AT_FDCWD, path);
+		mark(f, f->notif_fd, FILE_NOTIF_MASK, AT_FDCWD, path);
 	}
 	if (cfg->subtrees[idx].mark == FG_MARK_MOUNT)
 		return mark_mount(f, idx, path);

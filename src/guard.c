@@ -435,12 +435,28 @@ static bool modify_seen(struct fg_guard *g, pid_t tid, uint64_t start, const str
 	return false;
 }
 
-/* A write happened. Allowed writers were logged at open; what is logged
- * here is a write the policy would not allow: through an fd opened before
- * fanguardd started, or one that audit mode let through. */
-static void modify(struct fg_guard *g, const struct fanotify_event_metadata *md)
+/* The start time of tid, 0 if it is gone: with the tid it names one
+ * writer, so a recycled id is not taken for an earlier writer. */
+static uint64_t start_time(pid_t tid)
 {
-	char path[PATH_MAX];
+	char path[32], buf[1024];
+	struct fg_stat st;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	n = fg_read_small(AT_FDCWD, path, buf, sizeof(buf));
+	if (n <= 0 || fg_proc_parse_stat(buf, (size_t)n, &st) < 0)
+		return 0;
+	return st.start_time;
+}
+
+/* A write happened. Allowed writers were logged at open; what is logged
+ * here is a change the policy would not allow: through an fd opened before
+ * fanguardd started, truncate(2) by path, or a write audit mode let
+ * through. Once per writer and file. */
+static void modify(struct fg_guard *g, const struct fanotify_event_metadata *md,
+		   const char *path)
+{
 	struct fg_decision d;
 	struct outcome o;
 	struct fg_event ev;
@@ -448,16 +464,14 @@ static void modify(struct fg_guard *g, const struct fanotify_event_metadata *md)
 	int subtree, resolved;
 
 	g->state->c.modify++;
-	if (is_self(g, md->pid) || md->fd < 0 || fstat(md->fd, &st) < 0)
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
 		return;
-	if (fg_fan_fd_path(md->fd, path, sizeof(path)) < 0)
-		fg_strlcpy(path, "", sizeof(path));
-	subtree = event_subtree(g, md->fd, path);
-	if (subtree < 0)
+	subtree = fg_policy_match_path(g->pol, path);
+	if (subtree < 0 && st.st_nlink > 1)
+		subtree = fg_fan_inode_subtree(g->fan, st.st_dev, st.st_ino);
+	if (subtree < 0 || modify_seen(g, md->pid, start_time(md->pid), &st))
 		return;
 	resolved = fg_proc_resolve(md->pid, g->proc);
-	if (modify_seen(g, md->pid, resolved < 0 ? 0 : g->proc->start_time, &st))
-		return;
 	judge(g, (unsigned)subtree, resolved, &o, &d);
 	if (d.verdict == FG_VERDICT_ALLOW)
 		return;
@@ -503,8 +517,6 @@ int fg_guard_perm(struct fg_guard *g)
 				g->state->c.overflow++;
 			else if (md->mask & FAN_OPEN_PERM)
 				open_perm(g, md, seen > FG_OVERLOAD_EVENTS);
-			else if (md->mask & FAN_MODIFY)
-				modify(g, md);
 			if (md->fd >= 0)
 				close(md->fd);
 		}
@@ -664,6 +676,8 @@ static void notif_one(struct fg_guard *g, const struct fanotify_event_metadata *
 		return;
 	if (md->mask & (FAN_CREATE | FAN_MOVED_TO | FAN_RENAME)) {
 		notif_entry(g, md, path, old);
+	} else if (md->mask & FAN_MODIFY) {
+		modify(g, md, path);
 	} else if (md->mask & FAN_ATTRIB) {
 		idx = fg_policy_match_path(g->pol, path);
 		if (idx < 0)
