@@ -1,22 +1,41 @@
 #include "fanguard/daemon.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fanotify.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#ifdef FG_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include "fanguard/fan.h"
 #include "fanguard/guard.h"
 #include "fanguard/log.h"
 #include "fanguard/policy.h"
 #include "fanguard/state.h"
+#include "fanguard/status.h"
 #include "fanguard/util.h"
 
-enum { PFD_PERM, PFD_NOTIF, PFD_SIGNAL, PFD_TX0, PFD_N = PFD_TX0 + FG_TX_MAX };
+enum {
+	PFD_PERM,
+	PFD_NOTIF,
+	PFD_SIGNAL,
+	PFD_TX0,
+	PFD_STATUS = PFD_TX0 + FG_TX_MAX, /* listener, then one per client */
+	PFD_N = PFD_STATUS + 1 + FG_STATUS_CLIENTS_MAX,
+};
+
+#define NOTIFY_STATUS_NS (10 * 1000000000ULL) /* STATUS= this often */
+#define SELFTEST_NS	 (5 * 1000000000ULL)  /* the probe's open must arrive by then */
 
 struct daemon {
 	const struct fg_daemon_opts *opts;
@@ -27,6 +46,11 @@ struct daemon {
 	struct fg_guard guard;
 	int sigfd;
 	uint64_t generation;
+	struct fg_status_server srv;
+	int selftest;	      /* 1 passed, -1 failed, 0 not run */
+	bool notify;	      /* started by systemd with NOTIFY_SOCKET */
+	uint64_t watchdog_ns; /* WATCHDOG=1 this often; 0: no watchdog */
+	uint64_t next_status_ns, next_watchdog_ns;
 };
 
 static void print_diag(const struct fg_diag *diag)
@@ -104,18 +128,21 @@ static void describe(const struct daemon *d, char *buf, size_t size)
 	const struct fg_config *cfg = &d->pol->cfg;
 	size_t len = 0;
 
-	len += (size_t)snprintf(buf, size, "generation %llu, %u subtrees, %u writer rules, %llu marks:",
+	len += (size_t)snprintf(buf, size,
+				"generation %llu, %u subtrees, %u writer rules, %llu marks:",
 				(unsigned long long)d->generation, cfg->n_subtrees, cfg->n_writers,
 				(unsigned long long)d->fan->marks);
 	for (unsigned i = 0; i < cfg->n_subtrees && len < size; i++)
 		len += (size_t)snprintf(buf + len, size - len, " %s=%s%s", cfg->subtrees[i].name,
-					cfg->subtrees[i].path, d->fan->st[i].exists ? "" : "(missing)");
+					cfg->subtrees[i].path,
+					d->fan->st[i].exists ? "" : "(missing)");
 }
 
-/* SIGHUP: a new policy and new marks replace the old ones only when both
- * are good. The new group is marked before the old one is closed, so no
- * open goes unguarded in between. */
-static void reload(struct daemon *d)
+/* SIGHUP or "reload" on the socket: a new policy and new marks replace the
+ * old ones only when both are good. The new group is marked before the old
+ * one is closed, so no open goes unguarded in between. Returns 0, or -errno
+ * with the first reason in why. */
+static int reload(struct daemon *d, char *why, size_t size)
 {
 	struct fg_diag *diag = calloc(1, sizeof(*diag));
 	struct fg_policy *pol = diag ? load_policy(d->opts, diag) : NULL;
@@ -126,13 +153,16 @@ static void reload(struct daemon *d)
 	if (pol)
 		fan = place_marks(pol, &err);
 	if (!pol || !fan) {
+		snprintf(why, size, "%s",
+			 !diag	   ? "out of memory"
+			 : diag->n ? diag->msg[0]
+				   : strerror(-err));
 		snprintf(msg, sizeof(msg), "reload refused, generation %llu kept: %s",
-			 (unsigned long long)d->generation,
-			 !diag ? "out of memory" : diag->n ? diag->msg[0] : strerror(-err));
+			 (unsigned long long)d->generation, why);
 		fg_guard_log_daemon(&d->guard, "reload", "failure", msg);
 		free_policy(pol);
 		free(diag);
-		return;
+		return err < 0 ? err : -EINVAL;
 	}
 	free(diag);
 	old_fan = d->fan;
@@ -147,6 +177,8 @@ static void reload(struct daemon *d)
 	fg_state_rules(&d->state, pol->cfg.n_writers);
 	describe(d, msg, sizeof(msg));
 	fg_guard_log_daemon(&d->guard, "reload", "success", msg);
+	snprintf(why, size, "generation %llu", (unsigned long long)d->generation);
+	return 0;
 }
 
 static int setup_signals(struct daemon *d)
@@ -171,8 +203,10 @@ static int on_signal(struct daemon *d)
 	struct signalfd_siginfo si;
 
 	while (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		char why[FG_DIAG_LEN];
+
 		if (si.ssi_signo == SIGHUP)
-			reload(d);
+			reload(d, why, sizeof(why));
 		else
 			return 1;
 	}
@@ -187,8 +221,130 @@ static unsigned fill_pollfds(const struct daemon *d, struct pollfd *p)
 	p[PFD_SIGNAL] = (struct pollfd){.fd = d->sigfd, .events = POLLIN};
 	for (unsigned i = 0; i < FG_TX_MAX; i++)
 		p[PFD_TX0 + i] = (struct pollfd){
-			.fd = d->state.tx[i].pid ? d->state.tx[i].pidfd : -1, .events = POLLIN};
+		    .fd = d->state.tx[i].pid ? d->state.tx[i].pidfd : -1, .events = POLLIN};
+	if (d->srv.fd >= 0)
+		fg_status_pollfds(&d->srv, p + PFD_STATUS);
+	else
+		for (unsigned i = PFD_STATUS; i < PFD_N; i++)
+			p[i].fd = -1;
 	return PFD_N;
+}
+
+static void snapshot(struct daemon *d, struct fg_snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->pid = getpid();
+	s->version = FG_VERSION;
+	s->started = d->state.started;
+	s->now_mono_ns = fg_now_ns();
+	s->uptime_ns = s->now_mono_ns - d->state.started_mono_ns;
+	s->generation = d->generation;
+	s->cfg = &d->pol->cfg;
+	s->st = d->fan->st;
+	s->marks = d->fan->marks;
+	s->fan_mark_errors = d->fan->mark_errors;
+	s->state = &d->state;
+	s->selftest = d->selftest;
+	fg_logger_stats(&d->log, &s->log_written, &s->log_dropped, &s->log_errors);
+}
+
+static size_t clamp(int n, size_t cap)
+{
+	return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
+}
+
+/* The reply to one socket request (fg_status_answer_fn). */
+static size_t answer(void *ctx, enum fg_status_req req, char *buf, size_t cap)
+{
+	struct daemon *d = ctx;
+	struct fg_snapshot s;
+	char why[FG_DIAG_LEN];
+	size_t n;
+
+	if (req == FG_REQ_RELOAD) {
+		int r = reload(d, why, sizeof(why));
+		return clamp(snprintf(buf, cap,
+				      r == 0 ? "OK reloaded %s\n" : "ERR reload refused: %s\n",
+				      why),
+			     cap);
+	}
+	snapshot(d, &s);
+	n = clamp(snprintf(buf, cap, "OK %s\n", fg_status_word_name(fg_status_word(&s))), cap);
+	if (req == FG_REQ_STATUS_TEXT)
+		return n + fg_status_render_text(&s, buf + n, cap - n);
+	n += fg_status_render_json(&s, buf + n, cap - n - 1);
+	buf[n++] = '\n';
+	buf[n] = '\0';
+	return n;
+}
+
+/* sd_notify when systemd asked for it; a no-op without libsystemd. */
+__attribute__((format(printf, 2, 3))) static void notify(const struct daemon *d, const char *fmt,
+							 ...)
+{
+#ifdef FG_HAVE_SYSTEMD
+	char msg[512];
+	va_list ap;
+
+	if (!d->notify)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sd_notify(0, msg);
+#else
+	(void)d;
+	(void)fmt;
+#endif
+}
+
+static void notify_status(const struct daemon *d)
+{
+	const struct fg_counters *c = &d->state.c;
+
+	notify(d,
+	       "STATUS=%s, generation %llu: %llu denied, %llu would-deny, %llu writes allowed, "
+	       "%llu reads",
+	       d->pol->cfg.mode == FG_MODE_AUDIT ? "audit" : "enforcing",
+	       (unsigned long long)d->generation, (unsigned long long)c->denied,
+	       (unsigned long long)c->would_deny,
+	       (unsigned long long)(c->write_allowed_rule + c->write_allowed_tx),
+	       (unsigned long long)c->read_allowed);
+}
+
+/* Called on every pass of the loop, so WATCHDOG=1 stops when the loop
+ * stops. Returns the poll timeout until the next periodic message. */
+static int periodic(struct daemon *d, uint64_t now)
+{
+	uint64_t next;
+
+	if (!d->notify)
+		return -1;
+	if (now >= d->next_status_ns) {
+		notify_status(d);
+		d->next_status_ns = now + NOTIFY_STATUS_NS;
+	}
+	next = d->next_status_ns;
+	if (d->watchdog_ns) {
+		if (now >= d->next_watchdog_ns) {
+			notify(d, "WATCHDOG=1");
+			d->next_watchdog_ns = now + d->watchdog_ns;
+		}
+		if (d->next_watchdog_ns < next)
+			next = d->next_watchdog_ns;
+	}
+	return (int)((next - now) / 1000000ULL + 1);
+}
+
+static int poll_timeout(struct daemon *d)
+{
+	uint64_t now = fg_now_ns();
+	int a = periodic(d, now);
+	int b = d->srv.fd >= 0 ? fg_status_timeout_ms(&d->srv, now) : -1;
+
+	if (a < 0)
+		return b;
+	return b < 0 || a < b ? a : b;
 }
 
 static int loop(struct daemon *d)
@@ -199,7 +355,7 @@ static int loop(struct daemon *d)
 		unsigned n = fill_pollfds(d, p);
 		int r;
 
-		if (poll(p, n, -1) < 0) {
+		if (poll(p, n, poll_timeout(d)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return FG_EXIT_SOFTWARE;
@@ -217,6 +373,139 @@ static int loop(struct daemon *d)
 			if (r)
 				return FG_EXIT_OK;
 		}
+		if (d->srv.fd >= 0)
+			fg_status_dispatch(&d->srv, p + PFD_STATUS, fg_now_ns(), answer, d);
+	}
+}
+
+/* ---- the self-test: one permission event through the real group ---- */
+
+struct probe {
+	char dir[PATH_MAX];
+	char file[PATH_MAX + 8];
+	bool marked;
+};
+
+static int probe_setup(const struct daemon *d, struct probe *pr)
+{
+	_cleanup_close_ int fd = -1;
+	char *slash;
+
+	/* Next to the status socket: a directory of ours, on a filesystem
+	 * that is mounted, writable and outside every subtree. */
+	fg_strlcpy(pr->dir, d->pol->cfg.status_socket, sizeof(pr->dir));
+	slash = strrchr(pr->dir, '/');
+	if (!slash || slash == pr->dir)
+		fg_strlcpy(pr->dir, "/run", sizeof(pr->dir));
+	else
+		*slash = '\0';
+	if (strlen(pr->dir) + sizeof("/selftest.XXXXXX") > sizeof(pr->dir))
+		return -ENAMETOOLONG;
+	strcat(pr->dir, "/selftest.XXXXXX");
+	if (!mkdtemp(pr->dir)) {
+		pr->dir[0] = '\0';
+		return -errno;
+	}
+	snprintf(pr->file, sizeof(pr->file), "%s/probe", pr->dir);
+	fd = open(pr->file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fanotify_mark(d->fan->perm_fd, FAN_MARK_ADD, FAN_OPEN_PERM | FAN_EVENT_ON_CHILD,
+			  AT_FDCWD, pr->dir) < 0)
+		return -errno;
+	pr->marked = true;
+	return 0;
+}
+
+static void probe_cleanup(const struct daemon *d, struct probe *pr)
+{
+	if (pr->marked)
+		fanotify_mark(d->fan->perm_fd, FAN_MARK_REMOVE, FAN_OPEN_PERM | FAN_EVENT_ON_CHILD,
+			      AT_FDCWD, pr->dir);
+	if (pr->dir[0]) {
+		unlink(pr->file);
+		rmdir(pr->dir);
+	}
+}
+
+/* Runs the permission path until the child exits (its open answered) or
+ * the deadline passes. Returns the child's wait status, or -ETIMEDOUT. */
+static int probe_wait(struct daemon *d, pid_t child)
+{
+	uint64_t deadline = fg_now_ns() + SELFTEST_NS;
+	struct pollfd p = {.fd = d->fan->perm_fd, .events = POLLIN};
+	int status;
+
+	while (fg_now_ns() < deadline) {
+		if (waitpid(child, &status, WNOHANG) == child)
+			return status;
+		if (poll(&p, 1, 50) > 0 && fg_guard_perm(&d->guard) < 0)
+			break;
+	}
+	kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+	return -ETIMEDOUT;
+}
+
+/* A forked child (not our pid, so not allowed at once) opens a file under
+ * a fresh mark of the permission group for reading. Passing means the
+ * kernel delivered the event and the guard answered it. The probe's open
+ * is not one of the host's, so it is taken back out of the counters. */
+static int selftest(struct daemon *d)
+{
+	struct fg_counters before = d->state.c, *c = &d->state.c;
+	struct probe pr = {0};
+	pid_t child;
+	int r = probe_setup(d, &pr), status;
+
+	if (r < 0) {
+		probe_cleanup(d, &pr);
+		return r;
+	}
+	child = fork();
+	if (child == 0) {
+		int fd = open(pr.file, O_RDONLY | O_CLOEXEC);
+		_exit(fd < 0 ? 1 : 0);
+	}
+	status = child < 0 ? -errno : probe_wait(d, child);
+	probe_cleanup(d, &pr);
+	if (status < 0)
+		return status;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -EIO;
+	if (c->read_allowed > before.read_allowed)
+		c->read_allowed--;
+	else if (c->outside > before.outside)
+		c->outside--, c->unknown_intent -= c->unknown_intent > before.unknown_intent;
+	else
+		return -ENOMSG; /* the open went through without reaching us */
+	return 0;
+}
+
+static void systemd_setup(struct daemon *d)
+{
+#ifdef FG_HAVE_SYSTEMD
+	uint64_t usec = 0;
+
+	d->notify = getenv("NOTIFY_SOCKET") != NULL;
+	if (d->notify && sd_watchdog_enabled(0, &usec) > 0)
+		d->watchdog_ns = usec * 1000ULL / 2;
+#endif
+}
+
+/* The status socket is for reporting: failing to open it is logged, not
+ * fatal, because guarding matters more than being asked about it. */
+static void status_setup(struct daemon *d)
+{
+	const struct fg_config *cfg = &d->pol->cfg;
+	char msg[256];
+	int r = fg_status_open(&d->srv, cfg->status_socket, cfg->status_group);
+
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "cannot serve status on %s: %s", cfg->status_socket,
+			 r == -ENOENT && cfg->status_group[0] ? "no such group" : strerror(-r));
+		fg_guard_log_daemon(&d->guard, "status-socket", "failure", msg);
+		fprintf(stderr, "fanguardd: %s\n", msg);
 	}
 }
 
@@ -245,6 +534,8 @@ static int start(struct daemon *d, struct fg_diag *diag)
 		return FG_EXIT_OSERR;
 	fg_guard_add_self(&d->guard, d->log.tid);
 	d->pol->generation = d->generation = 1;
+	status_setup(d);
+	systemd_setup(d);
 	return FG_EXIT_OK;
 }
 
@@ -267,11 +558,35 @@ static void stop(struct daemon *d)
 	free_policy(d->pol);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
+	fg_status_close(&d->srv);
+}
+
+/* Self-test, then READY=1, then the loop. A failed self-test is fatal: a
+ * daemon whose group does not deliver events guards nothing, and a restart
+ * (or an operator) has to see that. */
+static int run_checked(struct daemon *d, char *msg, size_t size)
+{
+	int r = selftest(d);
+
+	d->selftest = r < 0 ? -1 : 1;
+	if (r < 0) {
+		snprintf(msg, size, "self-test failed: no permission event came back (%s)",
+			 strerror(-r));
+		fg_guard_log_daemon(&d->guard, "daemon-start", "failure", msg);
+		fprintf(stderr, "fanguardd: %s\n", msg);
+		return FG_EXIT_SOFTWARE;
+	}
+	describe(d, msg, size);
+	fg_guard_log_daemon(&d->guard, "daemon-start", "success", msg);
+	notify(d, "READY=1\nMAINPID=%d", (int)getpid());
+	notify_status(d);
+	d->next_status_ns = fg_now_ns() + NOTIFY_STATUS_NS;
+	return loop(d);
 }
 
 int fg_daemon_run(const struct fg_daemon_opts *o)
 {
-	struct daemon d = {.opts = o, .sigfd = -1};
+	struct daemon d = {.opts = o, .sigfd = -1, .srv = {.fd = -1}};
 	struct fg_diag *diag = calloc(1, sizeof(*diag));
 	char msg[2048];
 	int rc;
@@ -284,11 +599,8 @@ int fg_daemon_run(const struct fg_daemon_opts *o)
 	}
 	rc = start(&d, diag);
 	free(diag);
-	if (rc == FG_EXIT_OK) {
-		describe(&d, msg, sizeof(msg));
-		fg_guard_log_daemon(&d.guard, "daemon-start", "success", msg);
-		rc = loop(&d);
-	}
+	if (rc == FG_EXIT_OK)
+		rc = run_checked(&d, msg, sizeof(msg));
 	stop(&d);
 	return rc;
 }
