@@ -312,6 +312,15 @@ static int mark_mount(struct fg_fan *f, unsigned idx, const char *path)
 	return 0;
 }
 
+/* Events name files by their resolved path, so a subtree configured
+ * through a symlink would never match one: refuse it loudly instead. */
+static bool through_symlink(const char *path)
+{
+	char real[PATH_MAX];
+
+	return realpath(path, real) && strcmp(real, path) != 0;
+}
+
 int fg_fan_mark_subtree(struct fg_fan *f, const struct fg_config *cfg, unsigned idx)
 {
 	const char *path = cfg->subtrees[idx].path;
@@ -320,8 +329,9 @@ int fg_fan_mark_subtree(struct fg_fan *f, const struct fg_config *cfg, unsigned 
 	int r;
 
 	watch_parent(f, idx, path);
-	r = mark_path(f, cfg, idx, path);
+	r = through_symlink(path) ? -ELOOP : mark_path(f, cfg, idx, path);
 	s->exists = r >= 0;
+	s->error = r < 0 && r != -ENOENT ? r : 0;
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -364,6 +374,11 @@ int fg_fan_mark_all(struct fg_fan *f, const struct fg_config *cfg)
 
 int fg_fan_mark_new(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, const char *path)
 {
+	struct stat st;
+
+	/* recursive = no: only the subtree's own directory is guarded */
+	if (!cfg->subtrees[idx].recursive && lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
 	return mark_path(f, cfg, idx, path);
 }
 

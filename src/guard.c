@@ -504,7 +504,15 @@ int fg_guard_perm(struct fg_guard *g)
 		const struct fanotify_event_metadata *md = (const void *)buf;
 
 		if (len < 0) {
-			r = errno == EAGAIN || errno == EINTR ? 0 : -errno;
+			/* The kernel reports a file it could not open for us
+			 * through read() and denies that open itself: count
+			 * it and go on. Only a broken group is fatal. */
+			if (errno == EBADF || errno == EINVAL || errno == EFAULT)
+				r = -errno;
+			else if (errno != EAGAIN && errno != EINTR) {
+				g->state->c.event_errors++;
+				continue;
+			}
 			break;
 		}
 		for (; FAN_EVENT_OK(md, len); md = FAN_EVENT_NEXT(md, len)) {

@@ -7,6 +7,8 @@
 #include "fanguard/util.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <time.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -412,6 +414,42 @@ static ssize_t read_once(int dirfd, const char *path, char *buf, size_t size)
 	return n;
 }
 
+/* /proc/TID/syscall says "running" unless the thread stays asleep while it
+ * is read. Every thread waiting on a permission event of one group sleeps on
+ * the same wait queue, and each answer wakes them all to recheck: a blocked
+ * opener can look "running" for a moment. It goes back to sleep at once, so
+ * re-reads of the same file settle it: a few right away, then with short
+ * sleeps (a herd of thousands of waiters on two cores takes milliseconds). */
+#define SYSCALL_SPINS 8
+#define SYSCALL_NAPS 64
+#define SYSCALL_NAP_NS 50000
+
+static ssize_t read_syscall(const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct timespec nap = {0, SYSCALL_NAP_NS};
+	ssize_t n = -1;
+
+	if (fd < 0)
+		return -errno;
+	for (unsigned i = 0; i < SYSCALL_SPINS + SYSCALL_NAPS; i++) {
+		do
+			n = pread(fd, buf, size, 0);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return -errno;
+		if ((size_t)n == size)
+			return -EFBIG;
+		if (n < 7 || memcmp(buf, "running", 7) != 0)
+			break;
+		if (i < SYSCALL_SPINS)
+			sched_yield();
+		else
+			nanosleep(&nap, NULL);
+	}
+	return n;
+}
+
 /* The flags of openat2's struct open_how, read from the opener's memory.
  *
  * Caveat for the caller: unlike open/openat, whose flags sit in the saved
@@ -447,7 +485,7 @@ enum fg_intent fg_proc_read_intent(pid_t tid, uint64_t *ret_flags, long *ret_nr)
 	if (tid <= 0)
 		return FG_INTENT_UNKNOWN;
 	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
-	n = read_once(AT_FDCWD, path, buf, sizeof(buf));
+	n = read_syscall(path, buf, sizeof(buf));
 	if (n < 0 || fg_proc_parse_syscall(buf, (size_t)n, &sc) < 0)
 		return FG_INTENT_UNKNOWN;
 	*ret_nr = sc.running ? -1 : sc.nr;

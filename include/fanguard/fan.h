@@ -32,6 +32,7 @@ struct fg_fan_subtree {
 	uint64_t marks;             /* permission marks placed for it */
 	uint64_t root_dev, root_ino; /* what the path was when marked */
 	bool mount_mark;            /* a mount mark delivers every open on its mount */
+	int error;                  /* -errno of the last marking, -ELOOP: path through a symlink */
 	char watch[PATH_MAX];       /* the directory watched for it to (re)appear */
 };
 

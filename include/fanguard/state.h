@@ -29,6 +29,7 @@ struct fg_counters {
 	uint64_t outside;           /* events for files no longer in a subtree */
 	uint64_t overflow;          /* kernel queue overflow events */
 	uint64_t reply_errors;      /* failed writes of a response */
+	uint64_t event_errors;      /* events the kernel could not hand over (it denied them) */
 	uint64_t removed_empty;     /* empty files left by a denied O_CREAT, removed */
 	uint64_t overload;          /* permission events answered by on_overload */
 	uint64_t symlink_in;        /* symlinks created inside a subtree */

@@ -564,9 +564,9 @@ START_TEST(test_read_intent_gone_or_self)
 	ck_assert_int_eq(fg_proc_read_intent(pid, &f, &nr), FG_INTENT_UNKNOWN);
 	ck_assert_uint_eq(f, 0);
 	ck_assert_int_eq(nr, -1);
-	/* Reading our own file shows the read(2) we are in: not an open. */
+	/* Reading our own file shows the pread(2) we are in: not an open. */
 	ck_assert_int_eq(fg_proc_read_intent(getpid(), &f, &nr), FG_INTENT_UNKNOWN);
-	ck_assert_int_eq(nr, SYS_read);
+	ck_assert_int_eq(nr, SYS_pread64);
 }
 END_TEST
 
