@@ -29,6 +29,7 @@ enum {
 	PFD_PERM,
 	PFD_NOTIF,
 	PFD_SIGNAL,
+	PFD_MOUNTS,
 	PFD_TX0,
 	PFD_STATUS = PFD_TX0 + FG_TX_MAX, /* listener, then one per client */
 	PFD_N = PFD_STATUS + 1 + FG_STATUS_CLIENTS_MAX,
@@ -45,6 +46,7 @@ struct daemon {
 	struct fg_state state;
 	struct fg_guard guard;
 	int sigfd;
+	int mountfd; /* /proc/self/mountinfo: POLLPRI when the mount table changes */
 	uint64_t generation;
 	struct fg_status_server srv;
 	int selftest;	      /* 1 passed, -1 failed, 0 not run */
@@ -135,7 +137,10 @@ static void describe(const struct daemon *d, char *buf, size_t size)
 	for (unsigned i = 0; i < cfg->n_subtrees && len < size; i++)
 		len += (size_t)snprintf(buf + len, size - len, " %s=%s%s", cfg->subtrees[i].name,
 					cfg->subtrees[i].path,
-					d->fan->st[i].exists ? "" : "(missing)");
+					d->fan->st[i].error == -ELOOP ? "(path goes through a symlink: NOT guarded)"
+					: d->fan->st[i].error	      ? "(marking failed: NOT guarded)"
+					: d->fan->st[i].exists	      ? ""
+								      : "(missing)");
 }
 
 /* SIGHUP or "reload" on the socket: a new policy and new marks replace the
@@ -165,10 +170,13 @@ static int reload(struct daemon *d, char *why, size_t size)
 		return err < 0 ? err : -EINVAL;
 	}
 	free(diag);
+	/* Answer what waits on the old group under the old policy, then
+	 * close it: what reaches it after this is let through by the kernel
+	 * and goes on to the new group, which is already marked. */
+	fg_guard_perm(&d->guard);
 	old_fan = d->fan;
 	d->guard.fan = fan;
 	d->guard.pol = pol;
-	fg_guard_perm(&d->guard); /* answer what waits on the old group */
 	free_fan(old_fan);
 	free_policy(d->pol);
 	d->pol = pol;
@@ -219,6 +227,7 @@ static unsigned fill_pollfds(const struct daemon *d, struct pollfd *p)
 	p[PFD_PERM] = (struct pollfd){.fd = d->fan->perm_fd, .events = POLLIN};
 	p[PFD_NOTIF] = (struct pollfd){.fd = d->fan->notif_fd, .events = POLLIN};
 	p[PFD_SIGNAL] = (struct pollfd){.fd = d->sigfd, .events = POLLIN};
+	p[PFD_MOUNTS] = (struct pollfd){.fd = d->mountfd, .events = POLLPRI};
 	for (unsigned i = 0; i < FG_TX_MAX; i++)
 		p[PFD_TX0 + i] = (struct pollfd){
 		    .fd = d->state.tx[i].pid ? d->state.tx[i].pidfd : -1, .events = POLLIN};
@@ -347,6 +356,19 @@ static int poll_timeout(struct daemon *d)
 	return b < 0 || a < b ? a : b;
 }
 
+/* A bind mount over a subtree hides the marked directory behind one we
+ * never marked. The mount table's poll event says when to look; reading
+ * the file through re-arms it. */
+static void mounts_changed(struct daemon *d)
+{
+	char buf[4096];
+
+	lseek(d->mountfd, 0, SEEK_SET);
+	while (read(d->mountfd, buf, sizeof(buf)) > 0)
+		;
+	fg_guard_mounts(&d->guard);
+}
+
 static int loop(struct daemon *d)
 {
 	struct pollfd p[PFD_N];
@@ -368,6 +390,8 @@ static int loop(struct daemon *d)
 		for (unsigned i = 0; i < FG_TX_MAX; i++)
 			if (p[PFD_TX0 + i].revents)
 				fg_guard_tx_end(&d->guard, i);
+		if (p[PFD_MOUNTS].revents)
+			mounts_changed(d);
 		if (p[PFD_SIGNAL].revents) {
 			r = on_signal(d);
 			if (r)
@@ -518,6 +542,10 @@ static int start(struct daemon *d, struct fg_diag *diag)
 		print_diag(diag);
 		return FG_EXIT_CONFIG;
 	}
+	/* Detach only once the config is known good, so that its errors and
+	 * exit code reach whoever started us; and before any thread exists. */
+	if (!d->opts->foreground && daemon(0, 0) < 0)
+		return FG_EXIT_OSERR;
 	err = fg_logger_open(&d->log, &d->pol->cfg);
 	if (err < 0) {
 		fprintf(stderr, "fanguardd: cannot open log sink: %s\n", strerror(-err));
@@ -533,6 +561,7 @@ static int start(struct daemon *d, struct fg_diag *diag)
 	if (fg_guard_init(&d->guard, d->pol, d->fan, &d->log, &d->state) < 0)
 		return FG_EXIT_OSERR;
 	fg_guard_add_self(&d->guard, d->log.tid);
+	d->mountfd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	d->pol->generation = d->generation = 1;
 	status_setup(d);
 	systemd_setup(d);
@@ -558,6 +587,8 @@ static void stop(struct daemon *d)
 	free_policy(d->pol);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
+	if (d->mountfd >= 0)
+		close(d->mountfd);
 	fg_status_close(&d->srv);
 }
 
@@ -586,17 +617,13 @@ static int run_checked(struct daemon *d, char *msg, size_t size)
 
 int fg_daemon_run(const struct fg_daemon_opts *o)
 {
-	struct daemon d = {.opts = o, .sigfd = -1, .srv = {.fd = -1}};
+	struct daemon d = {.opts = o, .sigfd = -1, .mountfd = -1, .srv = {.fd = -1}};
 	struct fg_diag *diag = calloc(1, sizeof(*diag));
 	char msg[2048];
 	int rc;
 
 	if (!diag)
 		return FG_EXIT_OSERR;
-	if (!o->foreground && daemon(0, 0) < 0) {
-		free(diag);
-		return FG_EXIT_OSERR;
-	}
 	rc = start(&d, diag);
 	free(diag);
 	if (rc == FG_EXIT_OK)

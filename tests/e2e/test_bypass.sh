@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Persistence techniques against a guarded subtree in enforce mode: each is
+# either prevented, or detected and logged with the process that did it.
+# SECURITY.md's bypass table states the same outcomes.
+. "$(dirname "$0")/lib.sh"
+
+S=$T/etc/sudoers.d
+O=$T/outside
+M=$T/mnt
+OPEN=$FG_BUILD/tests/fg_open
+mkdir -p "$S" "$O" "$T/bin" "$T/copy" "$M"
+cp /bin/bash "$T/bin/allowed"
+cp /bin/bash "$T/copy/allowed"
+for f in redirect append trunc rdwr openat2 truncate chmod target; do echo original > "$S/$f"; done
+echo original > "$O/evil"
+mount -t tmpfs fg-e2e "$M"
+mkdir -p "$M/etc/cron.d"
+trap 'stop_daemon; umount -l "$S" 2>/dev/null; umount -l "$M" 2>/dev/null; cleanup' EXIT
+
+cat > "$CONF" <<EOC
+[fanguard]
+mode = enforce
+log = file:$LOG
+status_socket = $SOCK
+
+[subtree sudoers]
+path = $S
+key = priv_esc_persist
+
+[subtree cron]
+path = $M/etc/cron.d
+key = cron_persist
+mark = mount
+
+[writer allowed]
+exe = $T/bin/allowed
+EOC
+start_daemon
+
+# Prevented: every way of opening for write.
+refuse "redirect" bash -c "echo evil > '$S/redirect'"
+refuse "append" bash -c "echo evil >> '$S/append'"
+refuse "O_WRONLY|O_TRUNC" "$OPEN" trunc "$S/trunc"
+refuse "O_RDWR" "$OPEN" rdwr "$S/rdwr"
+refuse "creat(2)" "$OPEN" creat "$S/creat-new"
+refuse "openat2 write" "$OPEN" openat2-w "$S/openat2"
+check "openat2 read-only is decided as unknown intent (default: write)" test "$("$OPEN" openat2-r "$S/openat2" 2>/dev/null; echo $?)" = 1
+refuse "cp" cp "$O/evil" "$S/cp-new"
+refuse "install(1)" install -m 0440 "$O/evil" "$S/install-new"
+refuse "sed -i" sed -i s/original/evil/ "$S/target"
+refuse "exec of a copy of an allowed binary from elsewhere" "$T/copy/allowed" -c "echo evil > '$S/target'"
+check "the allowed binary itself writes" timeout 10 "$T/bin/allowed" -c "echo fine > '$S/allowed-new'"
+for f in redirect append trunc rdwr openat2 target; do
+	same_content "$f left as it was" "$S/$f" original
+done
+for f in creat-new cp-new install-new; do
+	check "no empty $f left behind" test ! -e "$S/$f"
+done
+logged "the denied create's empty file was removed and logged" 1 event.action=removed-empty
+check "no sed temp file left behind" test -z "$(ls "$S" | grep '^sed')"
+
+# Detected: operations that open nothing.
+echo planted > "$O/mv-src"
+python3 -c "import os,sys,time; os.rename(sys.argv[1], sys.argv[2]); time.sleep(1)" "$O/mv-src" "$S/mv-in" &
+P1=$!
+echo planted > "$O/ln-src"
+python3 -c "import os,sys,time; os.link(sys.argv[1], sys.argv[2]); time.sleep(1)" "$O/ln-src" "$S/ln-in" &
+P2=$!
+python3 -c "import os,sys,time; os.symlink(sys.argv[1], sys.argv[2]); time.sleep(1)" "$O/evil" "$S/symlink-in" &
+P3=$!
+python3 -c "import os,sys,time; os.chmod(sys.argv[1], 0o666); time.sleep(1)" "$S/chmod" &
+P4=$!
+"$OPEN" truncate "$S/truncate" &
+P5=$!
+logged "mv from the same filesystem: rename-in" 1 event.action=rename-in file.path="$S/mv-in" process.name=python3
+logged "hard link in: link-in" 1 event.action=link-in file.path="$S/ln-in" process.name=python3
+logged "symlink placed: symlink-in" 1 event.action=symlink-in file.path="$S/symlink-in" process.name=python3
+logged "chmod: attrib" 1 event.action=attrib file.path="$S/chmod" process.name=python3 fanguard.decision=detected
+logged "truncate(2) by path: modify" 1 event.action=modify file.path="$S/truncate"
+wait "$P1" "$P2" "$P3" "$P4" "$P5"
+refuse "renamed-in file guarded from then on" bash -c "echo x >> '$S/mv-in'"
+refuse "linked-in file guarded through its outside name" bash -c "echo x >> '$O/ln-src'"
+
+# A subtree renamed away and recreated empty, then written into at once.
+# With mark = mount there is no gap: the path decides every open.
+mv "$M/etc/cron.d" "$M/etc/cron.d.old"
+mkdir "$M/etc/cron.d"
+refuse "mount mark: write into a recreated subtree at once" bash -c "echo '* * * * * root evil' > '$M/etc/cron.d/job'"
+refuse "mount mark: no file landed" test -s "$M/etc/cron.d/job"
+check "mount mark: files outside the subtree on the same mount are not decided" \
+	timeout 10 bash -c "echo ok > '$M/etc/cron.d.old/free'"
+# With inode marks the new directory is marked when its creation is read.
+mv "$S" "$S.old"
+mkdir "$S"
+bash -c "echo evil > '$S/raced'" 2>/dev/null && RACED=1 || RACED=0
+if [ "$RACED" = 1 ]; then
+	logged "inode marks: a write that won the race is reported" 1 file.path="$S" event.action=subtree-appeared
+else
+	pass "inode marks: write into the recreated subtree denied"
+fi
+sleep 0.3
+refuse "inode marks: recreated subtree guarded" bash -c "echo evil > '$S/later'"
+
+# A bind mount over a subtree is seen when the mount table changes.
+mkdir -p "$O/bind"
+mount --bind "$O/bind" "$S"
+logged "bind mount over a subtree: subtree-replaced" 1 event.action=subtree-replaced message="~$S"
+sleep 0.3
+refuse "bind-mounted directory guarded after it was seen" bash -c "echo evil > '$S/over-bind'"
+umount -l "$S"
+
+finish
