@@ -76,8 +76,8 @@ struct fg_status_client {
 	int fd;		      /* -1: free slot */
 	uint64_t deadline_ns; /* monotonic: drop if no request by then */
 	size_t req_len;
-	char req[FG_STATUS_REQ_MAX + 1];
-	char *out; /* the reply, owned; NULL while reading */
+	char req[FG_STATUS_REQ_MAX + 2]; /* one byte over the cap shows it was passed, + NUL */
+	char *out;			 /* the reply, owned; NULL while reading */
 	size_t out_len, out_off;
 };
 

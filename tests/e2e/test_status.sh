@@ -37,6 +37,12 @@ status_json() {
 	"$FANGUARD" status --json --socket "$SOCK" > "$T/st.json"
 	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$T/st.json"
 }
+# In the sanitizer build a finding goes to the daemon's stderr.
+sanitizer_clean() {
+	if grep -Eq 'runtime error|AddressSanitizer|LeakSanitizer' "$T/daemon.stderr"; then
+		fail "no sanitizer finding in the daemon ($1)"; cat "$T/daemon.stderr"
+	else pass "no sanitizer finding in the daemon ($1)"; fi
+}
 # eq DESC GOT WANT
 eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (got '$2', want '$3')"; fi; }
 
@@ -115,6 +121,17 @@ wait "$IDLE"
 eq "idle clients dropped after the 2 s deadline" "$(grep closed "$T/idle.out")" "closed 9"
 eq "status answers again after the idle clients" "$(status_json 'd["counters"]["denied"]')" 5
 
+# --- an over-long request is dropped without an answer ---
+eq "a 300-byte request gets no answer" "$(python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(5)
+s.sendall(b"status json" + b" " * 289)
+try: print("closed" if s.recv(100) == b"" else "answered")
+except ConnectionResetError: print("closed")  # closed with our bytes unread
+' "$SOCK")" closed
+check "daemon alive after the over-long request" kill -0 "$DPID"
+eq "and still answers" "$(status_json 'd["status"]')" enforcing
+
 # --- non-root clients ---
 runuser -u nobody -- "$FANGUARD" status --socket "$SOCK" > /dev/null 2>&1
 eq "nobody is refused by the socket's mode (exit 4)" "$?" 4
@@ -165,6 +182,8 @@ eq "reload via --config finds the socket" "$("$FANGUARD" reload --config "$CONF"
 kill -HUP "$DPID"
 logged "SIGHUP still reloads" 1 event.action=reload event.outcome=success message="~generation 4"
 
+sanitizer_clean "status, reload, idle and over-long clients"
+
 # --- not running ---
 kill -KILL "$DPID"; wait "$DPID" 2>/dev/null; DPID=
 "$FANGUARD" status --socket "$SOCK" > /dev/null 2> "$T/dead.err"
@@ -183,6 +202,7 @@ eq "audit daemon: status exits 1" "$?" 1
 check "audit shown in text" grep -q AUDIT "$T/st.txt"
 eq "audit daemon: json word" "$(status_json 'd["status"]')" audit
 stop_daemon
+sanitizer_clean "audit daemon, stopped"
 write_conf "[subtree later]
 path = $T/etc/not-yet.d"
 start_daemon
