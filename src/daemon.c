@@ -174,6 +174,7 @@ static int reload(struct daemon *d, char *why, size_t size)
 	 * close it: what reaches it after this is let through by the kernel
 	 * and goes on to the new group, which is already marked. */
 	fg_guard_perm(&d->guard);
+	fg_guard_retry(&d->guard, true);
 	old_fan = d->fan;
 	d->guard.fan = fan;
 	d->guard.pol = pol;
@@ -350,10 +351,11 @@ static int poll_timeout(struct daemon *d)
 	uint64_t now = fg_now_ns();
 	int a = periodic(d, now);
 	int b = d->srv.fd >= 0 ? fg_status_timeout_ms(&d->srv, now) : -1;
+	int c = fg_guard_timeout_ms(&d->guard);
 
-	if (a < 0)
-		return b;
-	return b < 0 || a < b ? a : b;
+	if (a < 0 || (b >= 0 && b < a))
+		a = b;
+	return a < 0 || (c >= 0 && c < a) ? c : a;
 }
 
 /* A bind mount over a subtree hides the marked directory behind one we
@@ -385,6 +387,8 @@ static int loop(struct daemon *d)
 		/* Permission events first: an opener is waiting on each. */
 		if (p[PFD_PERM].revents && fg_guard_perm(&d->guard) < 0)
 			return FG_EXIT_SOFTWARE;
+		if (!p[PFD_PERM].revents && d->guard.n_deferred)
+			fg_guard_retry(&d->guard, false);
 		if (p[PFD_NOTIF].revents && fg_guard_notif(&d->guard) < 0)
 			return FG_EXIT_SOFTWARE;
 		for (unsigned i = 0; i < FG_TX_MAX; i++)
@@ -573,8 +577,10 @@ static void stop(struct daemon *d)
 	/* The permission group goes first: the kernel then lets every
 	 * pending opener through instead of leaving it blocked on us. */
 	if (d->fan) {
-		if (d->guard.proc)
+		if (d->guard.proc) {
 			fg_guard_perm(&d->guard);
+			fg_guard_retry(&d->guard, true);
+		}
 		free_fan(d->fan);
 		d->fan = NULL;
 	}

@@ -326,6 +326,28 @@ static void denied_creat(struct fg_guard *g, const struct fanotify_event_metadat
 		creat_add(g->denied, &g->n_denied, md->pid, st.st_dev, st.st_ino);
 }
 
+/* The writes of a write-open we allowed are that writer's: its FAN_MODIFY
+ * needs no second look, even after the writer has exited. */
+static void remember_allowed(struct fg_guard *g, const struct fanotify_event_metadata *md)
+{
+	struct stat st;
+
+	if (fstat(md->fd, &st) < 0)
+		return;
+	g->allowed[g->allowed_next] = (struct fg_creat){.tid = md->pid, .dev = st.st_dev, .ino = st.st_ino};
+	g->allowed_next = (g->allowed_next + 1) % FG_ALLOWED_MAX;
+}
+
+static bool was_allowed(const struct fg_guard *g, pid_t tid, const struct stat *st)
+{
+	for (unsigned i = 0; i < FG_ALLOWED_MAX; i++) {
+		const struct fg_creat *a = &g->allowed[i];
+		if (a->tid == tid && a->ino == st->st_ino && a->dev == st->st_dev)
+			return true;
+	}
+	return false;
+}
+
 /* A write-intent open of a protected file: resolve, decide, answer, then
  * count and log (the answer never waits for the log). */
 static void open_write(struct fg_guard *g, const struct fanotify_event_metadata *md,
@@ -340,6 +362,8 @@ static void open_write(struct fg_guard *g, const struct fanotify_event_metadata 
 	judge(g, (unsigned)in->subtree, resolved, &o, &d);
 	respond(g, md->fd, o.allow);
 	fg_state_latency(g->state, fg_now_ns() - t0);
+	if (d.verdict == FG_VERDICT_ALLOW)
+		remember_allowed(g, md);
 	count(g, &o, &d, resolved);
 	if (d.verdict == FG_VERDICT_DENY)
 		remember_denial(g, &o, in->path, resolved);
@@ -373,26 +397,39 @@ static bool locate(struct fg_guard *g, const struct fanotify_event_metadata *md,
 	return in->subtree >= 0;
 }
 
-static void open_perm(struct fg_guard *g, const struct fanotify_event_metadata *md,
-		      bool overloaded)
+static bool defer(struct fg_guard *g, const struct fanotify_event_metadata *md, uint64_t t0)
 {
-	uint64_t t0 = fg_now_ns();
+	if (g->n_deferred == FG_DEFER_MAX)
+		return false;
+	g->deferred[g->n_deferred++] = (struct fg_deferred){.md = *md, .t0 = t0};
+	return true;
+}
+
+/* Returns true when the event was deferred: its fd stays open. */
+static bool open_perm(struct fg_guard *g, const struct fanotify_event_metadata *md,
+		      bool overloaded, uint64_t t0, bool last_try)
+{
 	struct intent in = {.subtree = -2};
 	enum fg_intent intent;
 
 	if (is_self(g, md->pid)) {
 		respond(g, md->fd, true);
 		g->state->c.self++;
-		return;
+		return false;
 	}
 	/* With a mount mark most events are for files outside every
 	 * subtree: the path (one readlink) settles those first. */
 	if (g->fan->any_mount_mark && !locate(g, md, &in)) {
 		respond(g, md->fd, true);
 		g->state->c.outside++;
-		return;
+		return false;
 	}
 	intent = fg_proc_read_intent(md->pid, &in.flags, &in.nr);
+	if (intent == FG_INTENT_BUSY) {
+		if (!last_try && defer(g, md, t0))
+			return true;
+		intent = FG_INTENT_UNKNOWN;
+	}
 	/* openat2's flags live in the opener's memory, which another of its
 	 * threads can rewrite after the kernel copied them: a "read" seen
 	 * there is not evidence, so it goes to unknown_intent. */
@@ -405,18 +442,19 @@ static void open_perm(struct fg_guard *g, const struct fanotify_event_metadata *
 			intent = FG_INTENT_READ;
 	}
 	if (overloaded && overload_answer(g, md, intent))
-		return;
+		return false;
 	if (intent == FG_INTENT_READ) {
 		respond(g, md->fd, true);
 		g->state->c.read_allowed++;
-		return;
+		return false;
 	}
 	if (!locate(g, md, &in)) {
 		respond(g, md->fd, true);
 		g->state->c.outside++;
-		return;
+		return false;
 	}
 	open_write(g, md, &in, t0);
+	return false;
 }
 
 /* Whether (writer, file) was logged already; remembers it if not. The table
@@ -469,7 +507,8 @@ static void modify(struct fg_guard *g, const struct fanotify_event_metadata *md,
 	subtree = fg_policy_match_path(g->pol, path);
 	if (subtree < 0 && st.st_nlink > 1)
 		subtree = fg_fan_inode_subtree(g->fan, st.st_dev, st.st_ino);
-	if (subtree < 0 || modify_seen(g, md->pid, start_time(md->pid), &st))
+	if (subtree < 0 || was_allowed(g, md->pid, &st) ||
+	    modify_seen(g, md->pid, start_time(md->pid), &st))
 		return;
 	resolved = fg_proc_resolve(md->pid, g->proc);
 	judge(g, (unsigned)subtree, resolved, &o, &d);
@@ -523,14 +562,39 @@ int fg_guard_perm(struct fg_guard *g)
 			seen++;
 			if (md->mask & FAN_Q_OVERFLOW)
 				g->state->c.overflow++;
-			else if (md->mask & FAN_OPEN_PERM)
-				open_perm(g, md, seen > FG_OVERLOAD_EVENTS);
+			else if ((md->mask & FAN_OPEN_PERM) &&
+				 open_perm(g, md, seen > FG_OVERLOAD_EVENTS, fg_now_ns(), false))
+				continue;
 			if (md->fd >= 0)
 				close(md->fd);
 		}
 	}
 	log_overload(g, overload_before);
+	fg_guard_retry(g, false);
 	return r;
+}
+
+void fg_guard_retry(struct fg_guard *g, bool force)
+{
+	struct fg_deferred *d = g->deferred;
+	unsigned n = g->n_deferred;
+	uint64_t now = fg_now_ns();
+
+	/* Entries that defer again are appended behind the ones still
+	 * being walked, so the walk covers only the first n. */
+	g->n_deferred = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct fg_deferred e = d[i];
+		bool last = force || now - e.t0 > FG_DEFER_NS;
+
+		if (!open_perm(g, &e.md, false, e.t0, last))
+			close(e.md.fd);
+	}
+}
+
+int fg_guard_timeout_ms(const struct fg_guard *g)
+{
+	return g->n_deferred ? 1 : -1;
 }
 
 /* The path behind a directory handle of the notification group, plus the
@@ -695,25 +759,46 @@ static void notif_one(struct fg_guard *g, const struct fanotify_event_metadata *
 	}
 }
 
+/* Events that carry names are padded to 4 bytes, not to the 8 the metadata
+ * struct wants: each is copied to an aligned place before it is read. */
+static int notif_batch(struct fg_guard *g, const char *buf, size_t len)
+{
+	union {
+		struct fanotify_event_metadata md;
+		char bytes[EVENT_BUF];
+	} ev;
+	size_t off = 0;
+
+	while (off + sizeof(ev.md) <= len) {
+		memcpy(&ev.md, buf + off, sizeof(ev.md));
+		if (ev.md.vers != FANOTIFY_METADATA_VERSION)
+			return -EPROTO;
+		if (ev.md.event_len < sizeof(ev.md) || ev.md.event_len > len - off)
+			break;
+		memcpy(ev.bytes, buf + off, ev.md.event_len);
+		notif_one(g, &ev.md);
+		if (ev.md.fd >= 0)
+			close(ev.md.fd);
+		off += ev.md.event_len;
+	}
+	return 0;
+}
+
 int fg_guard_notif(struct fg_guard *g)
 {
-	char buf[EVENT_BUF] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+	char buf[EVENT_BUF];
 
 	if (g->fan->notif_fd < 0)
 		return 0;
 	for (unsigned round = 0; round < 16; round++) {
 		ssize_t len = read(g->fan->notif_fd, buf, sizeof(buf));
-		const struct fanotify_event_metadata *md = (const void *)buf;
+		int r;
 
 		if (len < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-		for (; FAN_EVENT_OK(md, len); md = FAN_EVENT_NEXT(md, len)) {
-			if (md->vers != FANOTIFY_METADATA_VERSION)
-				return -EPROTO;
-			notif_one(g, md);
-			if (md->fd >= 0)
-				close(md->fd);
-		}
+		r = notif_batch(g, buf, (size_t)len);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

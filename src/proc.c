@@ -417,22 +417,19 @@ static ssize_t read_once(int dirfd, const char *path, char *buf, size_t size)
 /* /proc/TID/syscall says "running" unless the thread stays asleep while it
  * is read. Every thread waiting on a permission event of one group sleeps on
  * the same wait queue, and each answer wakes them all to recheck: a blocked
- * opener can look "running" for a moment. It goes back to sleep at once, so
- * re-reads of the same file settle it: a few right away, then with short
- * sleeps (a herd of thousands of waiters on two cores takes milliseconds). */
+ * opener can look "running" for a moment. A few immediate re-reads settle
+ * most cases; the caller defers the rest (FG_INTENT_BUSY) rather than wait
+ * here with other openers queued behind. */
 #define SYSCALL_SPINS 8
-#define SYSCALL_NAPS 64
-#define SYSCALL_NAP_NS 50000
 
 static ssize_t read_syscall(const char *path, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	struct timespec nap = {0, SYSCALL_NAP_NS};
 	ssize_t n = -1;
 
 	if (fd < 0)
 		return -errno;
-	for (unsigned i = 0; i < SYSCALL_SPINS + SYSCALL_NAPS; i++) {
+	for (unsigned i = 0; i < SYSCALL_SPINS; i++) {
 		do
 			n = pread(fd, buf, size, 0);
 		while (n < 0 && errno == EINTR);
@@ -442,10 +439,7 @@ static ssize_t read_syscall(const char *path, char *buf, size_t size)
 			return -EFBIG;
 		if (n < 7 || memcmp(buf, "running", 7) != 0)
 			break;
-		if (i < SYSCALL_SPINS)
-			sched_yield();
-		else
-			nanosleep(&nap, NULL);
+		sched_yield();
 	}
 	return n;
 }
@@ -489,6 +483,8 @@ enum fg_intent fg_proc_read_intent(pid_t tid, uint64_t *ret_flags, long *ret_nr)
 	if (n < 0 || fg_proc_parse_syscall(buf, (size_t)n, &sc) < 0)
 		return FG_INTENT_UNKNOWN;
 	*ret_nr = sc.running ? -1 : sc.nr;
+	if (sc.running)
+		return FG_INTENT_BUSY;
 	enum fg_intent in = fg_intent_decode(&sc, &flags, &how);
 	if (in == FG_INTENT_UNKNOWN)
 		return how ? read_how_flags(tid, how, ret_flags) : FG_INTENT_UNKNOWN;

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/fanotify.h>
 #include <sys/types.h>
 
 #include "fanguard/fan.h"
@@ -30,6 +31,17 @@ struct fg_creat {
 	pid_t tid;
 };
 
+#define FG_DEFER_MAX 4096
+#define FG_DEFER_NS (1000 * 1000000ULL) /* then the intent counts as unknown */
+#define FG_ALLOWED_MAX 1024
+
+/* A permission event whose opener looked "running": kept, fd open, and
+ * asked again after the others are answered. */
+struct fg_deferred {
+	struct fanotify_event_metadata md;
+	uint64_t t0;
+};
+
 struct fg_guard {
 	struct fg_policy *pol;          /* not owned; swapped by reload */
 	struct fg_fan *fan;             /* not owned; swapped by reload */
@@ -45,6 +57,10 @@ struct fg_guard {
 	unsigned n_denied;
 	struct fg_creat created[FG_CREAT_MAX]; /* creations seen by the notification group */
 	unsigned n_created;
+	struct fg_deferred deferred[FG_DEFER_MAX];
+	unsigned n_deferred;
+	struct fg_creat allowed[FG_ALLOWED_MAX]; /* write-opens allowed: their writes are known */
+	unsigned allowed_next;
 };
 
 /* Allocates the scratch space. Returns 0 or -ENOMEM. */
@@ -56,6 +72,14 @@ void fg_guard_add_self(struct fg_guard *g, pid_t tid);
 /* Reads and answers every permission event waiting on fan->perm_fd.
  * Returns 0, or -errno when the group itself failed (fatal). */
 int fg_guard_perm(struct fg_guard *g);
+
+/* Asks again about deferred events; with `force`, or past FG_DEFER_NS,
+ * decides them with unknown intent. Must run before the group that issued
+ * them is closed (reload, stop). */
+void fg_guard_retry(struct fg_guard *g, bool force);
+
+/* Poll timeout the loop needs for deferred events: -1 for none. */
+int fg_guard_timeout_ms(const struct fg_guard *g);
 
 /* Reads the notification group's events (renames, links, new directories,
  * attribute changes). Returns 0 or -errno. */

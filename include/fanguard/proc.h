@@ -63,7 +63,9 @@ struct fg_syscall {
 	unsigned long args[6];
 };
 
-enum fg_intent { FG_INTENT_READ = 0, FG_INTENT_WRITE, FG_INTENT_UNKNOWN };
+/* BUSY: the thread looked "running" on every read (see proc.c); ask
+ * again a little later. Only fg_proc_read_intent returns it. */
+enum fg_intent { FG_INTENT_READ = 0, FG_INTENT_WRITE, FG_INTENT_UNKNOWN, FG_INTENT_BUSY };
 
 /* Parsers: 0 or -EINVAL; ret_* untouched on failure. `len` bytes of buf are
  * read; buf need not be terminated. */
@@ -91,7 +93,8 @@ const char *fg_syscall_name(long nr);
 /* Reads the intent of the blocked thread tid: /proc/TID/syscall, and for
  * openat2 /proc/TID/mem. Returns the intent; *ret_flags (0 if unknown) and
  * *ret_nr (-1 if unreadable) are always set. Never fails: what cannot be
- * read is FG_INTENT_UNKNOWN. */
+ * read is FG_INTENT_UNKNOWN; a thread that kept looking "running" is
+ * FG_INTENT_BUSY. */
 enum fg_intent fg_proc_read_intent(pid_t tid, uint64_t *ret_flags, long *ret_nr);
 
 /* Resolves tid into *ret: identity, cgroup and the whole ancestry up to
