@@ -37,11 +37,11 @@ int fg_fan_open(struct fg_fan *f)
 
 	memset(f, 0, sizeof(*f));
 	f->perm_fd = f->notif_fd = -1;
-	f->inodes = malloc(FG_INODES_MAX * sizeof(*f->inodes));
+	/* calloc: untouched slots stay unbacked pages; an empty slot is ino 0,
+	 * which no file has. */
+	f->inodes = calloc(FG_INODES_MAX, sizeof(*f->inodes));
 	if (!f->inodes)
 		return -ENOMEM;
-	for (unsigned i = 0; i < FG_INODES_MAX; i++)
-		f->inodes[i].subtree = -1;
 	/* FAN_REPORT_TID: the opener may be any thread, and only that
 	 * thread's /proc/TID/syscall shows the open. */
 	f->perm_fd = fanotify_init(base | FAN_CLASS_CONTENT | FAN_REPORT_TID,
@@ -87,9 +87,9 @@ static void inode_put(struct fg_fan *f, uint64_t dev, uint64_t ino, int subtree)
 	/* Keep the table at most 3/4 full so probes stay short. */
 	for (unsigned n = 0; n < FG_INODES_MAX; n++, i = (i + 1) & (FG_INODES_MAX - 1)) {
 		struct fg_fan_inode *e = &f->inodes[i];
-		if (e->subtree >= 0 && (e->dev != dev || e->ino != ino))
+		if (e->ino && (e->dev != dev || e->ino != ino))
 			continue;
-		if (e->subtree < 0) {
+		if (!e->ino) {
 			if (f->n_inodes >= FG_INODES_MAX / 4 * 3) {
 				f->inode_overflow++;
 				return;
@@ -109,7 +109,7 @@ int fg_fan_inode_subtree(const struct fg_fan *f, uint64_t dev, uint64_t ino)
 
 	for (unsigned n = 0; n < FG_INODES_MAX; n++, i = (i + 1) & (FG_INODES_MAX - 1)) {
 		const struct fg_fan_inode *e = &f->inodes[i];
-		if (e->subtree < 0)
+		if (!e->ino)
 			return -1;
 		if (e->dev == dev && e->ino == ino)
 			return e->subtree;

@@ -590,6 +590,7 @@ void fg_guard_retry(struct fg_guard *g, bool force)
 		if (!open_perm(g, &e.md, false, e.t0, last))
 			close(e.md.fd);
 	}
+	g->state->c.in_flight = g->n_deferred;
 }
 
 int fg_guard_timeout_ms(const struct fg_guard *g)

@@ -210,6 +210,7 @@ static void json_health(struct fg_json *j, const struct fg_snapshot *s)
 	fg_json_obj_open(j, "health");
 	fg_json_u64(j, "queue_overflows", c->overflow);
 	fg_json_u64(j, "reply_errors", c->reply_errors);
+	fg_json_u64(j, "event_errors", c->event_errors);
 	fg_json_u64(j, "decisions_timed", s->state->lat_n);
 	fg_json_u64(j, "decision_median_ns", median);
 	fg_json_u64(j, "decision_max_ns", max);
@@ -443,9 +444,10 @@ static void text_health(struct out *o, const struct fg_snapshot *s)
 	line(o, "HEALTH");
 	line(o, "  %-40s %12" PRIu64, "kernel queue overflows", c->overflow);
 	line(o, "  %-40s %12" PRIu64, "reply errors", c->reply_errors);
+	line(o, "  %-40s %12" PRIu64, "events the kernel denied (fd error)", c->event_errors);
 	line(o, "  %-40s %12s", "decision time, median", a);
 	line(o, "  %-40s %12s", "decision time, slowest", b);
-	line(o, "  %-40s %12" PRIu64, "events in flight", c->in_flight);
+	line(o, "  %-40s %12" PRIu64, "events in flight (deferred)", c->in_flight);
 	line(o, "  %-40s %12" PRIu64, "log lines dropped", s->log_dropped);
 	line(o, "  %-40s %12" PRIu64, "marks placed", s->marks);
 	line(o, "  %-40s %12" PRIu64, "mark errors", mark_errors(s));

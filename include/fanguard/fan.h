@@ -23,7 +23,7 @@
 struct fg_fan_inode {
 	uint64_t dev;
 	uint64_t ino;
-	int subtree;                /* -1: empty slot */
+	int subtree;                /* valid when ino != 0 (0: empty slot) */
 };
 
 struct fg_fan_subtree {
