@@ -634,19 +634,34 @@ static int resolve_identity(struct fg_proc *p, int dirfd)
 	return 0;
 }
 
+/* One /proc fd for the life of the process: opened on first use, never
+ * closed (an O_PATH fd is cheap and saves an open and a close per event). */
+static int proc_dir(void)
+{
+	static int fd = -1;
+
+	if (fd < 0)
+		fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd;
+}
+
 int fg_proc_resolve(pid_t tid, struct fg_proc *ret)
 {
 	char name[16];
-	struct fg_stat st, again;
-	int r;
+	struct fg_stat st;
+	int procfd = proc_dir(), r;
 
 	proc_reset(ret, tid);
 	if (tid <= 0)
 		return -ESRCH;
-	_cleanup_close_ int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (procfd < 0)
 		return -errno;
 	snprintf(name, sizeof(name), "%d", (int)tid);
+	/* Everything about the writer is read through this one directory fd.
+	 * procfs binds it to the task it named: once that task is gone every
+	 * read through it fails, even if its id is reused meanwhile, so what
+	 * is read below describes one task and no start-time re-check is
+	 * needed. */
 	_cleanup_close_ int dirfd = openat(procfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return errno_gone(-errno);
@@ -660,13 +675,8 @@ int fg_proc_resolve(pid_t tid, struct fg_proc *ret)
 	if (r < 0)
 		return r;
 	resolve_ancestry(ret, procfd);
-
-	/* The same start time at the end means everything above described one
-	 * task, not a successor that inherited its id. */
-	r = read_stat_at(dirfd, "stat", &again);
-	if (r < 0)
-		return r == -EINVAL ? r : -ESRCH;
-	if (again.start_time != st.start_time)
+	/* The last read through dirfd fails if the task died during the walk. */
+	if (faccessat(dirfd, "stat", F_OK, 0) < 0)
 		return -ESRCH;
 	return 0;
 }
