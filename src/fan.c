@@ -103,6 +103,37 @@ static void inode_put(struct fg_fan *f, uint64_t dev, uint64_t ino, int subtree)
 	}
 }
 
+bool fg_fan_dev_mount_marked(const struct fg_fan *f, uint64_t dev)
+{
+	for (unsigned i = 0; i < f->n_subtrees; i++)
+		if (f->st[i].mount_mark && f->st[i].root_dev == dev)
+			return true;
+	return false;
+}
+
+void fg_fan_forget(struct fg_fan *f, const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	fanotify_mark(f->perm_fd, FAN_MARK_REMOVE | FAN_MARK_DONT_FOLLOW, PERM_MASK, AT_FDCWD, path);
+	fanotify_mark(f->notif_fd, FAN_MARK_REMOVE | FAN_MARK_DONT_FOLLOW, FILE_NOTIF_MASK, AT_FDCWD,
+		      path);
+	/* Open addressing cannot just empty a slot; a tombstone subtree of -1
+	 * keeps later probes going and matches nothing. */
+	for (size_t i = inode_slot(st.st_dev, st.st_ino), n = 0; n < FG_INODES_MAX;
+	     n++, i = (i + 1) & (FG_INODES_MAX - 1)) {
+		struct fg_fan_inode *e = &f->inodes[i];
+		if (!e->ino)
+			return;
+		if (e->dev == (uint64_t)st.st_dev && e->ino == (uint64_t)st.st_ino) {
+			e->subtree = -1;
+			return;
+		}
+	}
+}
+
 int fg_fan_inode_subtree(const struct fg_fan *f, uint64_t dev, uint64_t ino)
 {
 	size_t i = inode_slot(dev, ino);

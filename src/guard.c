@@ -90,9 +90,13 @@ void fg_guard_log_daemon(struct fg_guard *g, const char *action, const char *out
 	fg_logger_event(g->log, &ev);
 }
 
-/* The subtree an event's file belongs to: by path first (DESIGN 1); a file
- * reached by another name is found through its inode mark while it still
- * has a name inside the subtree. */
+/* The subtree an event's file belongs to: by path first (DESIGN 1). A
+ * file reached under another name (a hard link, a bind mount of its
+ * directory elsewhere) is found through the inode table: with inode marks
+ * only, an event for a path outside every subtree can only come from one
+ * of our file marks, and files moved out are dropped from the table. A
+ * mount mark delivers every file of its mount, so there only a second
+ * link vouches for a table entry that might be stale. */
 static int event_subtree(const struct fg_guard *g, int fd, const char *path)
 {
 	struct stat st;
@@ -100,7 +104,7 @@ static int event_subtree(const struct fg_guard *g, int fd, const char *path)
 
 	if (idx >= 0 || fd < 0)
 		return idx;
-	if (fstat(fd, &st) < 0 || st.st_nlink < 2)
+	if (fstat(fd, &st) < 0 || (st.st_nlink < 2 && fg_fan_dev_mount_marked(g->fan, st.st_dev)))
 		return -1;
 	return fg_fan_inode_subtree(g->fan, st.st_dev, st.st_ino);
 }
@@ -747,7 +751,11 @@ static void notif_one(struct fg_guard *g, const struct fanotify_event_metadata *
 	notif_paths(g, md, path, old, sizeof(path));
 	if (!path[0])
 		return;
-	if (md->mask & (FAN_CREATE | FAN_MOVED_TO | FAN_RENAME)) {
+	if ((md->mask & FAN_RENAME) && old[0] && fg_policy_match_path(g->pol, old) >= 0 &&
+	    fg_policy_match_path(g->pol, path) < 0) {
+		/* moved out: no longer ours to guard */
+		fg_fan_forget(g->fan, path);
+	} else if (md->mask & (FAN_CREATE | FAN_MOVED_TO | FAN_RENAME)) {
 		notif_entry(g, md, path, old);
 	} else if (md->mask & FAN_MODIFY) {
 		modify(g, md, path);

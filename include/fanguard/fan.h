@@ -23,7 +23,7 @@
 struct fg_fan_inode {
 	uint64_t dev;
 	uint64_t ino;
-	int subtree;                /* valid when ino != 0 (0: empty slot) */
+	int subtree;                /* valid when ino != 0 (0: empty slot); -1: forgotten */
 };
 
 struct fg_fan_subtree {
@@ -82,6 +82,12 @@ int fg_fan_mark_new(struct fg_fan *f, const struct fg_config *cfg, unsigned idx,
 /* Whether subtree idx's path still names what was marked (a bind mount or
  * a replaced directory changes it). */
 bool fg_fan_subtree_same(const struct fg_fan *f, const struct fg_config *cfg, unsigned idx);
+
+/* Whether a mount mark covers the filesystem with this device number. */
+bool fg_fan_dev_mount_marked(const struct fg_fan *f, uint64_t dev);
+
+/* A file moved out of its subtree: drops its marks and its table entry. */
+void fg_fan_forget(struct fg_fan *f, const char *path);
 
 /* The subtree a marked inode belongs to, or -1. */
 int fg_fan_inode_subtree(const struct fg_fan *f, uint64_t dev, uint64_t ino);

@@ -11,11 +11,11 @@ OPEN=$FG_BUILD/tests/fg_open
 mkdir -p "$S" "$O" "$T/bin" "$T/copy" "$M"
 cp /bin/bash "$T/bin/allowed"
 cp /bin/bash "$T/copy/allowed"
-for f in redirect append trunc rdwr openat2 truncate chmod target; do echo original > "$S/$f"; done
+for f in redirect append trunc rdwr openat2 truncate chmod target moveout; do echo original > "$S/$f"; done
 echo original > "$O/evil"
 mount -t tmpfs fg-e2e "$M"
 mkdir -p "$M/etc/cron.d"
-trap 'stop_daemon; umount -l "$S" 2>/dev/null; umount -l "$M" 2>/dev/null; cleanup' EXIT
+trap 'stop_daemon; umount -l "$O/alias" 2>/dev/null; umount -l "$S" 2>/dev/null; umount -l "$M" 2>/dev/null; cleanup' EXIT
 
 cat > "$CONF" <<EOC
 [fanguard]
@@ -80,6 +80,18 @@ logged "truncate(2) by path: modify" 1 event.action=modify file.path="$S/truncat
 wait "$P1" "$P2" "$P3" "$P4" "$P5"
 refuse "renamed-in file guarded from then on" bash -c "echo x >> '$S/mv-in'"
 refuse "linked-in file guarded through its outside name" bash -c "echo x >> '$O/ln-src'"
+
+# The same files reached through a bind mount of the subtree elsewhere.
+mkdir -p "$O/alias"
+mount --bind "$S" "$O/alias"
+refuse "bind mount of a subtree elsewhere: write through the alias" bash -c "echo evil > '$O/alias/target'"
+same_content "alias write changed nothing" "$S/target" original
+umount -l "$O/alias"
+# A file moved out to a directory nobody watches keeps its mark: the
+# kernel names only the old place, so the file stays guarded (SECURITY.md).
+mv "$S/moveout" "$O/moved-out"
+sleep 0.3
+refuse "a file moved out stays guarded" bash -c "echo mine > '$O/moved-out'"
 
 # A subtree renamed away and recreated empty, then written into at once.
 # With mark = mount there is no gap: the path decides every open.
