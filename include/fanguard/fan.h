@@ -1,11 +1,12 @@
 /* The two fanotify groups and the marks on the protected subtrees.
  *
- * perm:  FAN_CLASS_CONTENT, FAN_OPEN_PERM + FAN_MODIFY on every directory of
+ * perm:  FAN_CLASS_CONTENT, FAN_OPEN_PERM on every directory of
  *        a subtree (FAN_EVENT_ON_CHILD) and on every file in it (inode marks,
  *        so a hard link from elsewhere is still guarded).
  * notif: FAN_CLASS_NOTIF with directory-entry reporting, on the same
  *        directories and on each subtree root's parent (name-filtered), so
- *        new subdirectories, files renamed or linked in, attribute changes
+ *        new subdirectories, files renamed or linked in, modifications
+ *        (also truncate(2), which reaches only file-id groups), attribute changes
  *        and a subtree that appears late or is replaced are seen. No opener
  *        ever waits on this group. */
 #ifndef FANGUARD_FAN_H

@@ -98,10 +98,10 @@ const char *fg_syscall_name(long nr);
 enum fg_intent fg_proc_read_intent(pid_t tid, uint64_t *ret_flags, long *ret_nr);
 
 /* Resolves tid into *ret: identity, cgroup and the whole ancestry up to
- * pid 1. The thread's start time is read first and last; a change means the
- * id was recycled while reading. Returns 0, -ESRCH when the task is gone or
- * was recycled (ret then holds what was read, with tid and pid set), or
- * another -errno. */
+ * pid 1. The writer is read through one /proc/TID directory fd, which
+ * procfs fails once that task is gone even if its id is reused. Returns 0,
+ * -ESRCH when the task is gone or was recycled (ret then holds what was
+ * read, with tid and pid set), or another -errno. */
 int fg_proc_resolve(pid_t tid, struct fg_proc *ret);
 
 /* Exe of ancestor i ("" if unreadable). */
