@@ -4,6 +4,7 @@
 #include "fanguard/harden.h"
 #include "fanguard/util.h"
 
+#include <cap-ng.h>
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -533,6 +534,29 @@ START_TEST(test_caps_other_thread_busy)
 }
 END_TEST
 
+/* A bounding set that still holds something needs CAP_SETPCAP to empty
+ * (a systemd unit's CapabilityBoundingSet must list it): refuse, change
+ * nothing. */
+static void no_setpcap(void *arg)
+{
+	uint64_t eff;
+
+	REQUIRE(prctl(PR_CAPBSET_DROP, CAP_SETPCAP, 0, 0, 0) == 0);
+	REQUIRE(capng_get_caps_process() == 0);
+	REQUIRE(capng_update(CAPNG_DROP, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_SETPCAP) == 0);
+	REQUIRE(capng_apply(CAPNG_SELECT_CAPS) == 0);
+	eff = status_hex("/proc/self/status", "CapEff");
+	REQUIRE(fg_harden_caps() == -EPERM);
+	REQUIRE(status_hex("/proc/self/status", "CapEff") == eff);
+	REQUIRE(status_hex("/proc/self/status", "NoNewPrivs") == 0);
+}
+
+START_TEST(test_caps_without_setpcap)
+{
+	expect_ok(no_setpcap, NULL);
+}
+END_TEST
+
 /* ---- fixture ---- */
 
 static void tmpdir_setup(void)
@@ -576,6 +600,7 @@ static Suite *harden_suite(void)
 	tcase_add_test(tc, test_apply_without_sys_admin);
 	tcase_add_test(tc, test_seccomp_thread_filtered);
 	tcase_add_test(tc, test_caps_other_thread_busy);
+	tcase_add_test(tc, test_caps_without_setpcap);
 	suite_add_tcase(s, tc);
 	return s;
 }
