@@ -19,6 +19,7 @@
 
 #include "fanguard/fan.h"
 #include "fanguard/guard.h"
+#include "fanguard/harden.h"
 #include "fanguard/log.h"
 #include "fanguard/policy.h"
 #include "fanguard/state.h"
@@ -48,6 +49,7 @@ struct daemon {
 	int sigfd;
 	int mountfd; /* /proc/self/mountinfo: POLLPRI when the mount table changes */
 	uint64_t generation;
+	int harden_err; /* capabilities, then seccomp: 0 or the first -errno */
 	struct fg_status_server srv;
 	int selftest;	      /* 1 passed, -1 failed, 0 not run */
 	bool notify;	      /* started by systemd with NOTIFY_SOCKET */
@@ -523,11 +525,10 @@ static void systemd_setup(struct daemon *d)
 
 /* The status socket is for reporting: failing to open it is logged, not
  * fatal, because guarding matters more than being asked about it. */
-static void status_setup(struct daemon *d)
+static void status_setup(struct daemon *d, int r)
 {
 	const struct fg_config *cfg = &d->pol->cfg;
 	char msg[256];
-	int r = fg_status_open(&d->srv, cfg->status_socket, cfg->status_group);
 
 	if (r < 0) {
 		snprintf(msg, sizeof(msg), "cannot serve status on %s: %s", cfg->status_socket,
@@ -539,7 +540,7 @@ static void status_setup(struct daemon *d)
 
 static int start(struct daemon *d, struct fg_diag *diag)
 {
-	int err = 0;
+	int err = 0, status_err;
 
 	d->pol = load_policy(d->opts, diag);
 	if (!d->pol) {
@@ -550,6 +551,11 @@ static int start(struct daemon *d, struct fg_diag *diag)
 	 * exit code reach whoever started us; and before any thread exists. */
 	if (!d->opts->foreground && daemon(0, 0) < 0)
 		return FG_EXIT_OSERR;
+	/* The socket is bound (and chowned to status_group) while we still
+	 * may; then the capabilities go, before the logger thread exists,
+	 * because capability sets are per thread. */
+	status_err = fg_status_open(&d->srv, d->pol->cfg.status_socket, d->pol->cfg.status_group);
+	d->harden_err = fg_harden_caps();
 	err = fg_logger_open(&d->log, &d->pol->cfg);
 	if (err < 0) {
 		fprintf(stderr, "fanguardd: cannot open log sink: %s\n", strerror(-err));
@@ -567,7 +573,7 @@ static int start(struct daemon *d, struct fg_diag *diag)
 	fg_guard_add_self(&d->guard, d->log.tid);
 	d->mountfd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	d->pol->generation = d->generation = 1;
-	status_setup(d);
+	status_setup(d, status_err);
 	systemd_setup(d);
 	return FG_EXIT_OK;
 }
@@ -613,8 +619,18 @@ static int run_checked(struct daemon *d, char *msg, size_t size)
 		fprintf(stderr, "fanguardd: %s\n", msg);
 		return FG_EXIT_SOFTWARE;
 	}
+	/* Last step before the loop: the filter also covers the self-test's
+	 * fork and everything else start-up needed, by not being there yet. */
+	if (!d->harden_err)
+		d->harden_err = fg_harden_seccomp();
 	describe(d, msg, size);
 	fg_guard_log_daemon(&d->guard, "daemon-start", "success", msg);
+	if (d->harden_err) {
+		snprintf(msg, size, "running WITHOUT capability/seccomp hardening: %s",
+			 strerror(-d->harden_err));
+		fg_guard_log_daemon(&d->guard, "harden", "failure", msg);
+		fprintf(stderr, "fanguardd: %s\n", msg);
+	}
 	notify(d, "READY=1\nMAINPID=%d", (int)getpid());
 	notify_status(d);
 	d->next_status_ns = fg_now_ns() + NOTIFY_STATUS_NS;

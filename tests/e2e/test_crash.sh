@@ -20,6 +20,16 @@ key = priv_esc_persist
 EOC
 LOG=$INLOG
 start_daemon
+# Least privilege, on the real daemon (SECURITY.md, harden.c): the seccomp
+# filter is loaded, no_new_privs is set, only CAP_SYS_ADMIN,
+# CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE remain, and no set can grow back.
+check "seccomp filter loaded (Seccomp: 2)" grep -qP '^Seccomp:\t2$' "/proc/$DPID/status"
+check "no_new_privs set" grep -qP '^NoNewPrivs:\t1$' "/proc/$DPID/status"
+check "CapEff is exactly sys_admin, dac_read_search, sys_ptrace" grep -qP '^CapEff:\t0000000000280004$' "/proc/$DPID/status"
+check "bounding set empty" grep -qP '^CapBnd:\t0000000000000000$' "/proc/$DPID/status"
+for task in /proc/$DPID/task/*; do
+	grep -qP '^Seccomp:\t2$' "$task/status" || fail "thread ${task##*/} without the filter"
+done
 refuse "denied while the daemon logs into the subtree it guards" bash -c "echo evil > '$S/existing'"
 logged "its own log file inside the subtree keeps working" 1 fanguard.decision=deny file.path="$S/existing"
 status_quiet() { timeout 10 "$FANGUARD" status --socket "$S/status.sock" >/dev/null 2>&1; }

@@ -51,6 +51,7 @@ printf '[transaction]\nexe = %s\n' "$T/bin/fake-bootc" >> "$CONF"
 # An fd opened before the daemon starts: its write is only seen, not decided.
 bash -c "exec 7>>'$S/pre'; while [ ! -e '$T/go' ]; do sleep 0.05; done; echo late >&7" &
 PRE=$!
+trap 'kill "$PRE" 2>/dev/null; cleanup' EXIT
 sleep 0.2
 start_daemon
 
