@@ -137,12 +137,12 @@ static void describe(const struct daemon *d, char *buf, size_t size)
 				(unsigned long long)d->generation, cfg->n_subtrees, cfg->n_writers,
 				(unsigned long long)d->fan->marks);
 	for (unsigned i = 0; i < cfg->n_subtrees && len < size; i++)
-		len += (size_t)snprintf(buf + len, size - len, " %s=%s%s", cfg->subtrees[i].name,
-					cfg->subtrees[i].path,
-					d->fan->st[i].error == -ELOOP ? "(path goes through a symlink: NOT guarded)"
-					: d->fan->st[i].error	      ? "(marking failed: NOT guarded)"
-					: d->fan->st[i].exists	      ? ""
-								      : "(missing)");
+		len += (size_t)snprintf(
+		    buf + len, size - len, " %s=%s%s", cfg->subtrees[i].name, cfg->subtrees[i].path,
+		    d->fan->st[i].error == -ELOOP ? "(path goes through a symlink: NOT guarded)"
+		    : d->fan->st[i].error	  ? "(marking failed: NOT guarded)"
+		    : d->fan->st[i].exists	  ? ""
+						  : "(missing)");
 }
 
 /* SIGHUP or "reload" on the socket: a new policy and new marks replace the

@@ -23,13 +23,13 @@
 /* Modifications are watched by the notification group: truncate(2) and
  * other changes made without an open file reach only groups that report
  * file ids, never the fd-based permission group. */
-#define PERM_MASK FAN_OPEN_PERM
+#define PERM_MASK	FAN_OPEN_PERM
 #define FILE_NOTIF_MASK (FAN_MODIFY | FAN_ATTRIB)
-#define DIR_NOTIF_MASK                                                                          \
-	(FAN_CREATE | FAN_MOVED_TO | FILE_NOTIF_MASK | FAN_ONDIR | FAN_EVENT_ON_CHILD | FAN_DELETE_SELF | \
-	 FAN_MOVE_SELF)
+#define DIR_NOTIF_MASK                                                                             \
+	(FAN_CREATE | FAN_MOVED_TO | FILE_NOTIF_MASK | FAN_ONDIR | FAN_EVENT_ON_CHILD |            \
+	 FAN_DELETE_SELF | FAN_MOVE_SELF)
 #define PARENT_NOTIF_MASK (FAN_CREATE | FAN_MOVED_TO | FAN_ONDIR)
-#define MAX_DEPTH 64
+#define MAX_DEPTH	  64
 
 int fg_fan_open(struct fg_fan *f)
 {
@@ -117,9 +117,10 @@ void fg_fan_forget(struct fg_fan *f, const char *path)
 
 	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
 		return;
-	fanotify_mark(f->perm_fd, FAN_MARK_REMOVE | FAN_MARK_DONT_FOLLOW, PERM_MASK, AT_FDCWD, path);
-	fanotify_mark(f->notif_fd, FAN_MARK_REMOVE | FAN_MARK_DONT_FOLLOW, FILE_NOTIF_MASK, AT_FDCWD,
+	fanotify_mark(f->perm_fd, FAN_MARK_REMOVE | FAN_MARK_DONT_FOLLOW, PERM_MASK, AT_FDCWD,
 		      path);
+	fanotify_mark(f->notif_fd, FAN_MARK_REMOVE | FAN_MARK_DONT_FOLLOW, FILE_NOTIF_MASK,
+		      AT_FDCWD, path);
 	/* Open addressing cannot just empty a slot; a tombstone subtree of -1
 	 * keeps later probes going and matches nothing. */
 	for (size_t i = inode_slot(st.st_dev, st.st_ino), n = 0; n < FG_INODES_MAX;
@@ -213,9 +214,9 @@ static int mark_entries(struct fg_fan *f, const struct fg_config *cfg, unsigned 
 			continue;
 		if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) {
 			int sub = cfg->subtrees[idx].recursive
-					  ? openat(dirfd, de->d_name,
-						   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-					  : -1;
+				      ? openat(dirfd, de->d_name,
+					       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+				      : -1;
 			if (sub >= 0) {
 				int r = mark_dir(f, cfg, idx, sub, depth + 1);
 				close(sub);
@@ -332,7 +333,8 @@ static int mark_path(struct fg_fan *f, const struct fg_config *cfg, unsigned idx
  * inode marks stay for hard links reached through other mounts. */
 static int mark_mount(struct fg_fan *f, unsigned idx, const char *path)
 {
-	if (fanotify_mark(f->perm_fd, FAN_MARK_ADD | FAN_MARK_MOUNT, PERM_MASK, AT_FDCWD, path) < 0) {
+	if (fanotify_mark(f->perm_fd, FAN_MARK_ADD | FAN_MARK_MOUNT, PERM_MASK, AT_FDCWD, path) <
+	    0) {
 		f->mark_errors++;
 		return -errno;
 	}
@@ -416,8 +418,8 @@ int fg_fan_mark_new(struct fg_fan *f, const struct fg_config *cfg, unsigned idx,
 int fg_fan_respond(const struct fg_fan *f, int event_fd, bool allow)
 {
 	struct fanotify_response resp = {
-		.fd = event_fd,
-		.response = allow ? FAN_ALLOW : FAN_DENY,
+	    .fd = event_fd,
+	    .response = allow ? FAN_ALLOW : FAN_DENY,
 	};
 
 	for (;;) {

@@ -22,12 +22,9 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"foreground", no_argument, NULL, 'f'},
-		{"mode", required_argument, NULL, 'm'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
+	    {"mode", required_argument, NULL, 'm'},   {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	struct fg_daemon_opts o = {0};
 	int c;
@@ -46,7 +43,8 @@ int main(int argc, char **argv)
 			else if (!strcmp(optarg, "audit"))
 				o.mode = FG_MODE_AUDIT;
 			else {
-				fprintf(stderr, "fanguardd: --mode: '%s' is not enforce or audit\n", optarg);
+				fprintf(stderr, "fanguardd: --mode: '%s' is not enforce or audit\n",
+					optarg);
 				return FG_EXIT_USAGE;
 			}
 			break;

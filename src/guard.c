@@ -17,13 +17,13 @@
 #define SYS_pidfd_open 434
 #endif
 
-#define EVENT_BUF 8192
+#define EVENT_BUF  8192
 #define OPENAT2_NR 437 /* the same number on every architecture */
 
 /* What one write-intent open or one notification came to. */
 struct outcome {
-	bool allow;                /* the kernel's answer (audit mode allows) */
-	const char *decision;      /* allow / deny / would-deny / detected */
+	bool allow;	      /* the kernel's answer (audit mode allows) */
+	const char *decision; /* allow / deny / would-deny / detected */
 	const char *reason;
 	const char *rule;
 	bool quiet;
@@ -338,7 +338,8 @@ static void remember_allowed(struct fg_guard *g, const struct fanotify_event_met
 
 	if (fstat(md->fd, &st) < 0)
 		return;
-	g->allowed[g->allowed_next] = (struct fg_creat){.tid = md->pid, .dev = st.st_dev, .ino = st.st_ino};
+	g->allowed[g->allowed_next] =
+	    (struct fg_creat){.tid = md->pid, .dev = st.st_dev, .ino = st.st_ino};
 	g->allowed_next = (g->allowed_next + 1) % FG_ALLOWED_MAX;
 }
 
@@ -390,8 +391,7 @@ static void open_write(struct fg_guard *g, const struct fanotify_event_metadata 
 
 /* Fills in->path and in->subtree. Returns false when the file is in no
  * subtree (an event from a mount mark, or a file moved out). */
-static bool locate(struct fg_guard *g, const struct fanotify_event_metadata *md,
-		   struct intent *in)
+static bool locate(struct fg_guard *g, const struct fanotify_event_metadata *md, struct intent *in)
 {
 	if (in->subtree != -2)
 		return in->subtree >= 0;
@@ -410,8 +410,8 @@ static bool defer(struct fg_guard *g, const struct fanotify_event_metadata *md, 
 }
 
 /* Returns true when the event was deferred: its fd stays open. */
-static bool open_perm(struct fg_guard *g, const struct fanotify_event_metadata *md,
-		      bool overloaded, uint64_t t0, bool last_try)
+static bool open_perm(struct fg_guard *g, const struct fanotify_event_metadata *md, bool overloaded,
+		      uint64_t t0, bool last_try)
 {
 	struct intent in = {.subtree = -2};
 	enum fg_intent intent;
@@ -467,13 +467,14 @@ static bool modify_seen(struct fg_guard *g, pid_t tid, uint64_t start, const str
 {
 	for (unsigned i = 0; i < g->n_modseen; i++) {
 		const struct fg_modseen *m = &g->modseen[i];
-		if (m->tid == tid && m->start == start && m->ino == st->st_ino && m->dev == st->st_dev)
+		if (m->tid == tid && m->start == start && m->ino == st->st_ino &&
+		    m->dev == st->st_dev)
 			return true;
 	}
 	if (g->n_modseen == FG_MODSEEN_MAX)
 		g->n_modseen = 0;
-	g->modseen[g->n_modseen++] = (struct fg_modseen){
-		.dev = st->st_dev, .ino = st->st_ino, .start = start, .tid = tid};
+	g->modseen[g->n_modseen++] =
+	    (struct fg_modseen){.dev = st->st_dev, .ino = st->st_ino, .start = start, .tid = tid};
 	return false;
 }
 
@@ -496,8 +497,7 @@ static uint64_t start_time(pid_t tid)
  * here is a change the policy would not allow: through an fd opened before
  * fanguardd started, truncate(2) by path, or a write audit mode let
  * through. Once per writer and file. */
-static void modify(struct fg_guard *g, const struct fanotify_event_metadata *md,
-		   const char *path)
+static void modify(struct fg_guard *g, const struct fanotify_event_metadata *md, const char *path)
 {
 	struct fg_decision d;
 	struct outcome o;
@@ -731,8 +731,8 @@ static void notif_entry(struct fg_guard *g, const struct fanotify_event_metadata
 	} else if (root >= 0) {
 		notif_log(g, md, "subtree-appeared", (unsigned)idx, path, NULL);
 	} else if ((md->mask & FAN_ONDIR) && files > 0) {
-		snprintf(msg, sizeof(msg), "%d file(s) were in this new directory before it was guarded",
-			 files);
+		snprintf(msg, sizeof(msg),
+			 "%d file(s) were in this new directory before it was guarded", files);
 		notif_log(g, md, "unguarded-files", (unsigned)idx, path, msg);
 	}
 }
@@ -822,7 +822,8 @@ void fg_guard_mounts(struct fg_guard *g)
 			continue;
 		g->state->c.replaced++;
 		fg_fan_mark_subtree(g->fan, cfg, i);
-		snprintf(msg, sizeof(msg), "%s now names another directory (mount or rename); marked again",
+		snprintf(msg, sizeof(msg),
+			 "%s now names another directory (mount or rename); marked again",
 			 cfg->subtrees[i].path);
 		fg_guard_log_daemon(g, "subtree-replaced", "unknown", msg);
 	}

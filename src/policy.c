@@ -7,8 +7,8 @@
 
 #include "fanguard/util.h"
 
-/* exe-like globs match with FNM_PATHNAME: a '*' stays within one path component, so a glob on /usr/bin cannot match a path
- * below /usr/bin. comm and cgroup globs match freely. */
+/* exe-like globs match with FNM_PATHNAME: a '*' stays within one path component, so a glob on
+ * /usr/bin cannot match a path below /usr/bin. comm and cgroup globs match freely. */
 static bool glob_any(const struct fg_strlist *l, const char *s, int flags)
 {
 	if (!*s)
@@ -91,7 +91,8 @@ int fg_policy_match_path(const struct fg_policy *p, const char *path)
 
 enum fg_mode fg_policy_mode(const struct fg_policy *p, unsigned subtree)
 {
-	enum fg_mode m = subtree < p->cfg.n_subtrees ? p->cfg.subtrees[subtree].mode : FG_MODE_INHERIT;
+	enum fg_mode m =
+	    subtree < p->cfg.n_subtrees ? p->cfg.subtrees[subtree].mode : FG_MODE_INHERIT;
 
 	if (m == FG_MODE_INHERIT)
 		m = p->cfg.mode == FG_MODE_AUDIT ? FG_MODE_AUDIT : FG_MODE_ENFORCE;
@@ -155,11 +156,11 @@ void fg_policy_decide(const struct fg_policy *p, unsigned subtree, const struct 
 		      struct fg_decision *ret)
 {
 	struct fg_decision d = {
-		.verdict = FG_VERDICT_DENY,
-		.reason = FG_REASON_NO_RULE,
-		.rule = -1,
-		.tx_anc = -1,
-		.mode = fg_policy_mode(p, subtree),
+	    .verdict = FG_VERDICT_DENY,
+	    .reason = FG_REASON_NO_RULE,
+	    .rule = -1,
+	    .tx_anc = -1,
+	    .mode = fg_policy_mode(p, subtree),
 	};
 	int tx = fg_policy_transaction(p, w);
 

@@ -7,19 +7,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define FG_NAME_MAX 64        /* subtree / writer names and keys, with NUL */
-#define FG_LIST_MAX 32        /* items in one space-separated list value */
-#define FG_SUBTREES_MAX 64    /* policy uses a 64-bit subtree mask */
-#define FG_WRITERS_MAX 4096   /* writer rules across all files */
-#define FG_FILES_MAX 64       /* config files loaded (main + drop-ins) */
-#define FG_DIAG_MAX 32        /* error messages kept; more are counted */
-#define FG_DIAG_LEN 512
-#define FG_LINE_MAX 200       /* inih's line buffer; longer lines are errors */
+#define FG_NAME_MAX	64   /* subtree / writer names and keys, with NUL */
+#define FG_LIST_MAX	32   /* items in one space-separated list value */
+#define FG_SUBTREES_MAX 64   /* policy uses a 64-bit subtree mask */
+#define FG_WRITERS_MAX	4096 /* writer rules across all files */
+#define FG_FILES_MAX	64   /* config files loaded (main + drop-ins) */
+#define FG_DIAG_MAX	32   /* error messages kept; more are counted */
+#define FG_DIAG_LEN	512
+#define FG_LINE_MAX	200 /* inih's line buffer; longer lines are errors */
 
 /* Default locations; --config replaces the whole search. */
-#define FG_CONF_IMAGE "/usr/lib/fanguard/fanguard.conf"
-#define FG_CONF_ETC "/etc/fanguard/fanguard.conf"
-#define FG_CONF_DROPIN_DIR "/etc/fanguard/conf.d"
+#define FG_CONF_IMAGE		 "/usr/lib/fanguard/fanguard.conf"
+#define FG_CONF_ETC		 "/etc/fanguard/fanguard.conf"
+#define FG_CONF_DROPIN_DIR	 "/etc/fanguard/conf.d"
 #define FG_STATUS_SOCKET_DEFAULT "/run/fanguard/status.sock"
 
 enum fg_mode { FG_MODE_INHERIT = 0, FG_MODE_ENFORCE, FG_MODE_AUDIT };
@@ -51,63 +51,63 @@ struct fg_idlist {
 };
 
 struct fg_subtree_cfg {
-	char name[FG_NAME_MAX];    /* from "[subtree NAME]" */
-	char *path;                /* absolute, normalised; a dir or a file */
-	char key[FG_NAME_MAX];     /* SIEM key, e.g. priv_esc_persist; default: name */
-	bool recursive;            /* mark subdirectories too (default yes) */
-	enum fg_mode mode;         /* INHERIT means the [fanguard] mode */
-	enum fg_markkind mark;     /* inode marks (default) or one mount mark */
-	struct fg_where where;     /* the section header */
+	char name[FG_NAME_MAX]; /* from "[subtree NAME]" */
+	char *path;		/* absolute, normalised; a dir or a file */
+	char key[FG_NAME_MAX];	/* SIEM key, e.g. priv_esc_persist; default: name */
+	bool recursive;		/* mark subdirectories too (default yes) */
+	enum fg_mode mode;	/* INHERIT means the [fanguard] mode */
+	enum fg_markkind mark;	/* inode marks (default) or one mount mark */
+	struct fg_where where;	/* the section header */
 };
 
 struct fg_writer_cfg {
-	char name[FG_NAME_MAX];    /* from "[writer NAME]" */
-	struct fg_strlist exe;     /* globs on /proc/PID/exe */
-	struct fg_strlist comm;    /* globs on comm */
-	struct fg_idlist uid;      /* real uid */
-	struct fg_idlist auid;     /* loginuid; "unset" or "*" allowed */
-	struct fg_strlist ancestor;/* glob: some ancestor's exe matches */
-	struct fg_strlist parent;  /* glob: the parent's exe matches */
-	struct fg_strlist cgroup;  /* globs on the unified cgroup path */
-	struct fg_strlist subtrees;/* subtree names; empty means every subtree */
-	bool quiet;                /* counted, not logged */
-	struct fg_where where;     /* the section header */
+	char name[FG_NAME_MAX];		/* from "[writer NAME]" */
+	struct fg_strlist exe;		/* globs on /proc/PID/exe */
+	struct fg_strlist comm;		/* globs on comm */
+	struct fg_idlist uid;		/* real uid */
+	struct fg_idlist auid;		/* loginuid; "unset" or "*" allowed */
+	struct fg_strlist ancestor;	/* glob: some ancestor's exe matches */
+	struct fg_strlist parent;	/* glob: the parent's exe matches */
+	struct fg_strlist cgroup;	/* globs on the unified cgroup path */
+	struct fg_strlist subtrees;	/* subtree names; empty means every subtree */
+	bool quiet;			/* counted, not logged */
+	struct fg_where where;		/* the section header */
 	struct fg_where subtrees_where; /* the `subtrees` line, for errors */
 };
 
 struct fg_transaction_cfg {
-	bool present;              /* a [transaction] section was seen */
-	struct fg_strlist exe;     /* exe paths (globs) that open a transaction */
-	struct fg_idlist uid;      /* optional: the transaction process's uid */
-	struct fg_strlist cgroup;  /* optional: its cgroup */
+	bool present;		  /* a [transaction] section was seen */
+	struct fg_strlist exe;	  /* exe paths (globs) that open a transaction */
+	struct fg_idlist uid;	  /* optional: the transaction process's uid */
+	struct fg_strlist cgroup; /* optional: its cgroup */
 	struct fg_where where;
 };
 
 struct fg_config {
-	enum fg_mode mode;                  /* enforce (default) or audit */
-	enum fg_logsink log;                /* stderr (default), syslog, file, journal */
-	char log_path[PATH_MAX];            /* for log = file:PATH */
-	enum fg_logformat log_format;       /* json (default) or text */
-	char status_socket[108];            /* sun_path; default FG_STATUS_SOCKET_DEFAULT */
-	char status_group[FG_NAME_MAX];     /* group allowed besides root; "" = none */
-	enum fg_failverdict on_error;       /* writer vanished/unresolvable: deny */
+	enum fg_mode mode;		       /* enforce (default) or audit */
+	enum fg_logsink log;		       /* stderr (default), syslog, file, journal */
+	char log_path[PATH_MAX];	       /* for log = file:PATH */
+	enum fg_logformat log_format;	       /* json (default) or text */
+	char status_socket[108];	       /* sun_path; default FG_STATUS_SOCKET_DEFAULT */
+	char status_group[FG_NAME_MAX];	       /* group allowed besides root; "" = none */
+	enum fg_failverdict on_error;	       /* writer vanished/unresolvable: deny */
 	enum fg_unknown_intent unknown_intent; /* intent unreadable: write */
-	enum fg_overload on_overload;       /* internal queue full: deny writes */
+	enum fg_overload on_overload;	       /* internal queue full: deny writes */
 
-	struct fg_subtree_cfg *subtrees;    /* n_subtrees entries, heap */
+	struct fg_subtree_cfg *subtrees; /* n_subtrees entries, heap */
 	unsigned n_subtrees;
-	struct fg_writer_cfg *writers;      /* n_writers entries, heap, in file order */
+	struct fg_writer_cfg *writers; /* n_writers entries, heap, in file order */
 	unsigned n_writers;
 	struct fg_transaction_cfg transaction;
 
-	char *files[FG_FILES_MAX];          /* every file loaded, in order */
+	char *files[FG_FILES_MAX]; /* every file loaded, in order */
 	unsigned n_files;
 };
 
 /* Errors collected while loading: each "file:line: message". */
 struct fg_diag {
-	unsigned n;                         /* messages kept (<= FG_DIAG_MAX) */
-	unsigned dropped;                   /* messages past FG_DIAG_MAX */
+	unsigned n;	  /* messages kept (<= FG_DIAG_MAX) */
+	unsigned dropped; /* messages past FG_DIAG_MAX */
 	char msg[FG_DIAG_MAX][FG_DIAG_LEN];
 };
 

@@ -8,17 +8,17 @@
 #include "fanguard/config.h"
 
 /* Exit codes, one per cause (listed in fanguardd(8)). */
-#define FG_EXIT_OK 0
-#define FG_EXIT_USAGE 2       /* bad command line */
-#define FG_EXIT_SOFTWARE 70   /* the event loop failed (fanotify read/answer) */
-#define FG_EXIT_OSERR 71      /* a resource could not be set up (fanotify, log sink) */
-#define FG_EXIT_NOPERM 77     /* not privileged enough for fanotify */
-#define FG_EXIT_CONFIG 78     /* the configuration is invalid */
+#define FG_EXIT_OK	 0
+#define FG_EXIT_USAGE	 2  /* bad command line */
+#define FG_EXIT_SOFTWARE 70 /* the event loop failed (fanotify read/answer) */
+#define FG_EXIT_OSERR	 71 /* a resource could not be set up (fanotify, log sink) */
+#define FG_EXIT_NOPERM	 77 /* not privileged enough for fanotify */
+#define FG_EXIT_CONFIG	 78 /* the configuration is invalid */
 
 struct fg_daemon_opts {
-	const char *config;       /* --config, or NULL for the default search */
-	bool foreground;          /* --foreground: do not detach */
-	enum fg_mode mode;        /* --mode, INHERIT when not given */
+	const char *config; /* --config, or NULL for the default search */
+	bool foreground;    /* --foreground: do not detach */
+	enum fg_mode mode;  /* --mode, INHERIT when not given */
 };
 
 /* Runs the daemon until SIGTERM/SIGINT or a fatal error. Returns an exit

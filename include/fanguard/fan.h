@@ -19,32 +19,32 @@
 
 #include "fanguard/config.h"
 
-#define FG_INODES_MAX (1U << 17)   /* files whose inode marks we track */
+#define FG_INODES_MAX (1U << 17) /* files whose inode marks we track */
 
 struct fg_fan_inode {
 	uint64_t dev;
 	uint64_t ino;
-	int subtree;                /* valid when ino != 0 (0: empty slot); -1: forgotten */
+	int subtree; /* valid when ino != 0 (0: empty slot); -1: forgotten */
 };
 
 struct fg_fan_subtree {
-	bool exists;                /* the path exists and is marked */
-	bool is_file;               /* the subtree is one file (policy.json) */
-	uint64_t marks;             /* permission marks placed for it */
+	bool exists;		     /* the path exists and is marked */
+	bool is_file;		     /* the subtree is one file (policy.json) */
+	uint64_t marks;		     /* permission marks placed for it */
 	uint64_t root_dev, root_ino; /* what the path was when marked */
-	bool mount_mark;            /* a mount mark delivers every open on its mount */
-	int error;                  /* -errno of the last marking, -ELOOP: path through a symlink */
-	char watch[PATH_MAX];       /* the directory watched for it to (re)appear */
+	bool mount_mark;	     /* a mount mark delivers every open on its mount */
+	int error;	      /* -errno of the last marking, -ELOOP: path through a symlink */
+	char watch[PATH_MAX]; /* the directory watched for it to (re)appear */
 };
 
 struct fg_fan {
 	int perm_fd;
-	int notif_fd;               /* -1 when the kernel lacks FID reporting */
-	bool have_rename;           /* FAN_RENAME (5.17+) */
-	bool any_mount_mark;        /* some subtree uses mark = mount */
-	uint64_t marks;             /* all permission marks */
+	int notif_fd;	     /* -1 when the kernel lacks FID reporting */
+	bool have_rename;    /* FAN_RENAME (5.17+) */
+	bool any_mount_mark; /* some subtree uses mark = mount */
+	uint64_t marks;	     /* all permission marks */
 	uint64_t mark_errors;
-	uint64_t inode_overflow;    /* files not tracked because the table is full */
+	uint64_t inode_overflow; /* files not tracked because the table is full */
 	unsigned n_subtrees;
 	struct fg_fan_subtree st[FG_SUBTREES_MAX];
 	struct fg_fan_inode *inodes; /* open addressing, FG_INODES_MAX slots */

@@ -15,7 +15,7 @@
 #include "fanguard/state.h"
 
 #define FG_SELF_TIDS_MAX 8
-#define FG_MODSEEN_MAX 4096
+#define FG_MODSEEN_MAX	 4096
 
 struct fg_modseen {
 	uint64_t dev, ino, start;
@@ -31,8 +31,8 @@ struct fg_creat {
 	pid_t tid;
 };
 
-#define FG_DEFER_MAX 4096
-#define FG_DEFER_NS (1000 * 1000000ULL) /* then the intent counts as unknown */
+#define FG_DEFER_MAX   4096
+#define FG_DEFER_NS    (1000 * 1000000ULL) /* then the intent counts as unknown */
 #define FG_ALLOWED_MAX 1024
 
 /* A permission event whose opener looked "running": kept, fd open, and
@@ -43,17 +43,17 @@ struct fg_deferred {
 };
 
 struct fg_guard {
-	struct fg_policy *pol;          /* not owned; swapped by reload */
-	struct fg_fan *fan;             /* not owned; swapped by reload */
-	struct fg_logger *log;          /* not owned */
-	struct fg_state *state;         /* not owned */
+	struct fg_policy *pol;		   /* not owned; swapped by reload */
+	struct fg_fan *fan;		   /* not owned; swapped by reload */
+	struct fg_logger *log;		   /* not owned */
+	struct fg_state *state;		   /* not owned */
 	pid_t self_tids[FG_SELF_TIDS_MAX]; /* our threads: allowed at once */
 	unsigned n_self;
-	struct fg_proc *proc;           /* scratch writer, owned */
-	struct fg_proc *proc2;          /* scratch for notification events, owned */
-	struct fg_modseen *modseen;     /* modifications already logged, owned */
+	struct fg_proc *proc;	    /* scratch writer, owned */
+	struct fg_proc *proc2;	    /* scratch for notification events, owned */
+	struct fg_modseen *modseen; /* modifications already logged, owned */
 	unsigned n_modseen;
-	struct fg_creat denied[FG_CREAT_MAX];  /* denied O_CREAT opens of empty files */
+	struct fg_creat denied[FG_CREAT_MAX]; /* denied O_CREAT opens of empty files */
 	unsigned n_denied;
 	struct fg_creat created[FG_CREAT_MAX]; /* creations seen by the notification group */
 	unsigned n_created;

@@ -14,12 +14,12 @@ struct fg_json {
 	char *buf;
 	size_t cap;
 	size_t len;
-	bool overflow;            /* something did not fit; the output is cut */
+	bool overflow; /* something did not fit; the output is cut */
 	unsigned depth;
 	bool first[FG_JSON_DEPTH]; /* no comma needed yet at this depth */
-	uint32_t arrays;          /* bit d set: the container at depth d is an array */
-	unsigned skip;            /* containers opened without room: their members
-	                           * and closers are dropped */
+	uint32_t arrays;	   /* bit d set: the container at depth d is an array */
+	unsigned skip;		   /* containers opened without room: their members
+				    * and closers are dropped */
 };
 
 /* Starts a document in buf (cap bytes) with an open top-level object. */

@@ -14,32 +14,32 @@
 #include "fanguard/config.h"
 #include "fanguard/proc.h"
 
-#define FG_LINE_CAP (64 * 1024)       /* one formatted line at most */
-#define FG_RING_CAP (256 * 1024)      /* bytes waiting for the sink */
+#define FG_LINE_CAP (64 * 1024)	 /* one formatted line at most */
+#define FG_RING_CAP (256 * 1024) /* bytes waiting for the sink */
 
 /* One thing worth a line. Strings may be NULL (field omitted). */
 struct fg_event {
-	struct timespec when;         /* CLOCK_REALTIME */
-	const char *action;           /* open-write, modify, rename-in, link-in,
-	                               * transaction-end, daemon-start, ... */
-	const char *outcome;          /* success, failure, unknown */
-	const char *decision;         /* allow, deny, would-deny, detected; NULL: none */
-	const char *reason;           /* rule, transaction, no-rule, on-error,
-	                               * unknown-intent, overload, self */
-	const char *mode;             /* enforce / audit */
-	const char *rule;             /* writer rule name */
-	const char *subtree;          /* subtree name */
-	const char *key;              /* subtree key */
-	const char *path;             /* file path (raw bytes) */
-	const char *message;          /* free text for daemon events */
-	const struct fg_proc *proc;   /* the writer, or NULL */
-	bool proc_partial;            /* resolution failed part way */
-	bool has_open;                /* open.flags / open.syscall present */
+	struct timespec when;	    /* CLOCK_REALTIME */
+	const char *action;	    /* open-write, modify, rename-in, link-in,
+				     * transaction-end, daemon-start, ... */
+	const char *outcome;	    /* success, failure, unknown */
+	const char *decision;	    /* allow, deny, would-deny, detected; NULL: none */
+	const char *reason;	    /* rule, transaction, no-rule, on-error,
+				     * unknown-intent, overload, self */
+	const char *mode;	    /* enforce / audit */
+	const char *rule;	    /* writer rule name */
+	const char *subtree;	    /* subtree name */
+	const char *key;	    /* subtree key */
+	const char *path;	    /* file path (raw bytes) */
+	const char *message;	    /* free text for daemon events */
+	const struct fg_proc *proc; /* the writer, or NULL */
+	bool proc_partial;	    /* resolution failed part way */
+	bool has_open;		    /* open.flags / open.syscall present */
 	uint64_t open_flags;
-	const char *open_syscall;     /* "openat", ... or NULL if unknown */
+	const char *open_syscall; /* "openat", ... or NULL if unknown */
 	long open_nr;
-	uint64_t count;               /* transaction-end: files written; log-dropped: lines */
-	pid_t tx_pid;                 /* transaction root pid, 0 if none */
+	uint64_t count; /* transaction-end: files written; log-dropped: lines */
+	pid_t tx_pid;	/* transaction root pid, 0 if none */
 	const char *tx_exe;
 };
 
@@ -56,18 +56,18 @@ size_t fg_log_format_journal(const struct fg_event *ev, char *buf, size_t cap);
 struct fg_logger {
 	enum fg_logsink sink;
 	enum fg_logformat fmt;
-	int fd;                       /* stderr or the file; -1 for syslog/journal */
+	int fd; /* stderr or the file; -1 for syslog/journal */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stop;
 	bool started;
-	pid_t tid;                    /* the logger thread, so its opens are allowed */
-	char *ring;                   /* FG_RING_CAP bytes of whole lines */
+	pid_t tid;  /* the logger thread, so its opens are allowed */
+	char *ring; /* FG_RING_CAP bytes of whole lines */
 	size_t head, used;
-	uint64_t written;             /* lines handed to the sink, summaries included */
-	uint64_t dropped;             /* lines lost since start */
-	uint64_t dropped_pending;     /* lost and not yet reported in a summary */
+	uint64_t written;	  /* lines handed to the sink, summaries included */
+	uint64_t dropped;	  /* lines lost since start */
+	uint64_t dropped_pending; /* lost and not yet reported in a summary */
 	uint64_t write_errors;
 };
 

@@ -10,25 +10,25 @@
 enum fg_verdict { FG_VERDICT_ALLOW = 0, FG_VERDICT_DENY };
 
 enum fg_reason {
-	FG_REASON_RULE = 0,       /* a [writer] rule matched */
-	FG_REASON_TRANSACTION,    /* the writer or an ancestor is a transaction exe */
-	FG_REASON_NO_RULE,        /* nothing matched */
+	FG_REASON_RULE = 0,    /* a [writer] rule matched */
+	FG_REASON_TRANSACTION, /* the writer or an ancestor is a transaction exe */
+	FG_REASON_NO_RULE,     /* nothing matched */
 };
 
 struct fg_decision {
-	enum fg_verdict verdict;  /* what the policy says (before audit mode) */
+	enum fg_verdict verdict; /* what the policy says (before audit mode) */
 	enum fg_reason reason;
-	int rule;                 /* writer index for FG_REASON_RULE, else -1 */
-	int tx_anc;               /* TRANSACTION: -1 the writer itself, else the
-	                           * index of the outermost matching ancestor */
-	enum fg_mode mode;        /* the effective mode for this subtree */
-	bool quiet;               /* the rule that matched is quiet */
+	int rule;	   /* writer index for FG_REASON_RULE, else -1 */
+	int tx_anc;	   /* TRANSACTION: -1 the writer itself, else the
+			    * index of the outermost matching ancestor */
+	enum fg_mode mode; /* the effective mode for this subtree */
+	bool quiet;	   /* the rule that matched is quiet */
 };
 
 struct fg_policy {
-	struct fg_config cfg;     /* owned */
-	uint64_t *writer_mask;    /* per writer: bit i = applies to subtree i */
-	uint64_t generation;      /* bumped by each successful reload */
+	struct fg_config cfg;  /* owned */
+	uint64_t *writer_mask; /* per writer: bit i = applies to subtree i */
+	uint64_t generation;   /* bumped by each successful reload */
 };
 
 /* Compiles cfg (ownership moves into *ret, cfg is zeroed). Returns 0 or

@@ -9,32 +9,32 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define FG_COMM_LEN 16          /* TASK_COMM_LEN */
-#define FG_CGROUP_LEN 512
-#define FG_ANCESTRY_MAX 1024    /* deeper chains are marked truncated */
-#define FG_ARENA_LEN (64 * 1024) /* exe strings of the ancestry */
+#define FG_COMM_LEN	16 /* TASK_COMM_LEN */
+#define FG_CGROUP_LEN	512
+#define FG_ANCESTRY_MAX 1024	    /* deeper chains are marked truncated */
+#define FG_ARENA_LEN	(64 * 1024) /* exe strings of the ancestry */
 
 struct fg_ancestor {
 	pid_t pid;
-	uint32_t exe_off;               /* into fg_proc.arena; "" if unreadable */
+	uint32_t exe_off; /* into fg_proc.arena; "" if unreadable */
 	char comm[FG_COMM_LEN];
 };
 
 /* Everything known about one writer. Large (~100 KiB): callers keep one
  * and reuse it; nothing in it points outside it. */
 struct fg_proc {
-	pid_t tid;                      /* the thread that opened */
-	pid_t pid;                      /* its thread group id */
+	pid_t tid; /* the thread that opened */
+	pid_t pid; /* its thread group id */
 	pid_t ppid;
-	uint32_t uid;                   /* real uid */
-	uint32_t auid;                  /* loginuid, FG_AUID_UNSET if unset */
-	uint32_t sessionid;             /* FG_AUID_UNSET if unset */
-	uint64_t start_time;            /* of the thread, clock ticks since boot */
-	char comm[FG_COMM_LEN];         /* of the thread */
-	char exe[PATH_MAX];             /* "" when unreadable (kernel thread) */
-	char cgroup[FG_CGROUP_LEN];     /* unified (v2) path, or first line's */
-	unsigned n_ancestors;           /* anc[0] is the parent, last is pid 1 */
-	bool ancestry_truncated;        /* chain deeper than FG_ANCESTRY_MAX or arena full */
+	uint32_t uid;		    /* real uid */
+	uint32_t auid;		    /* loginuid, FG_AUID_UNSET if unset */
+	uint32_t sessionid;	    /* FG_AUID_UNSET if unset */
+	uint64_t start_time;	    /* of the thread, clock ticks since boot */
+	char comm[FG_COMM_LEN];	    /* of the thread */
+	char exe[PATH_MAX];	    /* "" when unreadable (kernel thread) */
+	char cgroup[FG_CGROUP_LEN]; /* unified (v2) path, or first line's */
+	unsigned n_ancestors;	    /* anc[0] is the parent, last is pid 1 */
+	bool ancestry_truncated;    /* chain deeper than FG_ANCESTRY_MAX or arena full */
 	struct fg_ancestor anc[FG_ANCESTRY_MAX];
 	uint32_t arena_used;
 	char arena[FG_ARENA_LEN];
@@ -52,14 +52,14 @@ struct fg_stat {
 struct fg_status {
 	pid_t tgid;
 	pid_t ppid;
-	uint32_t uid;   /* real */
+	uint32_t uid; /* real */
 	uint32_t euid;
 };
 
 /* One line of /proc/TID/syscall. */
 struct fg_syscall {
-	long nr;                 /* -1: blocked outside a syscall */
-	bool running;            /* the file said "running" */
+	long nr;      /* -1: blocked outside a syscall */
+	bool running; /* the file said "running" */
 	unsigned long args[6];
 };
 
@@ -85,7 +85,8 @@ enum fg_intent fg_intent_from_flags(uint64_t flags);
  * *ret_how_addr set to the user address of struct open_how (the caller reads
  * its first 8 bytes and calls fg_intent_from_flags); for anything it does not
  * recognise returns FG_INTENT_UNKNOWN with *ret_how_addr = 0. */
-enum fg_intent fg_intent_decode(const struct fg_syscall *sc, uint64_t *ret_flags, uint64_t *ret_how_addr);
+enum fg_intent fg_intent_decode(const struct fg_syscall *sc, uint64_t *ret_flags,
+				uint64_t *ret_how_addr);
 
 /* Name of an open-family syscall number of this architecture, or NULL. */
 const char *fg_syscall_name(long nr);

@@ -9,52 +9,52 @@
 #include <sys/types.h>
 #include <time.h>
 
-#define FG_RECENT_MAX 20
-#define FG_TX_MAX 32
-#define FG_LAT_BUCKETS 40   /* log2 buckets of nanoseconds */
+#define FG_RECENT_MAX  20
+#define FG_TX_MAX      32
+#define FG_LAT_BUCKETS 40 /* log2 buckets of nanoseconds */
 
 struct fg_counters {
-	uint64_t read_allowed;      /* read-only opens, allowed at once */
+	uint64_t read_allowed; /* read-only opens, allowed at once */
 	uint64_t write_allowed_rule;
 	uint64_t write_allowed_tx;
-	uint64_t denied;            /* enforce mode, response FAN_DENY */
-	uint64_t would_deny;        /* audit mode */
-	uint64_t on_error;          /* writer vanished / unresolvable */
-	uint64_t unknown_intent;    /* intent unreadable, unknown_intent applied */
+	uint64_t denied;	 /* enforce mode, response FAN_DENY */
+	uint64_t would_deny;	 /* audit mode */
+	uint64_t on_error;	 /* writer vanished / unresolvable */
+	uint64_t unknown_intent; /* intent unreadable, unknown_intent applied */
 	uint64_t rename_in;
 	uint64_t link_in;
-	uint64_t modify;            /* FAN_MODIFY events */
-	uint64_t attrib;            /* chmod/chown seen */
-	uint64_t self;              /* our own opens, allowed at once */
-	uint64_t outside;           /* events for files no longer in a subtree */
-	uint64_t overflow;          /* kernel queue overflow events */
-	uint64_t reply_errors;      /* failed writes of a response */
-	uint64_t event_errors;      /* events the kernel could not hand over (it denied them) */
-	uint64_t removed_empty;     /* empty files left by a denied O_CREAT, removed */
-	uint64_t overload;          /* permission events answered by on_overload */
-	uint64_t symlink_in;        /* symlinks created inside a subtree */
-	uint64_t replaced;          /* subtree paths found replaced (bind mount, rename) */
+	uint64_t modify;	/* FAN_MODIFY events */
+	uint64_t attrib;	/* chmod/chown seen */
+	uint64_t self;		/* our own opens, allowed at once */
+	uint64_t outside;	/* events for files no longer in a subtree */
+	uint64_t overflow;	/* kernel queue overflow events */
+	uint64_t reply_errors;	/* failed writes of a response */
+	uint64_t event_errors;	/* events the kernel could not hand over (it denied them) */
+	uint64_t removed_empty; /* empty files left by a denied O_CREAT, removed */
+	uint64_t overload;	/* permission events answered by on_overload */
+	uint64_t symlink_in;	/* symlinks created inside a subtree */
+	uint64_t replaced;	/* subtree paths found replaced (bind mount, rename) */
 	uint64_t mark_errors;
-	uint64_t in_flight;         /* permission events read, not yet answered */
+	uint64_t in_flight; /* permission events read, not yet answered */
 };
 
 struct fg_recent {
 	struct timespec when;
-	char decision[12];          /* deny / would-deny */
+	char decision[12]; /* deny / would-deny */
 	char path[PATH_MAX];
 	char exe[PATH_MAX];
 	uint32_t auid;
 	uint32_t uid;
 	pid_t pid;
-	char rule[64];              /* reason when no rule: no-rule / on-error */
+	char rule[64]; /* reason when no rule: no-rule / on-error */
 };
 
 struct fg_tx {
-	pid_t pid;                  /* root process of the transaction, 0 = free slot */
-	int pidfd;                  /* readable when it exits */
+	pid_t pid; /* root process of the transaction, 0 = free slot */
+	int pidfd; /* readable when it exits */
 	uint64_t start_time;
 	struct timespec started;
-	uint64_t files;             /* write-opens allowed for it */
+	uint64_t files; /* write-opens allowed for it */
 	char exe[PATH_MAX];
 };
 
@@ -67,7 +67,7 @@ struct fg_tx_done {
 
 struct fg_state {
 	struct fg_counters c;
-	uint64_t *rule_hits;        /* n_rules entries */
+	uint64_t *rule_hits; /* n_rules entries */
 	unsigned n_rules;
 	struct fg_recent recent[FG_RECENT_MAX];
 	unsigned recent_next, recent_n;
@@ -77,7 +77,7 @@ struct fg_state {
 	struct fg_tx tx[FG_TX_MAX];
 	struct fg_tx_done tx_last;
 	uint64_t tx_finished;
-	struct timespec started;    /* CLOCK_REALTIME at start */
+	struct timespec started; /* CLOCK_REALTIME at start */
 	uint64_t started_mono_ns;
 };
 

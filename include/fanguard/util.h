@@ -25,8 +25,8 @@ static inline void fg_fclosep(FILE **f)
 	if (*f)
 		fclose(*f);
 }
-#define _cleanup_close_ __attribute__((cleanup(fg_closep)))
-#define _cleanup_free_ __attribute__((cleanup(fg_freep)))
+#define _cleanup_close_	 __attribute__((cleanup(fg_closep)))
+#define _cleanup_free_	 __attribute__((cleanup(fg_freep)))
 #define _cleanup_fclose_ __attribute__((cleanup(fg_fclosep)))
 
 #define FG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -61,8 +61,8 @@ int main(int argc, char **argv)
 			return 2;
 	for (int i = 0; i < w + r; i++)
 		pthread_join(t[i], NULL);
-	printf("writes_ok=%d writes_eperm=%d reads_ok=%d other=%d\n", writes_ok, writes_eperm, reads_ok,
-	       other);
+	printf("writes_ok=%d writes_eperm=%d reads_ok=%d other=%d\n", writes_ok, writes_eperm,
+	       reads_ok, other);
 	free(t);
 	return 0;
 }

@@ -47,7 +47,8 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: fg_open creat|rdwr|trunc|append|read|openat2-w|openat2-r|truncate PATH\n");
+		fprintf(stderr, "usage: fg_open "
+				"creat|rdwr|trunc|append|read|openat2-w|openat2-r|truncate PATH\n");
 		return 2;
 	}
 	fd = open_how(argv[1], argv[2]);
