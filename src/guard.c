@@ -262,20 +262,6 @@ struct intent {
 /* Under overload the backlog is answered by on_overload without resolving
  * anyone, so that openers are not left waiting behind it. Returns true when
  * the event was answered. */
-static bool overload_answer(struct fg_guard *g, const struct fanotify_event_metadata *md,
-			    enum fg_intent intent)
-{
-	enum fg_overload how = g->pol->cfg.on_overload;
-	bool allow;
-
-	if (how == FG_OVERLOAD_DENY_WRITES && intent == FG_INTENT_READ)
-		return false; /* reads go the normal (cheap) way */
-	allow = how == FG_OVERLOAD_ALLOW || g->pol->cfg.mode == FG_MODE_AUDIT;
-	respond(g, md->fd, allow);
-	g->state->c.overload++;
-	return true;
-}
-
 /* A denied O_CREAT has already created its file (the kernel creates before
  * it asks). The file is removed when it is certain that this open created
  * it: the notification group saw the same thread create the same inode,
@@ -409,6 +395,23 @@ static bool defer(struct fg_guard *g, const struct fanotify_event_metadata *md, 
 	return true;
 }
 
+static bool overload_answer(struct fg_guard *g, const struct fanotify_event_metadata *md,
+			    enum fg_intent intent, struct intent *in)
+{
+	enum fg_overload how = g->pol->cfg.on_overload;
+	bool allow;
+
+	if (how == FG_OVERLOAD_DENY_WRITES && intent == FG_INTENT_READ)
+		return false; /* reads go the normal (cheap) way */
+	/* One readlink, no identity work: outside every subtree, or in an
+	 * audit-mode subtree, nothing is ever denied. */
+	allow = how == FG_OVERLOAD_ALLOW || !locate(g, md, in) ||
+		fg_policy_mode(g->pol, (unsigned)in->subtree) == FG_MODE_AUDIT;
+	respond(g, md->fd, allow);
+	g->state->c.overload++;
+	return true;
+}
+
 /* Returns true when the event was deferred: its fd stays open. */
 static bool open_perm(struct fg_guard *g, const struct fanotify_event_metadata *md, bool overloaded,
 		      uint64_t t0, bool last_try)
@@ -445,7 +448,7 @@ static bool open_perm(struct fg_guard *g, const struct fanotify_event_metadata *
 		if (g->pol->cfg.unknown_intent == FG_UNKNOWN_READ)
 			intent = FG_INTENT_READ;
 	}
-	if (overloaded && overload_answer(g, md, intent))
+	if (overloaded && overload_answer(g, md, intent, &in))
 		return false;
 	if (intent == FG_INTENT_READ) {
 		respond(g, md->fd, true);

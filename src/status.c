@@ -1,6 +1,7 @@
 /* Rendering the daemon's status as JSON and as text for an 80-column
  * terminal. Pure: everything comes from the snapshot. The socket server is
  * in status_server.c. */
+#include <errno.h>
 #include "fanguard/status.h"
 
 #include <inttypes.h>
@@ -140,6 +141,18 @@ static void json_daemon(struct fg_json *j, const struct fg_snapshot *s)
 	fg_json_obj_close(j);
 }
 
+/* One word for a subtree's state: why it is not guarded, when it is not. */
+static const char *subtree_state(const struct fg_snapshot *s, unsigned i)
+{
+	if (!s->st)
+		return "unknown";
+	if (s->st[i].error == -ELOOP)
+		return "SYMLINK";
+	if (s->st[i].error)
+		return "MARK-FAILED";
+	return s->st[i].exists ? "guarded" : "MISSING";
+}
+
 static void json_subtrees(struct fg_json *j, const struct fg_snapshot *s)
 {
 	fg_json_arr_open(j, "subtrees");
@@ -153,6 +166,7 @@ static void json_subtrees(struct fg_json *j, const struct fg_snapshot *s)
 		fg_json_str(j, "mode", subtree_mode(s, i));
 		fg_json_u64(j, "marks", s->st ? s->st[i].marks : 0);
 		fg_json_bool(j, "exists", s->st && s->st[i].exists);
+		fg_json_str(j, "state", subtree_state(s, i));
 		fg_json_obj_close(j);
 	}
 	fg_json_arr_close(j);
@@ -380,11 +394,9 @@ static void text_subtrees(struct out *o, const struct fg_snapshot *s)
 	line(o, "%-22s %-20s %-7s %8s  %s", "SUBTREE", "KEY", "MODE", "MARKS", "STATE");
 	for (unsigned i = 0; i < s->cfg->n_subtrees; i++) {
 		const struct fg_subtree_cfg *t = &s->cfg->subtrees[i];
-		bool exists = s->st && s->st[i].exists;
-
 		line(o, "%-22s %-20s %-7s %8" PRIu64 "  %s", fg_status_fit(name, t->name, 20),
 		     fg_status_fit(key, t->key, 20), subtree_mode(s, i), s->st ? s->st[i].marks : 0,
-		     exists ? "guarded" : "MISSING");
+		     subtree_state(s, i));
 		line(o, "  %s", fg_status_fit(path, t->path, FG_STATUS_WIDTH - 2));
 	}
 }

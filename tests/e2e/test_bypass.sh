@@ -32,10 +32,27 @@ path = $M/etc/cron.d
 key = cron_persist
 mark = mount
 
+[subtree via-symlink]
+path = $T/link/sub
+key = misconfigured
+
 [writer allowed]
 exe = $T/bin/allowed
 EOC
+mkdir -p "$T/real/sub"
+ln -s "$T/real" "$T/link"
 start_daemon
+
+# A subtree configured through a symlink would never match an event's
+# (resolved) path: it is refused loudly, and status says why.
+"$FANGUARD" status --json --socket "$SOCK" > "$T/status.json"
+check "status is degraded with a symlinked subtree path" test $? = 1
+check "status names the reason" python3 -c "
+import json,sys
+d=json.load(open(sys.argv[1]))
+st=[t for t in d['subtrees'] if t['name']=='via-symlink'][0]
+sys.exit(0 if st['state']=='SYMLINK' else 1)" "$T/status.json"
+logged "daemon-start says it is not guarded" 1 event.action=daemon-start message="~via-symlink=$T/link/sub(path goes through a symlink: NOT guarded)"
 
 # Prevented: every way of opening for write.
 refuse "redirect" bash -c "echo evil > '$S/redirect'"
