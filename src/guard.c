@@ -347,12 +347,26 @@ static void open_write(struct fg_guard *g, const struct fanotify_event_metadata 
 	struct fg_decision d;
 	struct outcome o;
 	struct fg_event ev;
+	bool early;
 	int resolved;
 
-	resolved = fg_proc_resolve(md->pid, g->proc);
+	/* When a rule that needs no ancestry allows the writer, the verdict is
+	 * allow whatever the ancestry holds: answer first, walk the ancestry
+	 * after, for the reason and the log line. */
+	resolved = fg_proc_resolve_task(md->pid, g->proc);
+	early = resolved >= 0 &&
+		fg_policy_allows_without_ancestry(g->pol, (unsigned)in->subtree, g->proc);
+	if (early) {
+		respond(g, md->fd, true);
+		fg_state_latency(g->state, fg_now_ns() - t0);
+	}
+	if (resolved >= 0 && fg_proc_resolve_ancestry(g->proc) < 0 && !early)
+		resolved = -ESRCH;
 	judge(g, (unsigned)in->subtree, resolved, &o, &d);
-	respond(g, md->fd, o.allow);
-	fg_state_latency(g->state, fg_now_ns() - t0);
+	if (!early) {
+		respond(g, md->fd, o.allow);
+		fg_state_latency(g->state, fg_now_ns() - t0);
+	}
 	if (d.verdict == FG_VERDICT_ALLOW)
 		remember_allowed(g, md);
 	count(g, &o, &d, resolved);

@@ -181,3 +181,17 @@ void fg_policy_decide(const struct fg_policy *p, unsigned subtree, const struct 
 	}
 	*ret = d;
 }
+
+bool fg_policy_allows_without_ancestry(const struct fg_policy *p, unsigned subtree,
+				       const struct fg_proc *w)
+{
+	for (unsigned i = 0; i < p->cfg.n_writers; i++) {
+		const struct fg_writer_cfg *r = &p->cfg.writers[i];
+
+		if (r->ancestor.n || r->parent.n)
+			continue;
+		if (!fg_policy_rule_mismatch(p, i, subtree, w))
+			return true;
+	}
+	return false;
+}

@@ -645,7 +645,7 @@ static int proc_dir(void)
 	return fd;
 }
 
-int fg_proc_resolve(pid_t tid, struct fg_proc *ret)
+int fg_proc_resolve_task(pid_t tid, struct fg_proc *ret)
 {
 	char name[16];
 	struct fg_stat st;
@@ -671,12 +671,28 @@ int fg_proc_resolve(pid_t tid, struct fg_proc *ret)
 		return r;
 	ret->start_time = st.start_time;
 	memcpy(ret->comm, st.comm, sizeof(ret->comm));
-	r = resolve_identity(ret, dirfd);
-	if (r < 0)
-		return r;
-	resolve_ancestry(ret, procfd);
-	/* The last read through dirfd fails if the task died during the walk. */
-	if (faccessat(dirfd, "stat", F_OK, 0) < 0)
+	return resolve_identity(ret, dirfd);
+}
+
+int fg_proc_resolve_ancestry(struct fg_proc *p)
+{
+	int procfd = proc_dir();
+	char name[32];
+
+	if (procfd < 0)
+		return -errno;
+	resolve_ancestry(p, procfd);
+	/* The writer must still be the task whose identity was read. */
+	snprintf(name, sizeof(name), "%d/stat", (int)p->tid);
+	struct fg_stat st;
+	if (read_stat_at(procfd, name, &st) < 0 || st.start_time != p->start_time)
 		return -ESRCH;
 	return 0;
+}
+
+int fg_proc_resolve(pid_t tid, struct fg_proc *ret)
+{
+	int r = fg_proc_resolve_task(tid, ret);
+
+	return r < 0 ? r : fg_proc_resolve_ancestry(ret);
 }

@@ -2,6 +2,7 @@
 #ifndef FANGUARD_POLICY_H
 #define FANGUARD_POLICY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "fanguard/config.h"
@@ -43,6 +44,12 @@ int fg_policy_match_path(const struct fg_policy *p, const char *path);
 /* The decision for writer w opening a file of subtree `subtree`. Pure. */
 void fg_policy_decide(const struct fg_policy *p, unsigned subtree, const struct fg_proc *w,
 		      struct fg_decision *ret);
+
+/* Whether some writer rule that needs no ancestry (no ancestor or parent
+ * condition) allows w for subtree: then the verdict is allow whatever the
+ * ancestry holds, and the open can be answered before it is read. Pure. */
+bool fg_policy_allows_without_ancestry(const struct fg_policy *p, unsigned subtree,
+				       const struct fg_proc *w);
 
 /* Why writer rule `rule` does not match w for subtree: a static string
  * naming the first failing condition ("exe", "comm", "uid", "auid",

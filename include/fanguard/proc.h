@@ -105,6 +105,13 @@ enum fg_intent fg_proc_read_intent(pid_t tid, uint64_t *ret_flags, long *ret_nr)
  * read, with tid and pid set), or another -errno. */
 int fg_proc_resolve(pid_t tid, struct fg_proc *ret);
 
+/* The two halves of fg_proc_resolve, so a caller can answer before the
+ * ancestry walk when the policy does not need it: the task alone
+ * (n_ancestors stays 0), then its ancestry, which fails with -ESRCH when
+ * the task is no longer the one whose identity was read. */
+int fg_proc_resolve_task(pid_t tid, struct fg_proc *ret);
+int fg_proc_resolve_ancestry(struct fg_proc *p);
+
 /* Exe of ancestor i ("" if unreadable). */
 static inline const char *fg_proc_anc_exe(const struct fg_proc *p, unsigned i)
 {

@@ -1,0 +1,348 @@
+/* policy: the pure decision over a compiled allowlist. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fanguard/config.h"
+#include "fanguard/policy.h"
+#include "fanguard/util.h"
+
+static const char *const conf_text = "[fanguard]\n"
+				     "mode = enforce\n"
+				     "[subtree sudoers]\n"
+				     "path = /etc/sudoers.d\n"
+				     "key = priv_esc_persist\n"
+				     "[subtree nested]\n"
+				     "path = /etc/sudoers.d/deep\n"
+				     "[subtree policy]\n"
+				     "path = /etc/containers/policy.json\n"
+				     "[subtree cron]\n"
+				     "path = /etc/cron.d\n"
+				     "mode = audit\n"
+				     "[writer by-exe]\n"
+				     "exe = /usr/bin/tool-*\n"
+				     "subtrees = sudoers\n"
+				     "[writer quiet-one]\n"
+				     "exe = /usr/bin/quiet\n"
+				     "quiet = yes\n"
+				     "[writer by-comm]\n"
+				     "comm = agent\n"
+				     "uid = 0\n"
+				     "[writer admin]\n"
+				     "exe = /usr/bin/bash\n"
+				     "auid = 1000 1001\n"
+				     "[writer unset-auid]\n"
+				     "exe = /usr/bin/systemd-tmpfiles\n"
+				     "auid = unset\n"
+				     "[writer any-auid]\n"
+				     "exe = /usr/bin/anyone\n"
+				     "auid = *\n"
+				     "[writer by-ancestor]\n"
+				     "exe = /usr/bin/python3\n"
+				     "ancestor = /usr/bin/ansible*\n"
+				     "[writer by-parent]\n"
+				     "exe = /usr/bin/cp\n"
+				     "parent = /usr/bin/make\n"
+				     "[writer by-cgroup]\n"
+				     "exe = /usr/bin/python3.11\n"
+				     "cgroup = /system.slice/cloud-*.service\n"
+				     "[transaction]\n"
+				     "exe = /usr/bin/bootc /usr/bin/rpm-ostree\n";
+
+static struct fg_policy pol;
+static struct fg_proc *w;
+
+static void setup(void)
+{
+	char path[] = "/tmp/fg-policy-XXXXXX";
+	int fd = mkstemp(path);
+	struct fg_config cfg;
+	struct fg_diag diag = {0};
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, conf_text, strlen(conf_text)), (ssize_t)strlen(conf_text));
+	close(fd);
+	ck_assert_int_eq(fg_config_load(&cfg, path, &diag), 0);
+	unlink(path);
+	ck_assert_int_eq(fg_policy_compile(&pol, &cfg), 0);
+	w = calloc(1, sizeof(*w));
+	ck_assert_ptr_nonnull(w);
+	w->tid = w->pid = 4242;
+	w->uid = 1000;
+	w->auid = FG_AUID_UNSET;
+	strcpy(w->exe, "/usr/bin/evil");
+	strcpy(w->comm, "evil");
+	strcpy(w->cgroup, "/user.slice");
+	w->arena_used = 1;
+}
+
+static void teardown(void)
+{
+	fg_policy_free(&pol);
+	free(w);
+}
+
+/* Appends ancestor (pid, exe) to w, nearest first. */
+static void add_anc(pid_t pid, const char *exe)
+{
+	struct fg_ancestor *a = &w->anc[w->n_ancestors++];
+
+	a->pid = pid;
+	a->exe_off = w->arena_used;
+	strcpy(w->arena + w->arena_used, exe);
+	w->arena_used += (uint32_t)strlen(exe) + 1;
+	strcpy(a->comm, "anc");
+}
+
+static int sub(const char *name)
+{
+	return fg_config_find_subtree(&pol.cfg, name);
+}
+
+static struct fg_decision decide(const char *subtree)
+{
+	struct fg_decision d;
+
+	fg_policy_decide(&pol, (unsigned)sub(subtree), w, &d);
+	return d;
+}
+
+static const char *rule_name(const struct fg_decision *d)
+{
+	return d->rule >= 0 ? pol.cfg.writers[d->rule].name : "(none)";
+}
+
+static const char *decided_rule(const char *subtree)
+{
+	struct fg_decision d = decide(subtree);
+
+	return rule_name(&d);
+}
+
+START_TEST(test_match_path_longest_prefix_and_boundary)
+{
+	ck_assert_int_eq(fg_policy_match_path(&pol, "/etc/sudoers.d/x"), sub("sudoers"));
+	ck_assert_int_eq(fg_policy_match_path(&pol, "/etc/sudoers.d/deep/x"), sub("nested"));
+	ck_assert_int_eq(fg_policy_match_path(&pol, "/etc/sudoers.d"), sub("sudoers"));
+	ck_assert_int_eq(fg_policy_match_path(&pol, "/etc/sudoers.dx/y"), -1);
+	ck_assert_int_eq(fg_policy_match_path(&pol, "/etc/sudoers"), -1);
+	ck_assert_int_eq(fg_policy_match_path(&pol, "/etc/containers/policy.json"), sub("policy"));
+	ck_assert_int_eq(fg_policy_match_path(&pol, "/etc/containers/policy.json.tmp"), -1);
+	ck_assert_int_eq(fg_policy_match_path(&pol, "/etc/containers/other"), -1);
+}
+END_TEST
+
+START_TEST(test_decide_no_rule_denies)
+{
+	struct fg_decision d = decide("sudoers");
+
+	ck_assert_int_eq(d.verdict, FG_VERDICT_DENY);
+	ck_assert_int_eq(d.reason, FG_REASON_NO_RULE);
+	ck_assert_int_eq(d.rule, -1);
+	ck_assert_int_eq(d.mode, FG_MODE_ENFORCE);
+}
+END_TEST
+
+START_TEST(test_decide_exe_glob_and_subtrees)
+{
+	strcpy(w->exe, "/usr/bin/tool-a");
+	struct fg_decision d = decide("sudoers");
+	ck_assert_int_eq(d.verdict, FG_VERDICT_ALLOW);
+	ck_assert_str_eq(rule_name(&d), "by-exe");
+	/* the rule names only sudoers */
+	ck_assert_int_eq(decide("cron").verdict, FG_VERDICT_DENY);
+	ck_assert_str_eq(fg_policy_rule_mismatch(&pol, 0, (unsigned)sub("cron"), w), "subtrees");
+	/* FNM_PATHNAME: '*' does not cross '/' */
+	strcpy(w->exe, "/usr/bin/tool-a/../../../tmp/x");
+	ck_assert_int_eq(decide("sudoers").verdict, FG_VERDICT_DENY);
+	strcpy(w->exe, "/usr/bin/tool-dir/evil");
+	ck_assert_int_eq(decide("sudoers").verdict, FG_VERDICT_DENY);
+	ck_assert_str_eq(fg_policy_rule_mismatch(&pol, 0, (unsigned)sub("sudoers"), w), "exe");
+}
+END_TEST
+
+START_TEST(test_decide_comm_and_uid_both_needed)
+{
+	strcpy(w->comm, "agent");
+	w->uid = 1000;
+	ck_assert_int_eq(decide("sudoers").verdict, FG_VERDICT_DENY);
+	ck_assert_str_eq(fg_policy_rule_mismatch(&pol, 2, (unsigned)sub("sudoers"), w), "uid");
+	w->uid = 0;
+	ck_assert_str_eq(decided_rule("sudoers"), "by-comm");
+}
+END_TEST
+
+START_TEST(test_decide_auid_numbers_unset_and_any)
+{
+	strcpy(w->exe, "/usr/bin/bash");
+	w->auid = FG_AUID_UNSET;
+	ck_assert_int_eq(decide("sudoers").verdict, FG_VERDICT_DENY);
+	ck_assert_str_eq(fg_policy_rule_mismatch(&pol, 3, (unsigned)sub("sudoers"), w), "auid");
+	w->auid = 1001;
+	struct fg_decision d = decide("sudoers");
+	ck_assert_str_eq(rule_name(&d), "admin");
+	w->auid = 1002;
+	ck_assert_int_eq(decide("sudoers").verdict, FG_VERDICT_DENY);
+
+	strcpy(w->exe, "/usr/bin/systemd-tmpfiles");
+	w->auid = FG_AUID_UNSET;
+	d = decide("sudoers");
+	ck_assert_str_eq(rule_name(&d), "unset-auid");
+	w->auid = 0; /* a logged-in root running it: not the boot-time service */
+	ck_assert_int_eq(decide("sudoers").verdict, FG_VERDICT_DENY);
+
+	strcpy(w->exe, "/usr/bin/anyone");
+	w->auid = 77;
+	d = decide("sudoers");
+	ck_assert_str_eq(rule_name(&d), "any-auid");
+}
+END_TEST
+
+START_TEST(test_decide_ancestor_and_parent)
+{
+	strcpy(w->exe, "/usr/bin/python3");
+	add_anc(10, "/usr/bin/bash");
+	ck_assert_int_eq(decide("sudoers").verdict, FG_VERDICT_DENY);
+	ck_assert_str_eq(fg_policy_rule_mismatch(&pol, 6, (unsigned)sub("sudoers"), w), "ancestor");
+	add_anc(9, "/usr/bin/ansible-playbook");
+	add_anc(1, "/usr/lib/systemd/systemd");
+	struct fg_decision d = decide("sudoers");
+	ck_assert_str_eq(rule_name(&d), "by-ancestor");
+
+	teardown();
+	setup();
+	strcpy(w->exe, "/usr/bin/cp");
+	add_anc(20, "/usr/bin/bash");
+	add_anc(19, "/usr/bin/make");
+	/* make is an ancestor, not the parent */
+	ck_assert_int_eq(decide("sudoers").verdict, FG_VERDICT_DENY);
+	ck_assert_str_eq(fg_policy_rule_mismatch(&pol, 7, (unsigned)sub("sudoers"), w), "parent");
+	strcpy(w->arena + w->anc[0].exe_off, "/usr/bin/make");
+	ck_assert_str_eq(decided_rule("sudoers"), "by-parent");
+}
+END_TEST
+
+START_TEST(test_decide_cgroup_glob)
+{
+	strcpy(w->exe, "/usr/bin/python3.11");
+	strcpy(w->cgroup, "/system.slice/cloud-init.service");
+	ck_assert_str_eq(decided_rule("sudoers"), "by-cgroup");
+	strcpy(w->cgroup, "/user.slice/user-0.slice/session-1.scope");
+	ck_assert_int_eq(decide("sudoers").verdict, FG_VERDICT_DENY);
+	ck_assert_str_eq(fg_policy_rule_mismatch(&pol, 8, (unsigned)sub("sudoers"), w), "cgroup");
+	w->cgroup[0] = '\0'; /* unreadable cgroup never matches */
+	ck_assert_int_eq(decide("sudoers").verdict, FG_VERDICT_DENY);
+}
+END_TEST
+
+START_TEST(test_decide_first_match_wins)
+{
+	/* by-comm (rule 2) and admin (rule 3) both match: file order decides */
+	strcpy(w->exe, "/usr/bin/bash");
+	strcpy(w->comm, "agent");
+	w->uid = 0;
+	w->auid = 1000;
+	struct fg_decision d = decide("sudoers");
+	ck_assert_int_eq(d.rule, 2);
+	ck_assert_int_eq(d.reason, FG_REASON_RULE);
+}
+END_TEST
+
+START_TEST(test_decide_transaction_passthrough)
+{
+	/* a writer under bootc, two levels up, is a transaction */
+	add_anc(30, "/usr/bin/sh");
+	add_anc(29, "/usr/bin/bootc");
+	add_anc(1, "/usr/lib/systemd/systemd");
+	struct fg_decision d = decide("cron");
+	ck_assert_int_eq(d.verdict, FG_VERDICT_ALLOW);
+	ck_assert_int_eq(d.reason, FG_REASON_TRANSACTION);
+	ck_assert_int_eq(d.tx_anc, 1);
+	/* the outermost transaction process is the root */
+	teardown();
+	setup();
+	add_anc(40, "/usr/bin/rpm-ostree");
+	add_anc(39, "/usr/bin/bootc");
+	ck_assert_int_eq(decide("sudoers").tx_anc, 1);
+	/* the writer itself */
+	teardown();
+	setup();
+	strcpy(w->exe, "/usr/bin/rpm-ostree");
+	ck_assert_int_eq(decide("sudoers").tx_anc, -1);
+	ck_assert_int_eq(decide("sudoers").reason, FG_REASON_TRANSACTION);
+}
+END_TEST
+
+START_TEST(test_decide_transaction_never_by_comm)
+{
+	strcpy(w->comm, "bootc");
+	add_anc(50, "/tmp/bootc");
+	ck_assert_str_eq(w->comm, "bootc");
+	ck_assert_int_eq(decide("sudoers").verdict, FG_VERDICT_DENY);
+	ck_assert_int_eq(fg_policy_transaction(&pol, w), -2);
+}
+END_TEST
+
+START_TEST(test_decide_modes_and_quiet)
+{
+	struct fg_decision d = decide("cron");
+
+	ck_assert_int_eq(d.verdict, FG_VERDICT_DENY);
+	ck_assert_int_eq(d.mode, FG_MODE_AUDIT); /* the subtree's own mode */
+	ck_assert_int_eq(decide("sudoers").mode, FG_MODE_ENFORCE);
+	pol.cfg.mode = FG_MODE_AUDIT;
+	ck_assert_int_eq(decide("sudoers").mode, FG_MODE_AUDIT);
+	strcpy(w->exe, "/usr/bin/quiet");
+	d = decide("sudoers");
+	ck_assert_int_eq(d.verdict, FG_VERDICT_ALLOW);
+	ck_assert(d.quiet);
+}
+END_TEST
+
+START_TEST(test_allows_without_ancestry)
+{
+	strcpy(w->exe, "/usr/bin/tool-x");
+	ck_assert(fg_policy_allows_without_ancestry(&pol, (unsigned)sub("sudoers"), w));
+	/* only an ancestor rule could allow python3: the walk is needed */
+	strcpy(w->exe, "/usr/bin/python3");
+	ck_assert(!fg_policy_allows_without_ancestry(&pol, (unsigned)sub("sudoers"), w));
+	/* nothing allows evil without ancestry (a transaction might, after) */
+	strcpy(w->exe, "/usr/bin/evil");
+	ck_assert(!fg_policy_allows_without_ancestry(&pol, (unsigned)sub("sudoers"), w));
+}
+END_TEST
+
+static Suite *policy_suite(void)
+{
+	Suite *s = suite_create("policy");
+	TCase *tc = tcase_create("decide");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_match_path_longest_prefix_and_boundary);
+	tcase_add_test(tc, test_decide_no_rule_denies);
+	tcase_add_test(tc, test_decide_exe_glob_and_subtrees);
+	tcase_add_test(tc, test_decide_comm_and_uid_both_needed);
+	tcase_add_test(tc, test_decide_auid_numbers_unset_and_any);
+	tcase_add_test(tc, test_decide_ancestor_and_parent);
+	tcase_add_test(tc, test_decide_cgroup_glob);
+	tcase_add_test(tc, test_decide_first_match_wins);
+	tcase_add_test(tc, test_decide_transaction_passthrough);
+	tcase_add_test(tc, test_decide_transaction_never_by_comm);
+	tcase_add_test(tc, test_decide_modes_and_quiet);
+	tcase_add_test(tc, test_allows_without_ancestry);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(policy_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
