@@ -57,6 +57,21 @@ start_daemon() {
 	echo "fanguardd did not start:"; cat "$T/daemon.stderr"; exit 1
 }
 
+# conf_base: the [fanguard] section most tests start from and the sudoers
+# subtree at $S (set by the test); the test appends its own sections.
+conf_base() {
+	cat <<EOC
+[fanguard]
+mode = enforce
+log = file:$LOG
+status_socket = $SOCK
+
+[subtree sudoers]
+path = $S
+key = priv_esc_persist
+EOC
+}
+
 count_log() {
 	[ -f "$LOG" ] || { echo 0; return; }
 	$LOGQ "$LOG" "$@" || echo "LOGQ-FAILED"

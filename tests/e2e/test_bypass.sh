@@ -17,15 +17,9 @@ mount -t tmpfs fg-e2e "$M"
 mkdir -p "$M/etc/cron.d"
 trap 'stop_daemon; umount -l "$O/alias" 2>/dev/null; umount -l "$S" 2>/dev/null; umount -l "$M" 2>/dev/null; cleanup' EXIT
 
-cat > "$CONF" <<EOC
-[fanguard]
-mode = enforce
-log = file:$LOG
-status_socket = $SOCK
-
-[subtree sudoers]
-path = $S
-key = priv_esc_persist
+{
+	conf_base
+	cat <<EOC
 
 [subtree cron]
 path = $M/etc/cron.d
@@ -39,6 +33,7 @@ key = misconfigured
 [writer allowed]
 exe = $T/bin/allowed
 EOC
+} > "$CONF"
 mkdir -p "$T/real/sub"
 ln -s "$T/real" "$T/link"
 start_daemon

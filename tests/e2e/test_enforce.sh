@@ -15,15 +15,9 @@ echo pre > "$S/pre"
 for b in allowed-writer fake-bootc ansible-agent; do cp /bin/bash "$T/bin/$b"; done
 cp /bin/bash "$T/other/bootc"
 
-cat > "$CONF" <<EOC
-[fanguard]
-mode = enforce
-log = file:$LOG
-status_socket = $SOCK
-
-[subtree sudoers]
-path = $S
-key = priv_esc_persist
+{
+	conf_base
+	cat <<EOC
 
 [subtree containers-policy]
 path = $C/policy.json
@@ -46,6 +40,7 @@ exe = /usr/bin/bash
 ancestor = $T/bin/ansible-agent
 subtrees = sudoers
 EOC
+} > "$CONF"
 printf '[transaction]\nexe = %s\n' "$T/bin/fake-bootc" >> "$CONF"
 
 # An fd opened before the daemon starts: its write is only seen, not decided.

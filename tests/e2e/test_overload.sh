@@ -7,19 +7,14 @@
 S=$T/etc/sudoers.d
 mkdir -p "$S"
 echo original > "$S/target"
-cat > "$CONF" <<EOC
-[fanguard]
-mode = enforce
-log = file:$LOG
-status_socket = $SOCK
-
-[subtree sudoers]
-path = $S
-key = priv_esc_persist
+{
+	conf_base
+	cat <<EOC
 
 [writer flood]
 exe = $FG_BUILD/tests/fg_flood
 EOC
+} > "$CONF"
 start_daemon
 
 # Stop the daemon so every open queues, then let it find them all at once.

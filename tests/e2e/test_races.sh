@@ -19,15 +19,9 @@ for f in thr-denied exec-target stop-target ns-denied chain-denied short-denied;
 	echo original > "$S/$f"
 done
 
-cat > "$CONF" <<EOC
-[fanguard]
-mode = enforce
-log = file:$LOG
-status_socket = $SOCK
-
-[subtree sudoers]
-path = $S
-key = priv_esc_persist
+{
+	conf_base
+	cat <<EOC
 
 [writer threaded]
 exe = $T/bin/thread-writer
@@ -42,6 +36,7 @@ exe = $T/bin/short-writer
 exe = /usr/bin/bash
 ancestor = $T/bin/chain-top
 EOC
+} > "$CONF"
 
 # Background processes of this script, killed on any exit before lib.sh's
 # cleanup stops the daemon (a stopped daemon is continued first, or its

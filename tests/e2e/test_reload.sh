@@ -8,17 +8,12 @@ cp /bin/bash "$T/bin/tool"
 echo original > "$S/existing"
 
 write_conf() {
-	cat > "$CONF" <<EOC
-[fanguard]
-mode = enforce
-log = file:$LOG
-status_socket = $SOCK
-
-[subtree sudoers]
-path = $S
-key = priv_esc_persist
+	{
+		conf_base
+		cat <<EOC
 $1
 EOC
+	} > "$CONF"
 }
 
 write_conf ""

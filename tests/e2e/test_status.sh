@@ -13,15 +13,9 @@ cp /bin/bash "$T/bin/tool"
 for f in a b c r; do echo original > "$S/$f"; done
 
 write_conf() {
-	cat > "$CONF" <<EOC
-[fanguard]
-mode = enforce
-log = file:$LOG
-status_socket = $SOCK
-
-[subtree sudoers]
-path = $S
-key = priv_esc_persist
+	{
+		conf_base
+		cat <<EOC
 
 [writer tool]
 exe = $T/bin/tool
@@ -30,6 +24,7 @@ exe = $T/bin/tool
 exe = /nonexistent/never
 $1
 EOC
+	} > "$CONF"
 }
 
 # jq-like field access: status_json EXPR (d is the document)
