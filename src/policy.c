@@ -48,26 +48,61 @@ static uint64_t subtree_mask(const struct fg_config *cfg, const struct fg_writer
 	return m;
 }
 
+/* Most exe rules name one path: a strcmp is far cheaper than fnmatch(3),
+ * and a denied write runs through every rule. */
+static uint32_t literal_bits(const struct fg_strlist *l)
+{
+	uint32_t bits = 0;
+
+	for (unsigned j = 0; j < l->n && j < 32; j++)
+		if (!strpbrk(l->v[j], "*?[\\"))
+			bits |= 1U << j;
+	return bits;
+}
+
 int fg_policy_compile(struct fg_policy *ret, struct fg_config *cfg)
 {
-	uint64_t *mask = calloc(cfg->n_writers ? cfg->n_writers : 1, sizeof(*mask));
+	unsigned n = cfg->n_writers ? cfg->n_writers : 1;
+	uint64_t *mask = calloc(n, sizeof(*mask));
+	uint32_t *lit = calloc(n, sizeof(*lit));
 
-	if (!mask)
+	if (!mask || !lit) {
+		free(mask);
+		free(lit);
 		return -ENOMEM;
-	for (unsigned i = 0; i < cfg->n_writers; i++)
+	}
+	for (unsigned i = 0; i < cfg->n_writers; i++) {
 		mask[i] = subtree_mask(cfg, &cfg->writers[i]);
+		lit[i] = literal_bits(&cfg->writers[i].exe);
+	}
 	memset(ret, 0, sizeof(*ret));
 	ret->cfg = *cfg;
 	ret->writer_mask = mask;
+	ret->exe_literal = lit;
 	memset(cfg, 0, sizeof(*cfg));
 	return 0;
+}
+
+static bool exe_matches(const struct fg_strlist *l, uint32_t literal, const char *exe)
+{
+	if (!*exe)
+		return false;
+	for (unsigned j = 0; j < l->n; j++) {
+		bool hit = (literal >> j) & 1 ? strcmp(l->v[j], exe) == 0
+					      : fnmatch(l->v[j], exe, FNM_PATHNAME) == 0;
+		if (hit)
+			return true;
+	}
+	return false;
 }
 
 void fg_policy_free(struct fg_policy *p)
 {
 	fg_config_free(&p->cfg);
 	free(p->writer_mask);
+	free(p->exe_literal);
 	p->writer_mask = NULL;
+	p->exe_literal = NULL;
 }
 
 int fg_policy_match_path(const struct fg_policy *p, const char *path)
@@ -134,7 +169,7 @@ const char *fg_policy_rule_mismatch(const struct fg_policy *p, unsigned rule, un
 
 	if (subtree >= 64 || !(p->writer_mask[rule] & (1ULL << subtree)))
 		return "subtrees";
-	if (r->exe.n && !glob_any(&r->exe, w->exe, FNM_PATHNAME))
+	if (r->exe.n && !exe_matches(&r->exe, p->exe_literal[rule], w->exe))
 		return "exe";
 	if (r->comm.n && !glob_any(&r->comm, w->comm, 0))
 		return "comm";

@@ -29,6 +29,8 @@ struct fg_decision {
 struct fg_policy {
 	struct fg_config cfg;  /* owned */
 	uint64_t *writer_mask; /* per writer: bit i = applies to subtree i */
+	uint32_t *exe_literal; /* per writer: bit j = exe pattern j has no glob
+				* characters, so strcmp decides it */
 	uint64_t generation;   /* bumped by each successful reload */
 };
 
