@@ -111,7 +111,7 @@ static int event_subtree(const struct fg_guard *g, int fd, const char *path)
 
 /* Turns a policy decision (or a resolution failure) into the answer and
  * the words of the log line. */
-static void judge(struct fg_guard *g, unsigned subtree, int resolved, struct outcome *o,
+static void judge(struct fg_guard *g, unsigned subtree, int resolved, int known, struct outcome *o,
 		  struct fg_decision *d)
 {
 	const struct fg_config *cfg = &g->pol->cfg;
@@ -124,7 +124,7 @@ static void judge(struct fg_guard *g, unsigned subtree, int resolved, struct out
 		d->verdict = cfg->on_error == FG_FAIL_ALLOW ? FG_VERDICT_ALLOW : FG_VERDICT_DENY;
 		o->reason = "on-error";
 	} else {
-		fg_policy_decide(g->pol, subtree, g->proc, d);
+		fg_policy_decide_known(g->pol, subtree, g->proc, known, d);
 		o->reason = d->reason == FG_REASON_RULE		 ? "rule"
 			    : d->reason == FG_REASON_TRANSACTION ? "transaction"
 								 : "no-rule";
@@ -348,21 +348,23 @@ static void open_write(struct fg_guard *g, const struct fanotify_event_metadata 
 	struct outcome o;
 	struct fg_event ev;
 	bool early;
-	int resolved;
+	int resolved, known;
 
 	/* When a rule that needs no ancestry allows the writer, the verdict is
 	 * allow whatever the ancestry holds: answer first, walk the ancestry
 	 * after, for the reason and the log line. */
 	resolved = fg_proc_resolve_task(md->pid, g->proc);
-	early = resolved >= 0 &&
-		fg_policy_allows_without_ancestry(g->pol, (unsigned)in->subtree, g->proc);
+	known = resolved >= 0
+		    ? fg_policy_first_ancestry_free(g->pol, (unsigned)in->subtree, g->proc)
+		    : -2;
+	early = known >= 0;
 	if (early) {
 		respond(g, md->fd, true);
 		fg_state_latency(g->state, fg_now_ns() - t0);
 	}
 	if (resolved >= 0 && fg_proc_resolve_ancestry(g->proc) < 0 && !early)
 		resolved = -ESRCH;
-	judge(g, (unsigned)in->subtree, resolved, &o, &d);
+	judge(g, (unsigned)in->subtree, resolved, known, &o, &d);
 	if (!early) {
 		respond(g, md->fd, o.allow);
 		fg_state_latency(g->state, fg_now_ns() - t0);
@@ -532,7 +534,7 @@ static void modify(struct fg_guard *g, const struct fanotify_event_metadata *md,
 	    modify_seen(g, md->pid, start_time(md->pid), &st))
 		return;
 	resolved = fg_proc_resolve(md->pid, g->proc);
-	judge(g, (unsigned)subtree, resolved, &o, &d);
+	judge(g, (unsigned)subtree, resolved, -2, &o, &d);
 	if (d.verdict == FG_VERDICT_ALLOW)
 		return;
 	o.decision = "detected";
@@ -685,7 +687,7 @@ static void notif_log(struct fg_guard *g, const struct fanotify_event_metadata *
 	struct fg_event ev;
 	int resolved = fg_proc_resolve(md->pid, g->proc);
 
-	judge(g, subtree, resolved, &o, &d);
+	judge(g, subtree, resolved, -2, &o, &d);
 	if (o.quiet)
 		return;
 	if (d.verdict == FG_VERDICT_DENY)

@@ -187,8 +187,13 @@ const char *fg_policy_rule_mismatch(const struct fg_policy *p, unsigned rule, un
 	return NULL;
 }
 
-void fg_policy_decide(const struct fg_policy *p, unsigned subtree, const struct fg_proc *w,
-		      struct fg_decision *ret)
+static bool needs_ancestry(const struct fg_writer_cfg *r)
+{
+	return r->ancestor.n || r->parent.n;
+}
+
+void fg_policy_decide_known(const struct fg_policy *p, unsigned subtree, const struct fg_proc *w,
+			    int known, struct fg_decision *ret)
 {
 	struct fg_decision d = {
 	    .verdict = FG_VERDICT_DENY,
@@ -205,7 +210,11 @@ void fg_policy_decide(const struct fg_policy *p, unsigned subtree, const struct 
 		d.tx_anc = tx;
 	} else {
 		for (unsigned i = 0; i < p->cfg.n_writers; i++) {
-			if (fg_policy_rule_mismatch(p, i, subtree, w))
+			/* with `known`, an ancestry-free rule matches iff it is that one */
+			bool skip = known != -2 && !needs_ancestry(&p->cfg.writers[i])
+					? (int)i != known
+					: fg_policy_rule_mismatch(p, i, subtree, w) != NULL;
+			if (skip)
 				continue;
 			d.verdict = FG_VERDICT_ALLOW;
 			d.reason = FG_REASON_RULE;
@@ -217,16 +226,18 @@ void fg_policy_decide(const struct fg_policy *p, unsigned subtree, const struct 
 	*ret = d;
 }
 
-bool fg_policy_allows_without_ancestry(const struct fg_policy *p, unsigned subtree,
-				       const struct fg_proc *w)
+void fg_policy_decide(const struct fg_policy *p, unsigned subtree, const struct fg_proc *w,
+		      struct fg_decision *ret)
 {
-	for (unsigned i = 0; i < p->cfg.n_writers; i++) {
-		const struct fg_writer_cfg *r = &p->cfg.writers[i];
+	fg_policy_decide_known(p, subtree, w, -2, ret);
+}
 
-		if (r->ancestor.n || r->parent.n)
-			continue;
-		if (!fg_policy_rule_mismatch(p, i, subtree, w))
-			return true;
-	}
-	return false;
+int fg_policy_first_ancestry_free(const struct fg_policy *p, unsigned subtree,
+				  const struct fg_proc *w)
+{
+	for (unsigned i = 0; i < p->cfg.n_writers; i++)
+		if (!needs_ancestry(&p->cfg.writers[i]) &&
+		    !fg_policy_rule_mismatch(p, i, subtree, w))
+			return (int)i;
+	return -1;
 }

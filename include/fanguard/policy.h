@@ -47,11 +47,18 @@ int fg_policy_match_path(const struct fg_policy *p, const char *path);
 void fg_policy_decide(const struct fg_policy *p, unsigned subtree, const struct fg_proc *w,
 		      struct fg_decision *ret);
 
-/* Whether some writer rule that needs no ancestry (no ancestor or parent
- * condition) allows w for subtree: then the verdict is allow whatever the
- * ancestry holds, and the open can be answered before it is read. Pure. */
-bool fg_policy_allows_without_ancestry(const struct fg_policy *p, unsigned subtree,
-				       const struct fg_proc *w);
+/* The first writer rule that needs no ancestry (no ancestor or parent
+ * condition) and allows w for subtree, or -1. When there is one, the
+ * verdict is allow whatever the ancestry holds, and the open can be answered
+ * before the ancestry is read. Pure. */
+int fg_policy_first_ancestry_free(const struct fg_policy *p, unsigned subtree,
+				  const struct fg_proc *w);
+
+/* fg_policy_decide, told what fg_policy_first_ancestry_free returned for
+ * the same writer (-2: nothing known), so that the ancestry-free rules are
+ * not matched twice. The decision is the same. */
+void fg_policy_decide_known(const struct fg_policy *p, unsigned subtree, const struct fg_proc *w,
+			    int known, struct fg_decision *ret);
 
 /* Why writer rule `rule` does not match w for subtree: a static string
  * naming the first failing condition ("exe", "comm", "uid", "auid",

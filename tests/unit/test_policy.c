@@ -301,16 +301,31 @@ START_TEST(test_decide_modes_and_quiet)
 }
 END_TEST
 
-START_TEST(test_allows_without_ancestry)
+START_TEST(test_first_ancestry_free_and_known)
 {
+	struct fg_decision full, known;
+	unsigned st = (unsigned)sub("sudoers");
+
 	strcpy(w->exe, "/usr/bin/tool-x");
-	ck_assert(fg_policy_allows_without_ancestry(&pol, (unsigned)sub("sudoers"), w));
+	ck_assert_int_eq(fg_policy_first_ancestry_free(&pol, st, w), 0);
 	/* only an ancestor rule could allow python3: the walk is needed */
 	strcpy(w->exe, "/usr/bin/python3");
-	ck_assert(!fg_policy_allows_without_ancestry(&pol, (unsigned)sub("sudoers"), w));
-	/* nothing allows evil without ancestry (a transaction might, after) */
+	ck_assert_int_eq(fg_policy_first_ancestry_free(&pol, st, w), -1);
+	add_anc(9, "/usr/bin/ansible-playbook");
+	fg_policy_decide(&pol, st, w, &full);
+	fg_policy_decide_known(&pol, st, w, fg_policy_first_ancestry_free(&pol, st, w), &known);
+	ck_assert_int_eq(known.rule, full.rule);
+	ck_assert_int_eq(known.verdict, FG_VERDICT_ALLOW);
+	/* nothing allows evil: the same deny either way */
 	strcpy(w->exe, "/usr/bin/evil");
-	ck_assert(!fg_policy_allows_without_ancestry(&pol, (unsigned)sub("sudoers"), w));
+	ck_assert_int_eq(fg_policy_first_ancestry_free(&pol, st, w), -1);
+	fg_policy_decide_known(&pol, st, w, -1, &known);
+	ck_assert_int_eq(known.verdict, FG_VERDICT_DENY);
+	/* a transaction ancestor still wins over a known rule */
+	strcpy(w->exe, "/usr/bin/tool-x");
+	add_anc(1, "/usr/bin/bootc");
+	fg_policy_decide_known(&pol, st, w, 0, &known);
+	ck_assert_int_eq(known.reason, FG_REASON_TRANSACTION);
 }
 END_TEST
 
@@ -331,7 +346,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_decide_transaction_passthrough);
 	tcase_add_test(tc, test_decide_transaction_never_by_comm);
 	tcase_add_test(tc, test_decide_modes_and_quiet);
-	tcase_add_test(tc, test_allows_without_ancestry);
+	tcase_add_test(tc, test_first_ancestry_free_and_known);
 	suite_add_tcase(s, tc);
 	return s;
 }
