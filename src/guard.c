@@ -136,8 +136,7 @@ static void judge(struct fg_guard *g, unsigned subtree, int resolved, int known,
 	o->quiet = d->quiet;
 }
 
-static void count(struct fg_guard *g, const struct outcome *o, const struct fg_decision *d,
-		  int resolved)
+static void count(struct fg_guard *g, const struct fg_decision *d, int resolved)
 {
 	struct fg_counters *c = &g->state->c;
 
@@ -152,11 +151,9 @@ static void count(struct fg_guard *g, const struct outcome *o, const struct fg_d
 		if ((unsigned)d->rule < g->state->n_rules)
 			g->state->rule_hits[d->rule]++;
 	}
-	(void)o;
 }
 
-static void remember_denial(struct fg_guard *g, const struct outcome *o, const char *path,
-			    int resolved)
+static void remember_denial(struct fg_guard *g, const struct outcome *o, const char *path)
 {
 	struct fg_recent r = {0};
 
@@ -371,9 +368,9 @@ static void open_write(struct fg_guard *g, const struct fanotify_event_metadata 
 	}
 	if (d.verdict == FG_VERDICT_ALLOW)
 		remember_allowed(g, md);
-	count(g, &o, &d, resolved);
+	count(g, &d, resolved);
 	if (d.verdict == FG_VERDICT_DENY)
-		remember_denial(g, &o, in->path, resolved);
+		remember_denial(g, &o, in->path);
 	if (d.reason == FG_REASON_TRANSACTION && resolved >= 0)
 		tx_note(g, &d);
 	if (o.quiet)
@@ -497,21 +494,6 @@ static bool modify_seen(struct fg_guard *g, pid_t tid, uint64_t start, const str
 	return false;
 }
 
-/* The start time of tid, 0 if it is gone: with the tid it names one
- * writer, so a recycled id is not taken for an earlier writer. */
-static uint64_t start_time(pid_t tid)
-{
-	char path[32], buf[1024];
-	struct fg_stat st;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
-	n = fg_read_small(AT_FDCWD, path, buf, sizeof(buf));
-	if (n <= 0 || fg_proc_parse_stat(buf, (size_t)n, &st) < 0)
-		return 0;
-	return st.start_time;
-}
-
 /* A write happened. Allowed writers were logged at open; what is logged
  * here is a change the policy would not allow: through an fd opened before
  * fanguardd started, truncate(2) by path, or a write audit mode let
@@ -531,7 +513,7 @@ static void modify(struct fg_guard *g, const struct fanotify_event_metadata *md,
 	if (subtree < 0 && st.st_nlink > 1)
 		subtree = fg_fan_inode_subtree(g->fan, st.st_dev, st.st_ino);
 	if (subtree < 0 || was_allowed(g, md->pid, &st) ||
-	    modify_seen(g, md->pid, start_time(md->pid), &st))
+	    modify_seen(g, md->pid, fg_proc_start_time(md->pid), &st))
 		return;
 	resolved = fg_proc_resolve(md->pid, g->proc);
 	judge(g, (unsigned)subtree, resolved, -2, &o, &d);

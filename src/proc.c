@@ -677,17 +677,24 @@ int fg_proc_resolve_task(pid_t tid, struct fg_proc *ret)
 int fg_proc_resolve_ancestry(struct fg_proc *p)
 {
 	int procfd = proc_dir();
-	char name[32];
 
 	if (procfd < 0)
 		return -errno;
 	resolve_ancestry(p, procfd);
 	/* The writer must still be the task whose identity was read. */
-	snprintf(name, sizeof(name), "%d/stat", (int)p->tid);
+	return fg_proc_start_time(p->tid) == p->start_time ? 0 : -ESRCH;
+}
+
+uint64_t fg_proc_start_time(pid_t tid)
+{
+	int procfd = proc_dir();
 	struct fg_stat st;
-	if (read_stat_at(procfd, name, &st) < 0 || st.start_time != p->start_time)
-		return -ESRCH;
-	return 0;
+	char name[32];
+
+	snprintf(name, sizeof(name), "%d/stat", (int)tid);
+	if (procfd < 0 || tid <= 0 || read_stat_at(procfd, name, &st) < 0)
+		return 0;
+	return st.start_time;
 }
 
 int fg_proc_resolve(pid_t tid, struct fg_proc *ret)

@@ -112,6 +112,10 @@ int fg_proc_resolve(pid_t tid, struct fg_proc *ret);
 int fg_proc_resolve_task(pid_t tid, struct fg_proc *ret);
 int fg_proc_resolve_ancestry(struct fg_proc *p);
 
+/* The start time of task tid (clock ticks since boot), 0 when it is gone:
+ * with the id it names one task, so a recycled id is told apart. */
+uint64_t fg_proc_start_time(pid_t tid);
+
 /* Exe of ancestor i ("" if unreadable). */
 static inline const char *fg_proc_anc_exe(const struct fg_proc *p, unsigned i)
 {
