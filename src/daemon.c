@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ enum {
 	PFD_NOTIF,
 	PFD_SIGNAL,
 	PFD_MOUNTS,
+	PFD_PCACHE, /* process events: drained here too, so they never pile up */
 	PFD_TX0,
 	PFD_STATUS = PFD_TX0 + FG_TX_MAX, /* listener, then one per client */
 	PFD_N = PFD_STATUS + 1 + FG_STATUS_CLIENTS_MAX,
@@ -46,6 +48,7 @@ struct daemon {
 	struct fg_logger log;
 	struct fg_state state;
 	struct fg_guard guard;
+	struct fg_pcache pcache;
 	int sigfd;
 	int mountfd; /* /proc/self/mountinfo: POLLPRI when the mount table changes */
 	uint64_t generation;
@@ -231,6 +234,8 @@ static unsigned fill_pollfds(const struct daemon *d, struct pollfd *p)
 	p[PFD_NOTIF] = (struct pollfd){.fd = d->fan->notif_fd, .events = POLLIN};
 	p[PFD_SIGNAL] = (struct pollfd){.fd = d->sigfd, .events = POLLIN};
 	p[PFD_MOUNTS] = (struct pollfd){.fd = d->mountfd, .events = POLLPRI};
+	p[PFD_PCACHE] =
+	    (struct pollfd){.fd = d->pcache.on ? d->pcache.nl_fd : -1, .events = POLLIN};
 	for (unsigned i = 0; i < FG_TX_MAX; i++)
 		p[PFD_TX0 + i] = (struct pollfd){
 		    .fd = d->state.tx[i].pid ? d->state.tx[i].pidfd : -1, .events = POLLIN};
@@ -257,6 +262,7 @@ static void snapshot(struct daemon *d, struct fg_snapshot *s)
 	s->fan_mark_errors = d->fan->mark_errors;
 	s->state = &d->state;
 	s->selftest = d->selftest;
+	s->pc = &d->pcache;
 	fg_logger_stats(&d->log, &s->log_written, &s->log_dropped, &s->log_errors);
 }
 
@@ -391,6 +397,8 @@ static int loop(struct daemon *d)
 			return FG_EXIT_SOFTWARE;
 		if (!p[PFD_PERM].revents && d->guard.n_deferred)
 			fg_guard_retry(&d->guard, false);
+		if (p[PFD_PCACHE].revents)
+			fg_pcache_sync(&d->pcache);
 		if (p[PFD_NOTIF].revents && fg_guard_notif(&d->guard) < 0)
 			return FG_EXIT_SOFTWARE;
 		for (unsigned i = 0; i < FG_TX_MAX; i++)
@@ -538,6 +546,29 @@ static void status_setup(struct daemon *d, int r)
 	}
 }
 
+/* The writer cache keeps up to three /proc files open per entry, on top of
+ * one fd per permission event read and deferred: take the hard limit, and
+ * size the cache to what is left. Subscribing to process events needs
+ * CAP_NET_ADMIN, so this runs before the capabilities go. */
+static void writer_cache(struct daemon *d)
+{
+	struct rlimit rl;
+	unsigned cap = 0;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+		if (rl.rlim_cur > FG_DEFER_MAX + 256)
+			cap = (unsigned)((rl.rlim_cur - FG_DEFER_MAX - 256) / 3);
+	}
+	fg_pcache_init(&d->pcache, cap);
+	if (d->opts->no_cache)
+		fg_pcache_disable(&d->pcache, "disabled by --no-cache");
+	else
+		(void)fg_pcache_connect(&d->pcache);
+}
+
 static int start(struct daemon *d, struct fg_diag *diag)
 {
 	int err = 0, status_err;
@@ -555,6 +586,7 @@ static int start(struct daemon *d, struct fg_diag *diag)
 	 * may; then the capabilities go, before the logger thread exists,
 	 * because capability sets are per thread. */
 	status_err = fg_status_open(&d->srv, d->pol->cfg.status_socket, d->pol->cfg.status_group);
+	writer_cache(d);
 	d->harden_err = fg_harden_caps();
 	err = fg_logger_open(&d->log, &d->pol->cfg);
 	if (err < 0) {
@@ -570,6 +602,7 @@ static int start(struct daemon *d, struct fg_diag *diag)
 	}
 	if (fg_guard_init(&d->guard, d->pol, d->fan, &d->log, &d->state) < 0)
 		return FG_EXIT_OSERR;
+	d->guard.pc = &d->pcache;
 	fg_guard_add_self(&d->guard, d->log.tid);
 	d->mountfd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	d->pol->generation = d->generation = 1;
@@ -593,6 +626,7 @@ static void stop(struct daemon *d)
 	if (d->guard.proc)
 		fg_guard_log_daemon(&d->guard, "daemon-stop", "success", "fanguardd stopped");
 	fg_guard_free(&d->guard);
+	fg_pcache_close(&d->pcache);
 	if (d->log.started)
 		fg_logger_close(&d->log);
 	fg_state_free(&d->state);

@@ -16,15 +16,20 @@
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: fanguardd [--config FILE] [--foreground] [--mode enforce|audit]\n"
+		     "                 [--no-cache]\n"
 		     "       fanguardd --version\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
-	    {"mode", required_argument, NULL, 'm'},   {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"mode", required_argument, NULL, 'm'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"no-cache", no_argument, NULL, 'n'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct fg_daemon_opts o = {0};
 	int c;
@@ -47,6 +52,9 @@ int main(int argc, char **argv)
 					optarg);
 				return FG_EXIT_USAGE;
 			}
+			break;
+		case 'n':
+			o.no_cache = true;
 			break;
 		case 'V':
 			printf("fanguardd %s\n", FG_VERSION);

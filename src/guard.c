@@ -344,13 +344,14 @@ static void open_write(struct fg_guard *g, const struct fanotify_event_metadata 
 	struct fg_decision d;
 	struct outcome o;
 	struct fg_event ev;
-	bool early;
+	bool early, hit;
 	int resolved, known;
 
 	/* When a rule that needs no ancestry allows the writer, the verdict is
 	 * allow whatever the ancestry holds: answer first, walk the ancestry
 	 * after, for the reason and the log line. */
-	resolved = fg_proc_resolve_task(md->pid, g->proc);
+	hit = g->pc && fg_pcache_lookup(g->pc, md->pid, g->proc);
+	resolved = hit ? 0 : fg_proc_resolve_task(md->pid, g->proc);
 	known = resolved >= 0
 		    ? fg_policy_first_ancestry_free(g->pol, (unsigned)in->subtree, g->proc)
 		    : -2;
@@ -359,8 +360,13 @@ static void open_write(struct fg_guard *g, const struct fanotify_event_metadata 
 		respond(g, md->fd, true);
 		fg_state_latency(g->state, fg_now_ns() - t0);
 	}
-	if (resolved >= 0 && fg_proc_resolve_ancestry(g->proc) < 0 && !early)
-		resolved = -ESRCH;
+	if (!hit && resolved >= 0) {
+		int walked = fg_proc_resolve_ancestry(g->proc);
+		if (walked < 0 && !early)
+			resolved = -ESRCH;
+		if (walked == 0 && g->pc)
+			fg_pcache_store(g->pc, g->proc);
+	}
 	judge(g, (unsigned)in->subtree, resolved, known, &o, &d);
 	if (!early) {
 		respond(g, md->fd, o.allow);
@@ -444,7 +450,8 @@ static bool open_perm(struct fg_guard *g, const struct fanotify_event_metadata *
 		g->state->c.outside++;
 		return false;
 	}
-	intent = fg_proc_read_intent(md->pid, &in.flags, &in.nr);
+	intent = g->pc ? fg_pcache_intent(g->pc, md->pid, &in.flags, &in.nr)
+		       : fg_proc_read_intent(md->pid, &in.flags, &in.nr);
 	if (intent == FG_INTENT_BUSY) {
 		if (!last_try && defer(g, md, t0))
 			return true;
@@ -547,6 +554,11 @@ int fg_guard_perm(struct fg_guard *g)
 		ssize_t len = read(g->fan->perm_fd, buf, sizeof(buf));
 		const struct fanotify_event_metadata *md = (const void *)buf;
 
+		/* Every exec or exit that came before these opens is queued on
+		 * the connector by now: apply them before deciding. */
+		if (len > 0 && g->pc)
+			fg_pcache_sync(g->pc);
+
 		if (len < 0) {
 			/* The kernel reports a file it could not open for us
 			 * through read() and denies that open itself: count
@@ -588,6 +600,8 @@ void fg_guard_retry(struct fg_guard *g, bool force)
 	/* Entries that defer again are appended behind the ones still
 	 * being walked, so the walk covers only the first n. */
 	g->n_deferred = 0;
+	if (n && g->pc)
+		fg_pcache_sync(g->pc);
 	for (unsigned i = 0; i < n; i++) {
 		struct fg_deferred e = d[i];
 		bool last = force || now - e.t0 > FG_DEFER_NS;

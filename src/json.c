@@ -93,6 +93,12 @@ static size_t escape_unit(const unsigned char *s, size_t n, char u[6], size_t *r
 	return 1;
 }
 
+/* Printable ASCII that JSON takes as it is: the common case, copied in runs. */
+static bool plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 size_t fg_json_escape(char *out, size_t cap, const char *s, size_t len, bool *ret_invalid)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -101,8 +107,24 @@ size_t fg_json_escape(char *out, size_t cap, const char *s, size_t len, bool *re
 
 	for (size_t i = 0; i < len;) {
 		char u[6];
-		size_t adv, un = escape_unit(p + i, len - i, u, &adv, &invalid);
+		size_t run = i, adv, un;
 
+		while (run < len && plain(p[run]))
+			run++;
+		if (run > i) {
+			/* One byte per unit: as many as fit, then full. */
+			size_t k = run - i,
+			       avail = !full && cap > written + 1 ? cap - 1 - written : 0;
+			size_t fit = k < avail ? k : avail;
+
+			memcpy(out + written, p + i, fit);
+			written += fit;
+			full = full || fit < k;
+			need += k;
+			i = run;
+			continue;
+		}
+		un = escape_unit(p + i, len - i, u, &adv, &invalid);
 		/* Only whole escapes go out, so a cut result is still valid. */
 		if (!full && written + un < cap) {
 			memcpy(out + written, u, un);
@@ -168,8 +190,23 @@ static bool begin(struct fg_json *j, const char *key, const char *suffix)
 		return true;
 	if (!key)
 		key = "";
-	return put(j, "\"", 1) && put_escaped(j, key, strlen(key), NULL) &&
-	       put(j, suffix, strlen(suffix)) && put(j, "\":", 2);
+	size_t kl = strlen(key), sl = strlen(suffix), k = 0;
+	/* Keys are the code's own names: plain ASCII, written in one go. */
+	while (k < kl && plain((unsigned char)key[k]))
+		k++;
+	if (k == kl && kl + sl + 3 <= room(j)) {
+		char *o = j->buf + j->len;
+		*o++ = '"';
+		memcpy(o, key, kl);
+		memcpy(o + kl, suffix, sl);
+		o += kl + sl;
+		*o++ = '"';
+		*o++ = ':';
+		j->len = (size_t)(o - j->buf);
+		return true;
+	}
+	return put(j, "\"", 1) && put_escaped(j, key, kl, NULL) && put(j, suffix, sl) &&
+	       put(j, "\":", 2);
 }
 
 static void commit(struct fg_json *j)
@@ -345,20 +382,32 @@ void fg_json_str_raw(struct fg_json *j, const char *key, const char *val, size_t
 	put_string(j, key, val, len, true);
 }
 
+/* Decimal digits of v, right-aligned in tmp[24]; returns where they start
+ * (snprintf costs more than the rest of a member on the event path). */
+static char *digits(char tmp[24], uint64_t v)
+{
+	char *p = tmp + 24;
+
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	return p;
+}
+
 void fg_json_u64(struct fg_json *j, const char *key, uint64_t val)
 {
-	char tmp[24];
-	int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, val);
+	char tmp[24], *p = digits(tmp, val);
 
-	put_member(j, key, tmp, (size_t)n);
+	put_member(j, key, p, (size_t)(tmp + 24 - p));
 }
 
 void fg_json_i64(struct fg_json *j, const char *key, int64_t val)
 {
-	char tmp[24];
-	int n = snprintf(tmp, sizeof(tmp), "%" PRId64, val);
+	char tmp[25], *p = digits(tmp + 1, val < 0 ? 0 - (uint64_t)val : (uint64_t)val);
 
-	put_member(j, key, tmp, (size_t)n);
+	if (val < 0)
+		*--p = '-';
+	put_member(j, key, p, (size_t)(tmp + 25 - p));
 }
 
 void fg_json_bool(struct fg_json *j, const char *key, bool val)

@@ -422,13 +422,10 @@ static ssize_t read_once(int dirfd, const char *path, char *buf, size_t size)
  * here with other openers queued behind. */
 #define SYSCALL_SPINS 8
 
-static ssize_t read_syscall(const char *path, char *buf, size_t size)
+static ssize_t read_syscall(int fd, char *buf, size_t size)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	ssize_t n = -1;
 
-	if (fd < 0)
-		return -errno;
 	for (unsigned i = 0; i < SYSCALL_SPINS; i++) {
 		do
 			n = pread(fd, buf, size, 0);
@@ -467,19 +464,29 @@ static enum fg_intent read_how_flags(pid_t tid, uint64_t how_addr, uint64_t *ret
 	return fg_intent_from_flags(flags);
 }
 
-enum fg_intent fg_proc_read_intent(pid_t tid, uint64_t *ret_flags, long *ret_nr)
+int fg_proc_open_syscall(pid_t tid)
 {
-	char path[32], buf[256];
+	char path[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	return fd < 0 ? -errno : fd;
+}
+
+enum fg_intent fg_proc_intent_fd(int fd, pid_t tid, uint64_t *ret_flags, long *ret_nr, int *ret_err)
+{
+	char buf[256];
 	struct fg_syscall sc;
 	uint64_t flags, how;
 	ssize_t n;
 
 	*ret_flags = 0;
 	*ret_nr = -1;
-	if (tid <= 0)
-		return FG_INTENT_UNKNOWN;
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
-	n = read_syscall(path, buf, sizeof(buf));
+	*ret_err = 0;
+	n = read_syscall(fd, buf, sizeof(buf));
+	if (n < 0)
+		*ret_err = (int)n;
 	if (n < 0 || fg_proc_parse_syscall(buf, (size_t)n, &sc) < 0)
 		return FG_INTENT_UNKNOWN;
 	*ret_nr = sc.running ? -1 : sc.nr;
@@ -490,6 +497,20 @@ enum fg_intent fg_proc_read_intent(pid_t tid, uint64_t *ret_flags, long *ret_nr)
 		return how ? read_how_flags(tid, how, ret_flags) : FG_INTENT_UNKNOWN;
 	*ret_flags = flags;
 	return in;
+}
+
+enum fg_intent fg_proc_read_intent(pid_t tid, uint64_t *ret_flags, long *ret_nr)
+{
+	int err;
+
+	*ret_flags = 0;
+	*ret_nr = -1;
+	if (tid <= 0)
+		return FG_INTENT_UNKNOWN;
+	_cleanup_close_ int fd = fg_proc_open_syscall(tid);
+	if (fd < 0)
+		return FG_INTENT_UNKNOWN;
+	return fg_proc_intent_fd(fd, tid, ret_flags, ret_nr, &err);
 }
 
 /* ---- resolving a task */
@@ -510,12 +531,9 @@ static int read_stat_at(int dirfd, const char *path, struct fg_stat *ret)
 	return fg_proc_parse_stat(buf, (size_t)n, ret);
 }
 
-/* loginuid and sessionid: a missing file (no audit support) reads as unset. */
-static uint32_t read_id(int dirfd, const char *path)
+static uint32_t parse_id(char *buf, ssize_t n)
 {
-	char buf[16];
 	uint32_t v;
-	ssize_t n = read_once(dirfd, path, buf, sizeof(buf) - 1);
 
 	if (n <= 0)
 		return FG_AUID_UNSET;
@@ -523,6 +541,37 @@ static uint32_t read_id(int dirfd, const char *path)
 	if (buf[n - 1] == '\n')
 		buf[n - 1] = '\0';
 	return fg_parse_u32(buf, &v) < 0 ? FG_AUID_UNSET : v;
+}
+
+/* loginuid and sessionid: a missing file (no audit support) reads as unset. */
+static uint32_t read_id(int dirfd, const char *path)
+{
+	char buf[16];
+
+	return parse_id(buf, read_once(dirfd, path, buf, sizeof(buf) - 1));
+}
+
+int fg_proc_id_fd(int fd, uint32_t *ret)
+{
+	char buf[16];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n < 0)
+		return errno_gone(-errno);
+	*ret = parse_id(buf, n);
+	return 0;
+}
+
+int fg_proc_cgroup_fd(int fd, char *buf, size_t size)
+{
+	char raw[FG_STATUS_BUF];
+	ssize_t n = pread(fd, raw, sizeof(raw), 0);
+
+	if (n < 0)
+		return errno_gone(-errno);
+	if ((size_t)n == sizeof(raw) || fg_proc_parse_cgroup(raw, (size_t)n, buf, size) < 0)
+		buf[0] = '\0';
+	return 0;
 }
 
 /* readlink into buf; "" when unreadable (kernel threads, or a permission

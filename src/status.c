@@ -239,6 +239,19 @@ static void json_health(struct fg_json *j, const struct fg_snapshot *s)
 		    : s->selftest < 0 ? "failed"
 				      : "not-run");
 	fg_json_obj_close(j);
+	if (!s->pc)
+		return;
+	fg_json_obj_open(j, "writer_cache");
+	fg_json_bool(j, "enabled", s->pc->on);
+	if (s->pc->off)
+		fg_json_str(j, "off_reason", s->pc->off);
+	fg_json_u64(j, "entries", fg_pcache_count(s->pc));
+	fg_json_u64(j, "hits", s->pc->hits);
+	fg_json_u64(j, "misses", s->pc->misses);
+	fg_json_u64(j, "invalidated", s->pc->dropped);
+	fg_json_u64(j, "flushes", s->pc->flushes);
+	fg_json_u64(j, "process_events", s->pc->messages);
+	fg_json_obj_close(j);
 }
 
 static void json_tx(struct fg_json *j, const struct fg_snapshot *s)
@@ -467,6 +480,13 @@ static void text_health(struct out *o, const struct fg_snapshot *s)
 	     s->selftest > 0   ? "passed"
 	     : s->selftest < 0 ? "FAILED"
 			       : "not run");
+	if (!s->pc)
+		return;
+	line(o, "  %-40s %12s", "writer cache", s->pc->on ? "on" : "OFF");
+	if (s->pc->off)
+		line(o, "    (%s)", s->pc->off);
+	line(o, "  %-40s %12" PRIu64 " / %" PRIu64, "writer cache hits / misses", s->pc->hits,
+	     s->pc->misses);
 }
 
 static void text_tx(struct out *o, const struct fg_snapshot *s)

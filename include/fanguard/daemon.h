@@ -19,6 +19,7 @@ struct fg_daemon_opts {
 	const char *config; /* --config, or NULL for the default search */
 	bool foreground;    /* --foreground: do not detach */
 	enum fg_mode mode;  /* --mode, INHERIT when not given */
+	bool no_cache;	    /* --no-cache: resolve every writer from /proc */
 };
 
 /* Runs the daemon until SIGTERM/SIGINT or a fatal error. Returns an exit

@@ -10,6 +10,7 @@
 
 #include "fanguard/fan.h"
 #include "fanguard/log.h"
+#include "fanguard/pcache.h"
 #include "fanguard/policy.h"
 #include "fanguard/proc.h"
 #include "fanguard/state.h"
@@ -47,6 +48,7 @@ struct fg_guard {
 	struct fg_fan *fan;		   /* not owned; swapped by reload */
 	struct fg_logger *log;		   /* not owned */
 	struct fg_state *state;		   /* not owned */
+	struct fg_pcache *pc;		   /* not owned; NULL: every writer read from /proc */
 	pid_t self_tids[FG_SELF_TIDS_MAX]; /* our threads: allowed at once */
 	unsigned n_self;
 	struct fg_proc *proc;	    /* scratch writer, owned */

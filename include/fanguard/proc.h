@@ -98,6 +98,21 @@ const char *fg_syscall_name(long nr);
  * FG_INTENT_BUSY. */
 enum fg_intent fg_proc_read_intent(pid_t tid, uint64_t *ret_flags, long *ret_nr);
 
+/* The same, in parts: an open /proc/TID/syscall (fd or -errno), and the
+ * intent read through it, which a caller may keep open between events:
+ * procfs binds it to the task, so once that task is gone every read fails
+ * (*ret_err -ESRCH) even if its id names another task by then. *ret_err is
+ * 0 when the file was read. */
+int fg_proc_open_syscall(pid_t tid);
+enum fg_intent fg_proc_intent_fd(int fd, pid_t tid, uint64_t *ret_flags, long *ret_nr,
+				 int *ret_err);
+
+/* Re-reads through open /proc/TID/loginuid and /proc/TID/cgroup files:
+ * 0, or -ESRCH once the task is gone. A cgroup that cannot be parsed
+ * reads as "". */
+int fg_proc_id_fd(int fd, uint32_t *ret);
+int fg_proc_cgroup_fd(int fd, char *buf, size_t size);
+
 /* Resolves tid into *ret: identity, cgroup and the whole ancestry up to
  * pid 1. The writer is read through one /proc/TID directory fd, which
  * procfs fails once that task is gone even if its id is reused. Returns 0,

@@ -22,6 +22,7 @@
 
 #include "fanguard/config.h"
 #include "fanguard/fan.h"
+#include "fanguard/pcache.h"
 #include "fanguard/state.h"
 
 #define FG_STATUS_CLIENTS_MAX 8
@@ -44,7 +45,8 @@ struct fg_snapshot {
 	uint64_t fan_mark_errors;
 	const struct fg_state *state;
 	uint64_t log_written, log_dropped, log_errors;
-	int selftest; /* 1 passed, 0 not run, -1 failed */
+	int selftest;		    /* 1 passed, 0 not run, -1 failed */
+	const struct fg_pcache *pc; /* the writer cache; NULL: none */
 };
 
 enum fg_status_word { FG_STATUS_ENFORCING = 0, FG_STATUS_AUDIT, FG_STATUS_DEGRADED };

@@ -1,4 +1,5 @@
 #include <check.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -287,6 +288,41 @@ START_TEST(test_fg_json_escape_small_cap)
 }
 END_TEST
 
+START_TEST(test_fg_json_escape_cut_inside_plain_run)
+{
+	char out[5];
+
+	/* Plain bytes are copied in runs; a run is cut exactly where single
+	 * bytes would stop, and an escape after a cut is not written. */
+	ck_assert_uint_eq(fg_json_escape(out, sizeof(out), "abcdefg", 7, NULL), 7);
+	ck_assert_str_eq(out, "abcd");
+	ck_assert_uint_eq(fg_json_escape(out, sizeof(out), "ab\"c", 4, NULL), 5);
+	ck_assert_str_eq(out, "ab\\\"");
+	ck_assert_uint_eq(fg_json_escape(out, sizeof(out), "abc\"d", 5, NULL), 6);
+	ck_assert_str_eq(out, "abc");
+	ck_assert_uint_eq(fg_json_escape(out, 1, "abc", 3, NULL), 3);
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
+START_TEST(test_fg_json_i64_u64_extremes)
+{
+	char buf[256];
+	struct fg_json j;
+
+	fg_json_init(&j, buf, sizeof(buf));
+	fg_json_i64(&j, "min", INT64_MIN);
+	fg_json_i64(&j, "max", INT64_MAX);
+	fg_json_i64(&j, "neg", -1);
+	fg_json_i64(&j, "zero", 0);
+	fg_json_u64(&j, "umax", UINT64_MAX);
+	fg_json_u64(&j, "u", 10);
+	fg_json_finish(&j);
+	ck_assert_str_eq(buf, "{\"min\":-9223372036854775808,\"max\":9223372036854775807,"
+			      "\"neg\":-1,\"zero\":0,\"umax\":18446744073709551615,\"u\":10}");
+}
+END_TEST
+
 START_TEST(test_fg_json_str_raw_invalid_hex)
 {
 	char buf[256];
@@ -523,6 +559,8 @@ static Suite *json_suite(void)
 	tcase_add_test(tc, test_fg_json_escape_invalid_surrogate);
 	tcase_add_test(tc, test_fg_json_escape_invalid_beyond_max);
 	tcase_add_test(tc, test_fg_json_escape_small_cap);
+	tcase_add_test(tc, test_fg_json_escape_cut_inside_plain_run);
+	tcase_add_test(tc, test_fg_json_i64_u64_extremes);
 	tcase_add_test(tc, test_fg_json_str_raw_invalid_hex);
 	tcase_add_test(tc, test_fg_json_str_raw_embedded_nul);
 	tcase_add_test(tc, test_fg_json_str_long_path);

@@ -1,0 +1,104 @@
+/* The writer cache: a writer's identity and ancestry read from /proc once
+ * per process instead of once per open, and the /proc/TID/syscall file of
+ * every opener kept open for its next event.
+ *
+ * What makes it sound is the kernel's process events connector: every exec,
+ * exit, uid or comm change of a cached task or of any of its ancestors drops
+ * the entry, and the socket is drained before each batch of permission
+ * events is decided, so an exec that happened before an open is always seen
+ * before that open is. loginuid and cgroup change without any event; they
+ * are re-read (through kept-open files) on every hit and a change is a miss.
+ * Without the connector (no CAP_NET_ADMIN, an old kernel, a failed
+ * self-test) the cache stays off and every event is resolved from /proc. */
+#ifndef FANGUARD_PCACHE_H
+#define FANGUARD_PCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fanguard/proc.h"
+
+#define FG_PCACHE_MAX	 128  /* entries; three fds each at most */
+#define FG_PCACHE_FILTER 4096 /* slots of the pid filter (a power of two) */
+#define FG_PCACHE_DRAIN	 4096 /* messages per drain; more and the cache is flushed */
+
+/* One process event, as the connector reported it. */
+struct fg_cn_event {
+	uint32_t what; /* PROC_EVENT_* */
+	pid_t pid;     /* the task */
+	pid_t tgid;    /* its process */
+};
+
+struct fg_pcache_id; /* a packed fg_proc, private to pcache.c */
+
+struct fg_pcache_entry {
+	pid_t tid;		 /* 0: free */
+	pid_t tgid;		 /* with an identity; else 0 */
+	int sc_fd;		 /* /proc/TID/syscall of that task */
+	int auid_fd, cg_fd;	 /* loginuid, cgroup: with an identity; else -1 */
+	uint64_t used;		 /* clock of the last use, for eviction */
+	struct fg_pcache_id *id; /* NULL: only the syscall file is kept */
+};
+
+struct fg_pcache {
+	bool on;	 /* false: every call falls through to /proc */
+	int nl_fd;	 /* connector socket, -1 without one */
+	unsigned cap;	 /* entries in use at most (<= FG_PCACHE_MAX) */
+	uint64_t clock;	 /* bumped per use */
+	const char *off; /* why the cache is off (static string), or NULL */
+	struct fg_pcache_entry e[FG_PCACHE_MAX];
+	uint32_t filter[FG_PCACHE_FILTER]; /* per pid slot: entries naming it */
+	/* for `fanguard status` */
+	uint64_t hits, misses, dropped, flushes, messages;
+};
+
+/* Sets up an empty, enabled cache of `cap` entries that nothing keeps in
+ * step with the kernel: the daemon follows it with fg_pcache_connect; the
+ * unit tests feed it events through fg_pcache_event. */
+void fg_pcache_init(struct fg_pcache *c, unsigned cap);
+
+/* Subscribes to the process events connector (needs CAP_NET_ADMIN, so
+ * before the capabilities are dropped; forks one child for the self-test).
+ * Returns 0, or -errno with the cache switched off and c->off saying why. */
+int fg_pcache_connect(struct fg_pcache *c);
+
+/* Switches the cache off (why: a static string), dropping every entry. */
+void fg_pcache_disable(struct fg_pcache *c, const char *why);
+
+/* Closes every kept file and the socket. */
+void fg_pcache_close(struct fg_pcache *c);
+
+/* Reads every waiting connector message and drops what they invalidate.
+ * Must run after a batch of permission events is read and before it is
+ * decided. Past FG_PCACHE_DRAIN messages, or when the socket overflowed,
+ * every identity is dropped. */
+void fg_pcache_sync(struct fg_pcache *c);
+
+/* Applies one event: drops every identity of that task, of its process,
+ * or with that process among its ancestors, and the kept file of an exited
+ * task. */
+void fg_pcache_event(struct fg_pcache *c, const struct fg_cn_event *ev);
+
+/* fg_proc_read_intent through the opener's kept /proc/TID/syscall, opening
+ * (and keeping) it on first use. */
+enum fg_intent fg_pcache_intent(struct fg_pcache *c, pid_t tid, uint64_t *ret_flags, long *ret_nr);
+
+/* A hit fills *ret as fg_proc_resolve would have and returns true. Call
+ * only after fg_pcache_intent for the same event (which proved the kept
+ * files still name the task). */
+bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, struct fg_proc *ret);
+
+/* Keeps a complete resolution of p->tid (not a truncated one) for the next
+ * event of that task. */
+void fg_pcache_store(struct fg_pcache *c, const struct fg_proc *p);
+
+/* Entries holding an identity. */
+unsigned fg_pcache_count(const struct fg_pcache *c);
+
+/* Parses a connector datagram into at most max events. Returns how many;
+ * malformed or foreign messages are skipped. Pure. */
+size_t fg_cn_parse(const void *buf, size_t len, struct fg_cn_event *ret, size_t max);
+
+#endif
