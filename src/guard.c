@@ -350,7 +350,7 @@ static void open_write(struct fg_guard *g, const struct fanotify_event_metadata 
 	/* When a rule that needs no ancestry allows the writer, the verdict is
 	 * allow whatever the ancestry holds: answer first, walk the ancestry
 	 * after, for the reason and the log line. */
-	hit = g->pc && fg_pcache_lookup(g->pc, md->pid, g->proc);
+	hit = g->pc && fg_pcache_lookup(g->pc, md->pid, g->pol->uses_cgroup, g->proc);
 	resolved = hit ? 0 : fg_proc_resolve_task(md->pid, g->proc);
 	known = resolved >= 0
 		    ? fg_policy_first_ancestry_free(g->pol, (unsigned)in->subtree, g->proc)

@@ -43,7 +43,9 @@
  * keep_dac_override for other layouts), CAP_CHOWN (the status socket is
  * chowned before the caps step), CAP_AUDIT_WRITE (no audit records are
  * written; journald and syslog take datagrams from anyone), CAP_SETPCAP
- * (needed here only, to empty the bounding set), CAP_KILL, and the rest.
+ * (needed here only, to empty the bounding set), CAP_NET_ADMIN (joining
+ * the process events connector's group happens before the caps step; the
+ * socket then keeps receiving without it), CAP_KILL, and the rest.
  * The uid stays 0: root-owned files stay reachable through owner bits. */
 static const int kept_caps[] = {CAP_SYS_ADMIN, CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE};
 

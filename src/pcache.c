@@ -391,7 +391,7 @@ static void unpack(const struct fg_pcache_id *id, pid_t tid, const char *cgroup,
 	p->arena_used = id->arena_used;
 }
 
-bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, struct fg_proc *ret)
+bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, bool cgroup_matters, struct fg_proc *ret)
 {
 	struct fg_pcache_entry *e;
 	char cgroup[FG_CGROUP_LEN];
@@ -404,10 +404,13 @@ bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, struct fg_proc *ret)
 		c->misses++;
 		return false;
 	}
-	/* The two fields no process event covers: a change is a miss. */
+	/* The two fields no process event covers: a change is a miss. The
+	 * cgroup is the costlier read (css_set_lock, a path walk), and only
+	 * the log line shows it unless a rule names one. */
+	fg_strlcpy(cgroup, e->id->cgroup, sizeof(cgroup));
 	if (fg_proc_id_fd(e->auid_fd, &auid) < 0 || auid != e->id->auid ||
-	    fg_proc_cgroup_fd(e->cg_fd, cgroup, sizeof(cgroup)) < 0 ||
-	    strcmp(cgroup, e->id->cgroup) != 0) {
+	    (cgroup_matters && (fg_proc_cgroup_fd(e->cg_fd, cgroup, sizeof(cgroup)) < 0 ||
+				strcmp(cgroup, e->id->cgroup) != 0))) {
 		forget_id(c, e);
 		c->misses++;
 		return false;

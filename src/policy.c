@@ -60,27 +60,145 @@ static uint32_t literal_bits(const struct fg_strlist *l)
 	return bits;
 }
 
+/* Whether rule r is found through the exe index: an exe condition whose
+ * every pattern is literal (and that literal_bits could describe). */
+static bool indexed(const struct fg_writer_cfg *r, uint32_t lit)
+{
+	return r->exe.n > 0 && r->exe.n <= 32 &&
+	       lit == (r->exe.n == 32 ? ~0U : (1U << r->exe.n) - 1);
+}
+
+static uint32_t hash_str(const char *s)
+{
+	uint32_t h = 2166136261U;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619U;
+	return h;
+}
+
+static struct fg_exe_slot *slot_for(struct fg_exe_slot *slots, unsigned n, const char *exe)
+{
+	for (uint32_t i = hash_str(exe) & (n - 1);; i = (i + 1) & (n - 1))
+		if (!slots[i].exe || strcmp(slots[i].exe, exe) == 0)
+			return &slots[i];
+}
+
+/* Builds the exe index: every literal pattern gets a slot, and a slot the
+ * rules (in file order) that name it. */
+static int build_index(struct fg_policy *p)
+{
+	const struct fg_config *cfg = &p->cfg;
+	unsigned n_lit = 0, pos = 0;
+
+	p->generic = calloc(cfg->n_writers + 1, sizeof(*p->generic));
+	for (unsigned i = 0; i < cfg->n_writers; i++)
+		if (indexed(&cfg->writers[i], p->exe_literal[i]))
+			n_lit += cfg->writers[i].exe.n;
+	p->n_slots = 4;
+	while (p->n_slots < 2 * n_lit)
+		p->n_slots *= 2;
+	p->exe_slots = calloc(p->n_slots, sizeof(*p->exe_slots));
+	p->exe_rules = calloc(n_lit + 1, sizeof(*p->exe_rules));
+	if (!p->generic || !p->exe_slots || !p->exe_rules)
+		return -ENOMEM;
+	for (unsigned i = 0; i < cfg->n_writers; i++) {
+		const struct fg_writer_cfg *r = &cfg->writers[i];
+		if (!indexed(r, p->exe_literal[i])) {
+			p->generic[p->n_generic++] = i;
+			continue;
+		}
+		for (unsigned j = 0; j < r->exe.n; j++) {
+			struct fg_exe_slot *sl = slot_for(p->exe_slots, p->n_slots, r->exe.v[j]);
+			sl->exe = r->exe.v[j];
+			sl->n++;
+		}
+	}
+	/* Each slot's run in exe_rules, then the rules in file order; a rule
+	 * naming one path twice is listed once. */
+	for (unsigned k = 0; k < p->n_slots; k++) {
+		p->exe_slots[k].first = pos;
+		pos += p->exe_slots[k].n;
+		p->exe_slots[k].n = 0;
+	}
+	for (unsigned i = 0; i < cfg->n_writers; i++) {
+		const struct fg_writer_cfg *r = &cfg->writers[i];
+		if (!indexed(r, p->exe_literal[i]))
+			continue;
+		for (unsigned j = 0; j < r->exe.n; j++) {
+			struct fg_exe_slot *sl = slot_for(p->exe_slots, p->n_slots, r->exe.v[j]);
+			uint32_t *run = p->exe_rules + sl->first;
+			if (sl->n == 0 || run[sl->n - 1] != i)
+				run[sl->n++] = i;
+		}
+	}
+	return 0;
+}
+
+static bool names_cgroup(const struct fg_config *cfg)
+{
+	if (cfg->transaction.cgroup.n)
+		return true;
+	for (unsigned i = 0; i < cfg->n_writers; i++)
+		if (cfg->writers[i].cgroup.n)
+			return true;
+	return false;
+}
+
 int fg_policy_compile(struct fg_policy *ret, struct fg_config *cfg)
 {
 	unsigned n = cfg->n_writers ? cfg->n_writers : 1;
-	uint64_t *mask = calloc(n, sizeof(*mask));
-	uint32_t *lit = calloc(n, sizeof(*lit));
+	struct fg_policy p = {0};
 
-	if (!mask || !lit) {
-		free(mask);
-		free(lit);
+	p.writer_mask = calloc(n, sizeof(*p.writer_mask));
+	p.exe_literal = calloc(n, sizeof(*p.exe_literal));
+	if (!p.writer_mask || !p.exe_literal) {
+		fg_policy_free(&p);
 		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < cfg->n_writers; i++) {
-		mask[i] = subtree_mask(cfg, &cfg->writers[i]);
-		lit[i] = literal_bits(&cfg->writers[i].exe);
+		p.writer_mask[i] = subtree_mask(cfg, &cfg->writers[i]);
+		p.exe_literal[i] = literal_bits(&cfg->writers[i].exe);
 	}
-	memset(ret, 0, sizeof(*ret));
-	ret->cfg = *cfg;
-	ret->writer_mask = mask;
-	ret->exe_literal = lit;
+	p.cfg = *cfg;
+	if (build_index(&p) < 0) {
+		/* cfg still owns its strings: give nothing back to free twice */
+		memset(&p.cfg, 0, sizeof(p.cfg));
+		fg_policy_free(&p);
+		return -ENOMEM;
+	}
+	p.uses_cgroup = names_cgroup(cfg);
+	*ret = p;
 	memset(cfg, 0, sizeof(*cfg));
 	return 0;
+}
+
+/* The rules a writer with this exe can match, in file order: the generic
+ * list merged with the exe's own. */
+struct cands {
+	const uint32_t *a, *b;
+	unsigned na, nb, ia, ib;
+};
+
+static void cands_init(const struct fg_policy *p, const char *exe, struct cands *c)
+{
+	*c = (struct cands){.a = p->generic, .na = p->n_generic};
+	if (*exe && p->n_slots) {
+		const struct fg_exe_slot *sl = slot_for(p->exe_slots, p->n_slots, exe);
+		if (sl->exe) {
+			c->b = p->exe_rules + sl->first;
+			c->nb = sl->n;
+		}
+	}
+}
+
+static int cands_next(struct cands *c)
+{
+	bool from_a = c->ia < c->na && (c->ib >= c->nb || c->a[c->ia] < c->b[c->ib]);
+
+	if (from_a)
+		return (int)c->a[c->ia++];
+	return c->ib < c->nb ? (int)c->b[c->ib++] : -1;
 }
 
 static bool exe_matches(const struct fg_strlist *l, uint32_t literal, const char *exe)
@@ -101,8 +219,14 @@ void fg_policy_free(struct fg_policy *p)
 	fg_config_free(&p->cfg);
 	free(p->writer_mask);
 	free(p->exe_literal);
+	free(p->generic);
+	free(p->exe_slots);
+	free(p->exe_rules);
 	p->writer_mask = NULL;
 	p->exe_literal = NULL;
+	p->generic = p->exe_rules = NULL;
+	p->exe_slots = NULL;
+	p->n_generic = p->n_slots = 0;
 }
 
 int fg_policy_match_path(const struct fg_policy *p, const char *path)
@@ -209,16 +333,23 @@ void fg_policy_decide_known(const struct fg_policy *p, unsigned subtree, const s
 		d.reason = FG_REASON_TRANSACTION;
 		d.tx_anc = tx;
 	} else {
-		for (unsigned i = 0; i < p->cfg.n_writers; i++) {
+		struct cands c;
+		int i;
+
+		/* Rules outside the candidates fail on exe: skipping them
+		 * gives the same first match. */
+		cands_init(p, w->exe, &c);
+		while ((i = cands_next(&c)) >= 0) {
 			/* with `known`, an ancestry-free rule matches iff it is that one */
-			bool skip = known != -2 && !needs_ancestry(&p->cfg.writers[i])
-					? (int)i != known
-					: fg_policy_rule_mismatch(p, i, subtree, w) != NULL;
+			bool skip =
+			    known != -2 && !needs_ancestry(&p->cfg.writers[i])
+				? i != known
+				: fg_policy_rule_mismatch(p, (unsigned)i, subtree, w) != NULL;
 			if (skip)
 				continue;
 			d.verdict = FG_VERDICT_ALLOW;
 			d.reason = FG_REASON_RULE;
-			d.rule = (int)i;
+			d.rule = i;
 			d.quiet = p->cfg.writers[i].quiet;
 			break;
 		}
@@ -235,9 +366,13 @@ void fg_policy_decide(const struct fg_policy *p, unsigned subtree, const struct 
 int fg_policy_first_ancestry_free(const struct fg_policy *p, unsigned subtree,
 				  const struct fg_proc *w)
 {
-	for (unsigned i = 0; i < p->cfg.n_writers; i++)
+	struct cands c;
+	int i;
+
+	cands_init(p, w->exe, &c);
+	while ((i = cands_next(&c)) >= 0)
 		if (!needs_ancestry(&p->cfg.writers[i]) &&
-		    !fg_policy_rule_mismatch(p, i, subtree, w))
-			return (int)i;
+		    !fg_policy_rule_mismatch(p, (unsigned)i, subtree, w))
+			return i;
 	return -1;
 }

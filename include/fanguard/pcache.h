@@ -7,7 +7,7 @@
  * the entry, and the socket is drained before each batch of permission
  * events is decided, so an exec that happened before an open is always seen
  * before that open is. loginuid and cgroup change without any event; they
- * are re-read (through kept-open files) on every hit and a change is a miss.
+ * are re-read (through kept-open files) on a hit and a change is a miss.
  * Without the connector (no CAP_NET_ADMIN, an old kernel, a failed
  * self-test) the cache stays off and every event is resolved from /proc. */
 #ifndef FANGUARD_PCACHE_H
@@ -87,8 +87,10 @@ enum fg_intent fg_pcache_intent(struct fg_pcache *c, pid_t tid, uint64_t *ret_fl
 
 /* A hit fills *ret as fg_proc_resolve would have and returns true. Call
  * only after fg_pcache_intent for the same event (which proved the kept
- * files still name the task). */
-bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, struct fg_proc *ret);
+ * files still name the task). loginuid is re-read on every hit, the cgroup
+ * only with cgroup_matters (a rule names one); otherwise a writer moved to
+ * another cgroup keeps its old one in the log until its entry goes. */
+bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, bool cgroup_matters, struct fg_proc *ret);
 
 /* Keeps a complete resolution of p->tid (not a truncated one) for the next
  * event of that task. */

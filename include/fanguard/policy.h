@@ -32,6 +32,20 @@ struct fg_policy {
 	uint32_t *exe_literal; /* per writer: bit j = exe pattern j has no glob
 				* characters, so strcmp decides it */
 	uint64_t generation;   /* bumped by each successful reload */
+	/* The rule index: a writer can match only the rules listed under its
+	 * exe (rules whose exe patterns are all literal) and the "generic" ones
+	 * (a glob, or no exe condition). Both lists are in rule order. */
+	uint32_t *generic;
+	unsigned n_generic;
+	struct fg_exe_slot *exe_slots; /* open addressing, n_slots (a power of two) */
+	unsigned n_slots;
+	uint32_t *exe_rules; /* the rule lists the slots point into */
+	bool uses_cgroup;    /* some rule or the transaction names a cgroup */
+};
+
+struct fg_exe_slot {
+	const char *exe; /* NULL: empty; borrowed from cfg */
+	uint32_t first, n;
 };
 
 /* Compiles cfg (ownership moves into *ret, cfg is zeroed). Returns 0 or

@@ -48,6 +48,12 @@ static const char *const conf_text = "[fanguard]\n"
 				     "[writer by-cgroup]\n"
 				     "exe = /usr/bin/python3.11\n"
 				     "cgroup = /system.slice/cloud-*.service\n"
+				     "[writer dup-a]\n"
+				     "exe = /usr/bin/cp /usr/bin/cp\n"
+				     "uid = 5\n"
+				     "[writer mixed]\n"
+				     "exe = /usr/bin/cp /opt/*/cp\n"
+				     "comm = mixer\n"
 				     "[transaction]\n"
 				     "exe = /usr/bin/bootc /usr/bin/rpm-ostree\n";
 
@@ -329,6 +335,76 @@ START_TEST(test_first_ancestry_free_and_known)
 }
 END_TEST
 
+/* The first rule in file order whose conditions all hold, by brute force. */
+static int scan_first(unsigned st, bool ancestry_free_only)
+{
+	for (unsigned i = 0; i < pol.cfg.n_writers; i++) {
+		const struct fg_writer_cfg *r = &pol.cfg.writers[i];
+		if (ancestry_free_only && (r->ancestor.n || r->parent.n))
+			continue;
+		if (!fg_policy_rule_mismatch(&pol, i, st, w))
+			return (int)i;
+	}
+	return -1;
+}
+
+START_TEST(test_decide_index_equals_full_scan)
+{
+	static const char *const exes[] = {"/usr/bin/tool-x",
+					   "/usr/bin/quiet",
+					   "/usr/bin/bash",
+					   "/usr/bin/systemd-tmpfiles",
+					   "/usr/bin/anyone",
+					   "/usr/bin/python3",
+					   "/usr/bin/cp",
+					   "/usr/bin/python3.11",
+					   "/opt/x/cp",
+					   "/usr/bin/evil",
+					   "",
+					   "/usr/bin/bootc",
+					   "/usr/bin/tool-",
+					   "/usr/bin/cp (deleted)"};
+	static const char *const comms[] = {"agent", "mixer", "evil"};
+	static const uint32_t uids[] = {0, 5, 1000};
+	static const uint32_t auids[] = {1000, FG_AUID_UNSET, 7};
+	unsigned checked = 0;
+
+	for (unsigned e = 0; e < FG_ARRAY_SIZE(exes); e++)
+		for (unsigned c = 0; c < FG_ARRAY_SIZE(comms); c++)
+			for (unsigned u = 0; u < FG_ARRAY_SIZE(uids); u++)
+				for (unsigned a = 0; a < FG_ARRAY_SIZE(auids) * 2; a++)
+					for (unsigned st = 0; st < pol.cfg.n_subtrees; st++) {
+						struct fg_decision d;
+						int want;
+
+						strcpy(w->exe, exes[e]);
+						strcpy(w->comm, comms[c]);
+						w->uid = uids[u];
+						w->auid = auids[a % FG_ARRAY_SIZE(auids)];
+						w->n_ancestors = 0;
+						w->arena_used = 1;
+						if (a >= FG_ARRAY_SIZE(auids)) {
+							add_anc(30, "/usr/bin/make");
+							add_anc(20, "/usr/bin/ansible-playbook");
+						}
+						fg_policy_decide(&pol, st, w, &d);
+						want = fg_policy_transaction(&pol, w) != -2
+							   ? -1
+							   : scan_first(st, false);
+						ck_assert_msg(
+						    d.rule == want,
+						    "exe '%s' comm %s uid %u subtree %u: rule %d, "
+						    "full scan %d",
+						    exes[e], comms[c], uids[u], st, d.rule, want);
+						ck_assert_int_eq(
+						    fg_policy_first_ancestry_free(&pol, st, w),
+						    scan_first(st, true));
+						checked++;
+					}
+	ck_assert_uint_gt(checked, 1000);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -347,6 +423,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_decide_transaction_never_by_comm);
 	tcase_add_test(tc, test_decide_modes_and_quiet);
 	tcase_add_test(tc, test_first_ancestry_free_and_known);
+	tcase_add_test(tc, test_decide_index_equals_full_scan);
 	suite_add_tcase(s, tc);
 	return s;
 }
