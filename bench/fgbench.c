@@ -186,6 +186,12 @@ static void phase_rules(struct ctx *c)
 
 	measure(c, "write-quiet.fanguardd", "allowed write (quiet rule), fanguardd", c->prot,
 		O_WRONLY, 0, SELF, 0, d);
+	/* The same depths without a log line: the logged rows also pay for
+	 * formatting every ancestor into each line. */
+	measure(c, "scale.quiet3", "quiet rule, writer 3 forks deep", c->prot, O_WRONLY, 0, CHAIN,
+		3, d);
+	measure(c, "scale.quiet300", "quiet rule, writer 300 forks deep", c->prot, O_WRONLY, 0,
+		CHAIN, 300, d);
 	fgd_stop(d);
 	d = start(c, "rules100", 100, false);
 	measure(c, "scale.rules100", "100 rules, writer 3 forks deep", c->prot, O_WRONLY, 0, CHAIN,

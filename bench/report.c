@@ -26,6 +26,8 @@ static const struct target targets[] = {
      "unprotected.none", 50, 1.02},
     {"rules1000_p50", "1,000 rules p50 / 10 rules", "scale.rules1000", "scale.rules10", 50, 1.2},
     {"depth300_p50", "300 deep p50 / 3 deep", "scale.depth300", "scale.rules10", 50, 1.2},
+    {"depth300_quiet_p50", "300 deep p50 / 3 deep, quiet rule", "scale.quiet300", "scale.quiet3",
+     50, 1.2},
 };
 
 static int cmp_u32(const void *a, const void *b)
@@ -147,19 +149,22 @@ static void text_ratios(const struct results *r)
 
 static void text_scaling(const struct results *r)
 {
-	static const char *rows[] = {"scale.rules10",	"scale.rules100", "scale.rules1000",
-				     "scale.depth30",	"scale.depth300", "denied.fanguardd",
-				     "denied.rules1000"};
+	static const char *rows[] = {"scale.rules10",  "scale.rules100",   "scale.rules1000",
+				     "scale.depth30",  "scale.depth300",   "scale.quiet3",
+				     "scale.quiet300", "denied.fanguardd", "denied.rules1000"};
 
 	printf("\ncost growth (allowed write, logged)               p50   / 10 rules, 3 deep\n");
 	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct cell *c = cell_get(r, rows[i]);
-		const char *base = i < 5 ? "scale.rules10" : "denied.fanguardd";
+		const char *base = i < 5   ? "scale.rules10"
+				   : i < 7 ? "scale.quiet3"
+					   : "denied.fanguardd";
 		if (c)
 			printf("  %-44s %7.2f  %6.2fx\n", c->label, c->p50,
 			       ratio(r, rows[i], base, 50));
 	}
-	printf("  (denied rows: ratio to the 10-rule denied write)\n");
+	printf("  (quiet rows: ratio to the quiet 3-deep writer; denied rows: to the 10-rule "
+	       "denied write)\n");
 }
 
 static void text_rates(const struct results *r)

@@ -1,15 +1,21 @@
 /* libFuzzer harness for the /proc parsers. The first byte picks the parser
  * (low two bits) and, for cgroup, the size of the result buffer; the rest
  * is the file's contents, passed without a terminator so that ASan sees
- * any read past `len`.
+ * any read past `len`. The whole input is also parsed as a process events
+ * connector datagram (fg_cn_parse), raw and cut into framed messages.
  *
  * Checked besides memory safety: ret_* untouched on failure, results
- * terminated and in range on success, and a parsed syscall line prints
- * back into one that parses to the same values. */
+ * terminated and in range on success, a parsed syscall line prints back
+ * into one that parses to the same values, and the connector parser writes
+ * no more events than asked for or than the input has room for, in order,
+ * and exactly the events of the well-formed framed messages. */
+#include "fanguard/pcache.h"
 #include "fanguard/proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,11 +161,97 @@ static void fuzz_cgroup(const char *buf, size_t len, uint8_t sel)
 	free(ret);
 }
 
+/* The input as one recv() of the connector socket would hand it. */
+static void fuzz_cn(const uint8_t *data, size_t size)
+{
+	/* The least a parsed message takes: headers, then what, cpu,
+	 * timestamp, pid and tgid of a proc_event. */
+	const size_t least = NLMSG_HDRLEN + sizeof(struct cn_msg) + 24;
+	struct fg_cn_event ev[16], again[16];
+	size_t n, max = sizeof(ev) / sizeof(ev[0]);
+
+	memset(ev, POISON, sizeof(ev));
+	n = fg_cn_parse(data, size, ev, max);
+	CHECK(n <= max && n * least <= size);
+	CHECK(poisoned(&ev[n], (max - n) * sizeof(ev[0])));
+	if (n == 0)
+		return;
+	/* A smaller max gives the same events, up to it. */
+	memset(again, POISON, sizeof(again));
+	CHECK(fg_cn_parse(data, size, again, n - 1) == n - 1);
+	CHECK(memcmp(again, ev, (n - 1) * sizeof(ev[0])) == 0);
+	CHECK(poisoned(&again[n - 1], (max - n + 1) * sizeof(again[0])));
+}
+
+/* The same parser over framed messages: random bytes seldom get past the
+ * headers. Each chunk of the input is a selector byte, then a body of
+ * 24 + (selector & 31) bytes (less at the end); the selector's top bits
+ * make the message foreign (0x20), its cn_msg.len one past the body (0x40)
+ * or its nlmsg_len 4 bytes too long (0x80). Without 0x80 anywhere the
+ * events are known: one per good message with at least 24 body bytes,
+ * pid and tgid at body offset 16. */
+static void fuzz_cn_framed(const uint8_t *data, size_t size)
+{
+	struct fg_cn_event ev[16], want[16];
+	size_t max = sizeof(ev) / sizeof(ev[0]), total = 0, n_want = 0, off = 0;
+	bool exact = true;
+	uint8_t *buf;
+
+	for (size_t i = 0; i < size;) {
+		size_t b =
+		    size - i - 1 < 24u + (data[i] & 31) ? size - i - 1 : 24u + (data[i] & 31);
+		total += NLMSG_SPACE(sizeof(struct cn_msg) + b);
+		i += 1 + b;
+	}
+	buf = malloc(total ? total : 1);
+	CHECK(buf);
+	memset(buf, 0, total ? total : 1);
+	for (size_t i = 0; i < size;) {
+		uint8_t sel = data[i];
+		size_t b = size - i - 1 < 24u + (sel & 31) ? size - i - 1 : 24u + (sel & 31);
+		struct nlmsghdr nh = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct cn_msg) + b),
+				      .nlmsg_type = NLMSG_DONE};
+		struct cn_msg cn = {.id = {CN_IDX_PROC, CN_VAL_PROC}, .len = (uint16_t)b};
+
+		if (sel & 0x20)
+			cn.id.val++;
+		if (sel & 0x40)
+			cn.len++;
+		if (sel & 0x80)
+			nh.nlmsg_len += 4;
+		exact = exact && !(sel & 0x80);
+		memcpy(buf + off, &nh, sizeof(nh));
+		memcpy(buf + off + NLMSG_HDRLEN, &cn, sizeof(cn));
+		memcpy(buf + off + NLMSG_HDRLEN + sizeof(cn), data + i + 1, b);
+		if (!(sel & 0x60) && b >= 24 && n_want < max) {
+			memcpy(&want[n_want].what, data + i + 1, 4);
+			memcpy(&want[n_want].pid, data + i + 1 + 16, 4);
+			memcpy(&want[n_want].tgid, data + i + 1 + 20, 4);
+			n_want++;
+		}
+		off += NLMSG_SPACE(sizeof(cn) + b);
+		i += 1 + b;
+	}
+	memset(ev, POISON, sizeof(ev));
+	size_t n = fg_cn_parse(buf, total, ev, max);
+	CHECK(n <= max);
+	CHECK(poisoned(&ev[n], (max - n) * sizeof(ev[0])));
+	if (exact) {
+		CHECK(n == n_want);
+		for (size_t i = 0; i < n; i++)
+			CHECK(ev[i].what == want[i].what && ev[i].pid == want[i].pid &&
+			      ev[i].tgid == want[i].tgid);
+	}
+	free(buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *buf;
 	size_t len;
 
+	fuzz_cn(data, size);
+	fuzz_cn_framed(data, size);
 	if (size < 1)
 		return 0;
 	buf = (const char *)data + 1;

@@ -195,7 +195,10 @@ size_t fg_cn_parse(const void *buf, size_t len, struct fg_cn_event *ret, size_t 
 
 void fg_pcache_event(struct fg_pcache *c, const struct fg_cn_event *ev)
 {
-	if (ev->what == PROC_EVENT_NONE || ev->pid <= 0)
+	/* Without the kernel's filter (before 6.6) every kind arrives, and a
+	 * fork names its parent first: taken as the parent's own event, each
+	 * fork of init or of a shell would empty the cache. */
+	if (!(ev->what & WANTED_EVENTS) || ev->pid <= 0)
 		return;
 	if (!filter_has(c, ev->pid) && !filter_has(c, ev->tgid))
 		return;

@@ -94,28 +94,8 @@ static bool wait_in_syscall(pid_t pid, long nr)
 	return false;
 }
 
-static char tmpdir[64];
-
-static void tmpdir_setup(void)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/fg_test_proc.XXXXXX");
-	if (!mkdtemp(tmpdir))
-		abort();
-}
-
-static void tmpdir_teardown(void)
-{
-	DIR *d = opendir(tmpdir);
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			unlinkat(dirfd(d), e->d_name, 0);
-	closedir(d);
-	rmdir(tmpdir);
-}
+#define TMPDIR_PREFIX "/tmp/fg_test_proc"
+#include "tmpdir.h"
 
 static void make_fifo(const char *name, char *path, size_t size)
 {
