@@ -336,6 +336,11 @@ static bool was_allowed(const struct fg_guard *g, pid_t tid, const struct stat *
 	return false;
 }
 
+static bool anc_matters(const void *pol, const char *exe)
+{
+	return fg_policy_ancestor_matters(pol, exe);
+}
+
 /* A write-intent open of a protected file: resolve, decide, answer, then
  * count and log (the answer never waits for the log). */
 static void open_write(struct fg_guard *g, const struct fanotify_event_metadata *md,
@@ -344,13 +349,21 @@ static void open_write(struct fg_guard *g, const struct fanotify_event_metadata 
 	struct fg_decision d;
 	struct outcome o;
 	struct fg_event ev;
-	bool early, hit;
+	bool early, hit = false;
 	int resolved, known;
 
 	/* When a rule that needs no ancestry allows the writer, the verdict is
 	 * allow whatever the ancestry holds: answer first, walk the ancestry
 	 * after, for the reason and the log line. */
-	hit = g->pc && fg_pcache_lookup(g->pc, md->pid, g->pol->uses_cgroup, g->proc);
+	if (g->pc) {
+		const struct fg_pcache_check chk = {
+		    .cgroup = g->pol->uses_cgroup,
+		    .gen = g->pol->generation,
+		    .anc_matters = anc_matters,
+		    .ctx = g->pol,
+		};
+		hit = fg_pcache_lookup(g->pc, md->pid, &chk, g->proc);
+	}
 	resolved = hit ? 0 : fg_proc_resolve_task(md->pid, g->proc);
 	known = resolved >= 0
 		    ? fg_policy_first_ancestry_free(g->pol, (unsigned)in->subtree, g->proc)

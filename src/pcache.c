@@ -69,6 +69,10 @@ static void forget_id(struct fg_pcache *c, struct fg_pcache_entry *e)
 	filter_id(c, e, -1);
 	free(e->id);
 	e->id = NULL;
+	free(e->watch);
+	e->watch = NULL;
+	e->n_watch = 0;
+	e->watch_gen = 0;
 	e->tgid = 0;
 	if (e->auid_fd >= 0)
 		close(e->auid_fd);
@@ -394,7 +398,49 @@ static void unpack(const struct fg_pcache_id *id, pid_t tid, const char *cgroup,
 	p->arena_used = id->arena_used;
 }
 
-bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, bool cgroup_matters, struct fg_proc *ret)
+/* The ancestors whose exe the policy looks at, for generation chk->gen. */
+static int watch_list(struct fg_pcache_entry *e, const struct fg_pcache_check *chk)
+{
+	const struct fg_pcache_id *id = e->id;
+	uint32_t *w = NULL;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < id->n_anc && chk->anc_matters; i++) {
+		if (!chk->anc_matters(chk->ctx, id->arena + id->anc[i].exe_off))
+			continue;
+		if (!w && !(w = malloc(id->n_anc * sizeof(*w))))
+			return -ENOMEM;
+		w[n++] = i;
+	}
+	free(e->watch);
+	e->watch = w;
+	e->n_watch = n;
+	e->watch_gen = chk->gen;
+	return 0;
+}
+
+/* Whether every watched ancestor still runs the exe it was cached with:
+ * mid-exec it already shows the new one, and once it is exiting none. */
+static bool watched_same(const struct fg_pcache_entry *e)
+{
+	char path[32], exe[PATH_MAX];
+
+	for (unsigned k = 0; k < e->n_watch; k++) {
+		const struct fg_ancestor *a = &e->id->anc[e->watch[k]];
+		const char *was = e->id->arena + a->exe_off;
+		size_t len = strlen(was);
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)a->pid);
+		n = readlink(path, exe, sizeof(exe));
+		if (n < 0 || (size_t)n != len || memcmp(exe, was, len) != 0)
+			return false;
+	}
+	return true;
+}
+
+bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, const struct fg_pcache_check *chk,
+		      struct fg_proc *ret)
 {
 	struct fg_pcache_entry *e;
 	char cgroup[FG_CGROUP_LEN];
@@ -411,9 +457,12 @@ bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, bool cgroup_matters, struc
 	 * cgroup is the costlier read (css_set_lock, a path walk), and only
 	 * the log line shows it unless a rule names one. */
 	fg_strlcpy(cgroup, e->id->cgroup, sizeof(cgroup));
+	if (e->watch_gen != chk->gen && watch_list(e, chk) < 0)
+		e->watch_gen = 0;
 	if (fg_proc_id_fd(e->auid_fd, &auid) < 0 || auid != e->id->auid ||
-	    (cgroup_matters && (fg_proc_cgroup_fd(e->cg_fd, cgroup, sizeof(cgroup)) < 0 ||
-				strcmp(cgroup, e->id->cgroup) != 0))) {
+	    (chk->cgroup && (fg_proc_cgroup_fd(e->cg_fd, cgroup, sizeof(cgroup)) < 0 ||
+			     strcmp(cgroup, e->id->cgroup) != 0)) ||
+	    e->watch_gen != chk->gen || !watched_same(e)) {
 		forget_id(c, e);
 		c->misses++;
 		return false;

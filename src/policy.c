@@ -278,6 +278,19 @@ int fg_policy_transaction(const struct fg_policy *p, const struct fg_proc *w)
 	return -2;
 }
 
+bool fg_policy_ancestor_matters(const struct fg_policy *p, const char *exe)
+{
+	if (glob_any(&p->cfg.transaction.exe, exe, FNM_PATHNAME))
+		return true;
+	for (unsigned i = 0; i < p->cfg.n_writers; i++) {
+		const struct fg_writer_cfg *r = &p->cfg.writers[i];
+		if (glob_any(&r->ancestor, exe, FNM_PATHNAME) ||
+		    glob_any(&r->parent, exe, FNM_PATHNAME))
+			return true;
+	}
+	return false;
+}
+
 static bool ancestor_matches(const struct fg_strlist *l, const struct fg_proc *w)
 {
 	for (unsigned i = 0; i < w->n_ancestors; i++)

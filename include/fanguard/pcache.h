@@ -8,6 +8,8 @@
  * events is decided, so an exec that happened before an open is always seen
  * before that open is. loginuid and cgroup change without any event; they
  * are re-read (through kept-open files) on a hit and a change is a miss.
+ * So is the exe of each ancestor the policy looks at: an exec shows in
+ * /proc long before its event is sent.
  * Without the connector (no CAP_NET_ADMIN, an old kernel, a failed
  * self-test) the cache stays off and every event is resolved from /proc. */
 #ifndef FANGUARD_PCACHE_H
@@ -33,6 +35,18 @@ struct fg_cn_event {
 
 struct fg_pcache_id; /* a packed fg_proc, private to pcache.c */
 
+/* What a hit must re-check, from the caller's policy. */
+struct fg_pcache_check {
+	bool cgroup;  /* a rule names a cgroup: re-read it */
+	uint64_t gen; /* the policy's generation: watch lists are redone when it moves */
+	/* Whether the policy looks at an ancestor running exe (transaction,
+	 * `ancestor` and `parent` globs). Such ancestors' exe is read again on
+	 * every hit: an exec changes /proc/PID/exe well before the kernel
+	 * sends its exec event, and a tracer can hold it there. */
+	bool (*anc_matters)(const void *ctx, const char *exe);
+	const void *ctx;
+};
+
 struct fg_pcache_entry {
 	pid_t tid;		 /* 0: free */
 	pid_t tgid;		 /* with an identity; else 0 */
@@ -40,6 +54,9 @@ struct fg_pcache_entry {
 	int auid_fd, cg_fd;	 /* loginuid, cgroup: with an identity; else -1 */
 	uint64_t used;		 /* clock of the last use, for eviction */
 	struct fg_pcache_id *id; /* NULL: only the syscall file is kept */
+	uint32_t *watch;	 /* ancestors (indices) whose exe a hit re-reads */
+	unsigned n_watch;
+	uint64_t watch_gen; /* policy generation of the watch list; 0: none yet */
 };
 
 struct fg_pcache {
@@ -88,9 +105,12 @@ enum fg_intent fg_pcache_intent(struct fg_pcache *c, pid_t tid, uint64_t *ret_fl
 /* A hit fills *ret as fg_proc_resolve would have and returns true. Call
  * only after fg_pcache_intent for the same event (which proved the kept
  * files still name the task). loginuid is re-read on every hit, the cgroup
- * only with cgroup_matters (a rule names one); otherwise a writer moved to
- * another cgroup keeps its old one in the log until its entry goes. */
-bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, bool cgroup_matters, struct fg_proc *ret);
+ * only with chk->cgroup (a rule names one; otherwise a writer moved to
+ * another cgroup keeps its old one in the log until its entry goes), and
+ * the exe of every ancestor chk->anc_matters names (NULL: none). Any
+ * difference is a miss. */
+bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, const struct fg_pcache_check *chk,
+		      struct fg_proc *ret);
 
 /* Keeps a complete resolution of p->tid (not a truncated one) for the next
  * event of that task. */

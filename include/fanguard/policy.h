@@ -84,6 +84,10 @@ const char *fg_policy_rule_mismatch(const struct fg_policy *p, unsigned rule, un
  * -2 none, -1 the writer, else the outermost ancestor index. */
 int fg_policy_transaction(const struct fg_policy *p, const struct fg_proc *w);
 
+/* Whether the decision can depend on an ancestor running exe: it matches a
+ * transaction exe or some rule's `ancestor` or `parent` glob. Pure. */
+bool fg_policy_ancestor_matters(const struct fg_policy *p, const char *exe);
+
 /* The effective mode of a subtree. */
 enum fg_mode fg_policy_mode(const struct fg_policy *p, unsigned subtree);
 

@@ -370,6 +370,17 @@ static void __attribute__((noreturn)) kid_main(int cmd, int ack)
 			execl("/bin/sleep", "sleep", "30", (char *)NULL);
 			_exit(127);
 		}
+		if (op == 'f') {
+			/* A grandchild that waits: its parent is this kid. */
+			pid_t g = fork();
+			if (g == 0) {
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				for (;;)
+					pause();
+			}
+			if (write(ack, &g, sizeof(g)) != sizeof(g))
+				_exit(1);
+		}
 		if (op == 'l') {
 			uint32_t v;
 			int fd, n, err = 0;
@@ -455,6 +466,11 @@ static bool wait_in_syscall(pid_t pid, const long *nr)
 	}
 	return false;
 }
+
+/* What a lookup re-checks: with and without the cgroup; no ancestor is
+ * watched (test_lookup_watched_ancestor_exec watches one). */
+static const struct fg_pcache_check chk_cgroup = {.cgroup = true, .gen = 1};
+static const struct fg_pcache_check chk_plain = {.cgroup = false, .gen = 1};
 
 #define TMPDIR_PREFIX "/tmp/fg_test_pcache"
 #include "tmpdir.h"
@@ -577,23 +593,23 @@ START_TEST(test_lookup_returns_stored)
 	ck_assert_ptr_nonnull(entry_of(k->pid));
 	ck_assert_uint_eq(fg_pcache_count(&cache), 0);
 	/* Nothing stored yet: a miss. */
-	ck_assert(!fg_pcache_lookup(&cache, k->pid, true, q));
+	ck_assert(!fg_pcache_lookup(&cache, k->pid, &chk_cgroup, q));
 	ck_assert_uint_eq(cache.misses, 1);
 
 	resolve_store(k->pid);
 	ck_assert_uint_eq(fg_pcache_count(&cache), 1);
 	ck_assert_int_eq(count_fds(), fds + 3); /* syscall, loginuid, cgroup */
 	memset(q, 0, sizeof(*q));
-	ck_assert(fg_pcache_lookup(&cache, k->pid, true, q));
+	ck_assert(fg_pcache_lookup(&cache, k->pid, &chk_cgroup, q));
 	assert_same_proc(p, q);
 	ck_assert_int_eq(q->ppid, getpid());
 	ck_assert_int_eq(q->anc[0].pid, getpid());
 	ck_assert_int_eq(q->anc[q->n_ancestors - 1].pid, 1);
-	ck_assert(fg_pcache_lookup(&cache, k->pid, false, q));
+	ck_assert(fg_pcache_lookup(&cache, k->pid, &chk_plain, q));
 	ck_assert_uint_eq(cache.hits, 2);
 	ck_assert_uint_eq(cache.misses, 1);
 	/* Another task: a miss, not another's identity. */
-	ck_assert(!fg_pcache_lookup(&cache, getpid(), true, q));
+	ck_assert(!fg_pcache_lookup(&cache, getpid(), &chk_cgroup, q));
 	ck_assert_uint_eq(cache.misses, 2);
 
 	fg_pcache_close(&cache);
@@ -612,21 +628,21 @@ START_TEST(test_event_drops_identity)
 	fg_pcache_init(&cache, 8);
 	intent(kid);
 	resolve_store(kid);
-	ck_assert(fg_pcache_lookup(&cache, kid, true, q));
+	ck_assert(fg_pcache_lookup(&cache, kid, &chk_cgroup, q));
 	hits++;
 
 	/* Unrelated pids, one in the kid's filter slot: still a hit. */
 	feed(PROC_EVENT_EXEC, kid + FG_PCACHE_FILTER, kid + FG_PCACHE_FILTER);
 	feed(PROC_EVENT_EXIT, kid + FG_PCACHE_FILTER, kid + FG_PCACHE_FILTER);
 	feed(PROC_EVENT_EXEC, 0x7ffffff0, 0x7ffffff0);
-	ck_assert(fg_pcache_lookup(&cache, kid, true, q));
+	ck_assert(fg_pcache_lookup(&cache, kid, &chk_cgroup, q));
 	hits++;
 	assert_same_proc(p, q);
 
 	/* The kid execs: a miss, the kept syscall file stays. */
 	feed(PROC_EVENT_EXEC, kid, kid);
 	ck_assert_uint_eq(fg_pcache_count(&cache), 0);
-	ck_assert(!fg_pcache_lookup(&cache, kid, true, q));
+	ck_assert(!fg_pcache_lookup(&cache, kid, &chk_cgroup, q));
 	misses++;
 	ck_assert_ptr_nonnull(entry_of(kid));
 	ck_assert_int_eq(count_fds(), fds + 1);
@@ -634,10 +650,10 @@ START_TEST(test_event_drops_identity)
 	/* Its parent (an ancestor) exits: a miss. */
 	intent(kid);
 	resolve_store(kid);
-	ck_assert(fg_pcache_lookup(&cache, kid, true, q));
+	ck_assert(fg_pcache_lookup(&cache, kid, &chk_cgroup, q));
 	hits++;
 	feed(PROC_EVENT_EXIT, me, me);
-	ck_assert(!fg_pcache_lookup(&cache, kid, true, q));
+	ck_assert(!fg_pcache_lookup(&cache, kid, &chk_cgroup, q));
 	misses++;
 	ck_assert_ptr_nonnull(entry_of(kid));
 
@@ -648,7 +664,7 @@ START_TEST(test_event_drops_identity)
 	feed(PROC_EVENT_EXIT, kid, kid);
 	ck_assert_uint_eq(fg_pcache_count(&cache), 0);
 	ck_assert_ptr_null(entry_of(kid));
-	ck_assert(!fg_pcache_lookup(&cache, kid, true, q));
+	ck_assert(!fg_pcache_lookup(&cache, kid, &chk_cgroup, q));
 	misses++;
 	ck_assert_int_eq(count_fds(), fds);
 	ck_assert(filter_clear());
@@ -721,9 +737,9 @@ START_TEST(test_event_kinds)
 	ck_assert_int_eq(p->anc[1].pid, getppid());
 	for (size_t i = 0; i < FG_ARRAY_SIZE(cases); i++) {
 		fg_pcache_store(&cache, p);
-		ck_assert(fg_pcache_lookup(&cache, k->pid, true, q));
+		ck_assert(fg_pcache_lookup(&cache, k->pid, &chk_cgroup, q));
 		feed(cases[i].what, who_pid(cases[i].pid, k->pid), who_pid(cases[i].tgid, k->pid));
-		ck_assert_msg(fg_pcache_lookup(&cache, k->pid, true, q) == !cases[i].drops,
+		ck_assert_msg(fg_pcache_lookup(&cache, k->pid, &chk_cgroup, q) == !cases[i].drops,
 			      "case %zu (event %#x): expected %s", i, cases[i].what,
 			      cases[i].drops ? "a miss" : "a hit");
 		ck_assert_ptr_nonnull(entry_of(k->pid));
@@ -778,7 +794,7 @@ START_TEST(test_intent_reaped_task)
 	ck_assert_int_eq(nr, -1);
 	ck_assert_ptr_null(entry_of(kid));
 	ck_assert_uint_eq(fg_pcache_count(&cache), 0);
-	ck_assert(!fg_pcache_lookup(&cache, kid, true, q));
+	ck_assert(!fg_pcache_lookup(&cache, kid, &chk_cgroup, q));
 	ck_assert_int_eq(count_fds(), fds - 2); /* the kid's pipes went too */
 	ck_assert(filter_clear());
 }
@@ -831,7 +847,7 @@ START_TEST(test_intent_recycled_tid)
 	ck_assert_uint_eq(flags & O_ACCMODE, O_WRONLY);
 	ck_assert_ptr_nonnull(entry_of(kid));
 	ck_assert_ptr_null(entry_of(kid)->id);
-	ck_assert(!fg_pcache_lookup(&cache, kid, true, q));
+	ck_assert(!fg_pcache_lookup(&cache, kid, &chk_cgroup, q));
 	reap(w);
 }
 END_TEST
@@ -857,13 +873,13 @@ START_TEST(test_intent_evicts_least_recent)
 	ck_assert_int_eq(count_fds(), fds + 3 + 1);
 	/* b's identity is gone with its entry; storing it again finds no
 	 * entry; a's is still there. */
-	ck_assert(!fg_pcache_lookup(&cache, b->pid, true, q));
+	ck_assert(!fg_pcache_lookup(&cache, b->pid, &chk_cgroup, q));
 	resolve_store(b->pid);
-	ck_assert(!fg_pcache_lookup(&cache, b->pid, true, q));
-	ck_assert(fg_pcache_lookup(&cache, a->pid, true, q));
+	ck_assert(!fg_pcache_lookup(&cache, b->pid, &chk_cgroup, q));
+	ck_assert(fg_pcache_lookup(&cache, a->pid, &chk_cgroup, q));
 	ck_assert_int_eq(q->tid, a->pid);
 	resolve_store(c->pid);
-	ck_assert(fg_pcache_lookup(&cache, c->pid, true, q));
+	ck_assert(fg_pcache_lookup(&cache, c->pid, &chk_cgroup, q));
 	ck_assert_int_eq(q->tid, c->pid);
 	/* An event for b names no entry any more. */
 	feed(PROC_EVENT_EXIT, b->pid, b->pid);
@@ -883,7 +899,7 @@ START_TEST(test_lookup_loginuid_change)
 	fg_pcache_init(&cache, 8);
 	intent(k->pid);
 	resolve_store(k->pid);
-	ck_assert(fg_pcache_lookup(&cache, k->pid, false, q));
+	ck_assert(fg_pcache_lookup(&cache, k->pid, &chk_plain, q));
 	want = p->auid == 4242 ? 4243 : 4242;
 	kid_send(k, 'l');
 	ck_assert_int_eq(write(k->cmd, &want, sizeof(want)), sizeof(want));
@@ -892,12 +908,12 @@ START_TEST(test_lookup_loginuid_change)
 		      strerror(err));
 	/* No event says so: the kept loginuid file does, with or without
 	 * the cgroup mattering. */
-	ck_assert(!fg_pcache_lookup(&cache, k->pid, false, q));
+	ck_assert(!fg_pcache_lookup(&cache, k->pid, &chk_plain, q));
 	ck_assert_uint_eq(fg_pcache_count(&cache), 0);
 	ck_assert_uint_eq(cache.misses, 1);
 	resolve_store(k->pid);
 	ck_assert_uint_eq(p->auid, want);
-	ck_assert(fg_pcache_lookup(&cache, k->pid, true, q));
+	ck_assert(fg_pcache_lookup(&cache, k->pid, &chk_cgroup, q));
 	ck_assert_uint_eq(q->auid, want);
 	ck_assert_uint_eq(q->sessionid, p->sessionid);
 }
@@ -952,7 +968,7 @@ START_TEST(test_lookup_cgroup_change)
 	fg_pcache_init(&cache, 8);
 	intent(k->pid);
 	resolve_store(k->pid);
-	ck_assert(fg_pcache_lookup(&cache, k->pid, true, q));
+	ck_assert(fg_pcache_lookup(&cache, k->pid, &chk_cgroup, q));
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", cgdir);
 	n = snprintf(pid, sizeof(pid), "%d", (int)k->pid);
@@ -962,15 +978,15 @@ START_TEST(test_lookup_cgroup_change)
 	close(fd);
 
 	/* Only the log shows it: the old one until the entry goes. */
-	ck_assert(fg_pcache_lookup(&cache, k->pid, false, q));
+	ck_assert(fg_pcache_lookup(&cache, k->pid, &chk_plain, q));
 	ck_assert_str_eq(q->cgroup, p->cgroup);
 	/* A rule names one: a miss. */
-	ck_assert(!fg_pcache_lookup(&cache, k->pid, true, q));
+	ck_assert(!fg_pcache_lookup(&cache, k->pid, &chk_cgroup, q));
 	ck_assert_uint_eq(fg_pcache_count(&cache), 0);
 	resolve_store(k->pid);
 	ck_assert_msg(ends_with(p->cgroup, strrchr(cgdir, '/')), "cgroup %s after the move",
 		      p->cgroup);
-	ck_assert(fg_pcache_lookup(&cache, k->pid, true, q));
+	ck_assert(fg_pcache_lookup(&cache, k->pid, &chk_cgroup, q));
 	ck_assert_str_eq(q->cgroup, p->cgroup);
 	kid_reap(k);
 }
@@ -987,14 +1003,14 @@ START_TEST(test_disable_falls_through)
 	fg_pcache_init(&cache, 8);
 	intent(w);
 	resolve_store(w);
-	ck_assert(fg_pcache_lookup(&cache, w, true, q));
+	ck_assert(fg_pcache_lookup(&cache, w, &chk_cgroup, q));
 	fg_pcache_disable(&cache, why);
 	ck_assert(!cache.on);
 	ck_assert_ptr_eq(cache.off, why);
 	ck_assert_uint_eq(fg_pcache_count(&cache), 0);
 	ck_assert_int_eq(count_fds(), fds);
 	ck_assert(filter_clear());
-	ck_assert(!fg_pcache_lookup(&cache, w, true, q));
+	ck_assert(!fg_pcache_lookup(&cache, w, &chk_cgroup, q));
 	/* Read from /proc, nothing kept. */
 	ck_assert_int_eq(fg_pcache_intent(&cache, w, &flags, &nr), FG_INTENT_WRITE);
 	ck_assert_uint_eq(flags & O_ACCMODE, O_WRONLY);
@@ -1002,7 +1018,7 @@ START_TEST(test_disable_falls_through)
 	ck_assert_ptr_null(entry_of(w));
 	fg_pcache_store(&cache, p);
 	ck_assert_uint_eq(fg_pcache_count(&cache), 0);
-	ck_assert(!fg_pcache_lookup(&cache, w, true, q));
+	ck_assert(!fg_pcache_lookup(&cache, w, &chk_cgroup, q));
 	ck_assert_int_eq(count_fds(), fds);
 	/* Neither disabled lookups nor a disabled store count. */
 	ck_assert_uint_eq(cache.hits, 1);
@@ -1074,7 +1090,7 @@ START_TEST(test_connect_sees_exec_and_exit)
 	for (int i = 0; i < 5 && !hit; i++) {
 		resolve_store(kid);
 		fg_pcache_sync(&cache);
-		hit = fg_pcache_lookup(&cache, kid, true, q);
+		hit = fg_pcache_lookup(&cache, kid, &chk_cgroup, q);
 	}
 	ck_assert_msg(hit, "every identity dropped by a sync with nothing to drop");
 	fg_strlcpy(old_exe, p->exe, sizeof(old_exe));
@@ -1084,7 +1100,7 @@ START_TEST(test_connect_sees_exec_and_exit)
 	ck_assert_msg(wait_slept(kid, old_exe), "the kid never ran /bin/sleep");
 	fg_pcache_sync(&cache);
 	ck_assert_uint_gt(cache.messages, before);
-	ck_assert(!fg_pcache_lookup(&cache, kid, true, q));
+	ck_assert(!fg_pcache_lookup(&cache, kid, &chk_cgroup, q));
 	ck_assert_uint_eq(fg_pcache_count(&cache), 0);
 
 	/* The kept syscall file still names the task; its new identity can
@@ -1105,6 +1121,53 @@ START_TEST(test_connect_sees_exec_and_exit)
 	ck_assert(!cache.on);
 	ck_assert_int_eq(cache.nl_fd, -1);
 	ck_assert(filter_clear());
+}
+END_TEST
+
+static bool exe_is(const void *ctx, const char *exe)
+{
+	return strcmp(exe, ctx) == 0;
+}
+
+/* An ancestor that execs shows its new exe in /proc well before the kernel
+ * sends the exec event (a tracer can hold it there): no event is fed here,
+ * and only the re-read of a watched ancestor's exe turns the hit into a
+ * miss. */
+START_TEST(test_lookup_watched_ancestor_exec)
+{
+	struct kid *k = spawn_kid();
+	char mid_exe[PATH_MAX];
+	pid_t gk;
+
+	fg_pcache_init(&cache, 8);
+	kid_send(k, 'f');
+	ck_assert_int_eq(read(k->ack, &gk, sizeof(gk)), (ssize_t)sizeof(gk));
+	intent(gk);
+	resolve_store(gk);
+	ck_assert_int_eq(p->anc[0].pid, k->pid);
+	fg_strlcpy(mid_exe, fg_proc_anc_exe(p, 0), sizeof(mid_exe));
+
+	const struct fg_pcache_check watch = {.gen = 1, .anc_matters = exe_is, .ctx = mid_exe};
+	const struct fg_pcache_check none = {.gen = 2};
+	const struct fg_pcache_check watch3 = {.gen = 3, .anc_matters = exe_is, .ctx = mid_exe};
+	ck_assert(fg_pcache_lookup(&cache, gk, &watch, q));
+	ck_assert_uint_ge(entry_of(gk)->n_watch, 1);
+	ck_assert_uint_eq(entry_of(gk)->watch[0], 0);
+
+	kid_send(k, 'x');
+	ck_assert_msg(wait_slept(k->pid, mid_exe), "the middle process never ran /bin/sleep");
+	/* A new policy generation redoes the list: watching nothing, the
+	 * stale ancestry is still a hit (only the exec event would drop it). */
+	ck_assert(fg_pcache_lookup(&cache, gk, &none, q));
+	ck_assert_uint_eq(entry_of(gk)->n_watch, 0);
+	ck_assert_str_eq(fg_proc_anc_exe(q, 0), mid_exe);
+	/* Watching the middle one: its exe is /bin/sleep's now, a miss. */
+	ck_assert(!fg_pcache_lookup(&cache, gk, &watch3, q));
+	ck_assert_uint_eq(fg_pcache_count(&cache), 0);
+	ck_assert_ptr_nonnull(entry_of(gk));
+
+	kill(gk, SIGKILL);
+	kid_reap(k);
 }
 END_TEST
 
@@ -1140,6 +1203,7 @@ static Suite *pcache_suite(void)
 	tcase_add_test(fed, test_intent_evicts_least_recent);
 	tcase_add_test(fed, test_lookup_loginuid_change);
 	tcase_add_test(fed, test_lookup_cgroup_change);
+	tcase_add_test(fed, test_lookup_watched_ancestor_exec);
 	tcase_add_test(fed, test_disable_falls_through);
 	tcase_add_test(fed, test_init_zero_cap_is_off);
 	suite_add_tcase(s, fed);
