@@ -40,7 +40,8 @@ int fg_guard_init(struct fg_guard *g, struct fg_policy *pol, struct fg_fan *fan,
 	g->proc = malloc(sizeof(*g->proc));
 	g->proc2 = malloc(sizeof(*g->proc2));
 	g->modseen = calloc(FG_MODSEEN_MAX, sizeof(*g->modseen));
-	if (!g->proc || !g->proc2 || !g->modseen) {
+	g->deferred = calloc(FG_DEFER_MAX, sizeof(*g->deferred));
+	if (!g->proc || !g->proc2 || !g->modseen || !g->deferred) {
 		fg_guard_free(g);
 		return -ENOMEM;
 	}
@@ -53,8 +54,10 @@ void fg_guard_free(struct fg_guard *g)
 	free(g->proc);
 	free(g->proc2);
 	free(g->modseen);
+	free(g->deferred);
 	g->proc = g->proc2 = NULL;
 	g->modseen = NULL;
+	g->deferred = NULL;
 }
 
 void fg_guard_add_self(struct fg_guard *g, pid_t tid)

@@ -59,7 +59,8 @@ struct fg_guard {
 	unsigned n_denied;
 	struct fg_creat created[FG_CREAT_MAX]; /* creations seen by the notification group */
 	unsigned n_created;
-	struct fg_deferred deferred[FG_DEFER_MAX];
+	struct fg_deferred *deferred; /* FG_DEFER_MAX, owned; calloc'd, so untouched
+				       * slots cost no resident memory */
 	unsigned n_deferred;
 	struct fg_creat allowed[FG_ALLOWED_MAX]; /* write-opens allowed: their writes are known */
 	unsigned allowed_next;

@@ -23,7 +23,7 @@
 #include "fanguard/proc.h"
 
 #define FG_PCACHE_MAX	 128  /* entries; three fds each at most */
-#define FG_PCACHE_FILTER 4096 /* slots of the pid filter (a power of two) */
+#define FG_PCACHE_FILTER 1024 /* slots of the pid filter (a power of two) */
 #define FG_PCACHE_DRAIN	 4096 /* messages per drain; more and the cache is flushed */
 
 /* One process event, as the connector reported it. */
