@@ -138,7 +138,7 @@ struct rate {
 };
 
 struct results {
-	struct cell cells[32];
+	struct cell cells[40];
 	unsigned n_cells;
 	struct rate rates[16];
 	unsigned n_rates;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef FG_BENCH_FANGUARDD
@@ -107,8 +108,35 @@ static void rates(struct ctx *c, const char *setup, const char *kind, int flags,
 	}
 }
 
+/* fork, _exit, waitpid: what every process on the host pays, and what the
+ * writer cache's process events subscription adds to (the kernel builds an
+ * event for each exit and exec once anyone listens). One sample a loop. */
+static void churn(struct ctx *c, const char *id, const char *label)
+{
+	unsigned n = c->res.iterations / 10 ? c->res.iterations / 10 : 1;
+
+	fprintf(stderr, "fgbench: %s\n", label);
+	c->s->n = 0;
+	c->s->depth = 0;
+	for (unsigned i = 0; i < n + 100; i++) {
+		uint64_t t0 = now_ns();
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork", errno);
+		if (pid == 0)
+			_exit(0);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		if (i >= 100 && c->s->n < MAX_SAMPLES)
+			c->s->lat[c->s->n++] = (uint32_t)(now_ns() - t0);
+	}
+	cell_add(&c->res, id, label, c->s);
+}
+
 static void phase_none(struct ctx *c)
 {
+	churn(c, "churn.none", "fork+exit+wait, no listener");
 	measure(c, "read.none", "read, no listener", c->prot, O_RDONLY, 0, SELF, 0, NULL);
 	measure(c, "write.none", "write, no listener", c->prot, O_WRONLY, 0, SELF, 0, NULL);
 	measure(c, "denied.none", "write by the copy, no listener", c->prot, O_WRONLY, 0, EXEC, 0,
@@ -163,6 +191,7 @@ static void phase_base(struct ctx *c)
 	d = start(c, "rules10", 10, false);
 	measure(c, "unprotected.fanguardd", "unprotected dir, fanguardd", c->outside, O_RDONLY, 0,
 		SELF, 0, d);
+	churn(c, "churn.fanguardd", "fork+exit+wait, fanguardd");
 
 	measure(c, "read.fanguardd", "read, fanguardd", c->prot, O_RDONLY, 0, SELF, 0, d);
 	measure(c, "write.fanguardd", "allowed write (logged), fanguardd", c->prot, O_WRONLY, 0,

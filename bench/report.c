@@ -139,6 +139,7 @@ static void text_ratios(const struct results *r)
 	    {"allowed write (quiet rule)", "write-quiet.fanguardd", "write.floor"},
 	    {"denied write", "denied.fanguardd", "denied.floor"},
 	    {"unprotected, vs no listener", "unprotected.fanguardd", "unprotected.none"},
+	    {"fork+exit+wait, vs no listener", "churn.fanguardd", "churn.none"},
 	};
 
 	printf("\nfanguardd / floor                                p50      p99\n");

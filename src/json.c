@@ -117,7 +117,8 @@ size_t fg_json_escape(char *out, size_t cap, const char *s, size_t len, bool *re
 			       avail = !full && cap > written + 1 ? cap - 1 - written : 0;
 			size_t fit = k < avail ? k : avail;
 
-			memcpy(out + written, p + i, fit);
+			if (fit) /* out may be NULL when cap is 0 */
+				memcpy(out + written, p + i, fit);
 			written += fit;
 			full = full || fit < k;
 			need += k;
