@@ -665,6 +665,12 @@ static int run_checked(struct daemon *d, char *msg, size_t size)
 		fg_guard_log_daemon(&d->guard, "harden", "failure", msg);
 		fprintf(stderr, "fanguardd: %s\n", msg);
 	}
+	if (!d->pcache.on && !d->opts->no_cache) {
+		snprintf(msg, size,
+			 "writer cache off (%s): every write resolves its writer from /proc",
+			 d->pcache.off ? d->pcache.off : "unknown");
+		fg_guard_log_daemon(&d->guard, "writer-cache", "failure", msg);
+	}
 	notify(d, "READY=1\nMAINPID=%d", (int)getpid());
 	notify_status(d);
 	d->next_status_ns = fg_now_ns() + NOTIFY_STATUS_NS;

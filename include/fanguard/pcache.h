@@ -10,8 +10,9 @@
  * are re-read (through kept-open files) on a hit and a change is a miss.
  * So is the exe of each ancestor the policy looks at: an exec shows in
  * /proc long before its event is sent.
- * Without the connector (no CAP_NET_ADMIN, an old kernel, a failed
- * self-test) the cache stays off and every event is resolved from /proc. */
+ * Without the connector (no CAP_NET_ADMIN before Linux 6.6, another network
+ * namespace, a failed self-test) the cache stays off and every event is
+ * resolved from /proc. */
 #ifndef FANGUARD_PCACHE_H
 #define FANGUARD_PCACHE_H
 
@@ -76,8 +77,9 @@ struct fg_pcache {
  * unit tests feed it events through fg_pcache_event. */
 void fg_pcache_init(struct fg_pcache *c, unsigned cap);
 
-/* Subscribes to the process events connector (needs CAP_NET_ADMIN, so
- * before the capabilities are dropped; forks one child for the self-test).
+/* Subscribes to the process events connector (before Linux 6.6 that needs
+ * CAP_NET_ADMIN, so it runs before the capabilities are dropped; forks one
+ * child for the self-test).
  * Returns 0, or -errno with the cache switched off and c->off saying why. */
 int fg_pcache_connect(struct fg_pcache *c);
 

@@ -17,7 +17,7 @@ mkdir -p "$S"
 # Every target exists before the daemon runs: a refused O_CREAT of a new
 # file leaves an empty one the daemon then removes, which would only add
 # noise here. The uid scenario's may be written by 65534.
-for n in exec exec-nocache anc-exec anc-exit held held-nocache race race-nocache \
+for n in exec exec-nocache exec-nonet anc-exec anc-exit held held-nocache race race-nocache \
 	comm uid auid cg; do
 	echo original >"$S/$n"
 done
@@ -442,4 +442,27 @@ if kill -0 "$DPID" 2>/dev/null; then pass "daemon alive at the end"; else
 	tail -n 20 "$T/daemon.stderr"
 fi
 sanitizer_clean "--no-cache"
+
+# ---- 8. without process events (in a network namespace of its own the
+# connector socket opens but no event ever arrives: the connector lives in
+# the initial one) the start-up self-test notices, the cache stays off,
+# says why in status and in one log line, and the daemon guards as with
+# --no-cache.
+stop_daemon
+cat >"$T/nonet" <<EOW
+#!/bin/sh
+exec unshare --net "$FANGUARDD" "\$@"
+EOW
+chmod +x "$T/nonet"
+REAL_FANGUARDD=$FANGUARDD
+FANGUARDD=$T/nonet
+start_daemon
+FANGUARDD=$REAL_FANGUARDD
+eq "no connector: writer_cache.enabled" "$(cache enabled)" false
+eq "no connector: the reason given" "$(cache off_reason)" \
+	"process events connector self-test failed"
+logged "no connector: one writer-cache failure line" 1 event.action=writer-cache \
+	event.outcome=failure
+scenario_exec exec-nonet no
+sanitizer_clean "no connector"
 finish
