@@ -101,17 +101,25 @@ static struct fg_pcache_entry *find(struct fg_pcache *c, pid_t tid)
 	return NULL;
 }
 
-/* A free entry, or the least recently used one emptied. */
+/* A free entry, or the least recently used one emptied: one that holds
+ * only a reader's syscall file before one that holds an identity, so a
+ * burst of readers (every sudo reads sudoers.d) does not push out the
+ * writers. */
 static struct fg_pcache_entry *take(struct fg_pcache *c)
 {
-	struct fg_pcache_entry *lru = &c->e[0];
+	struct fg_pcache_entry *lru = NULL, *lru_light = NULL;
 
 	for (unsigned i = 0; i < c->cap; i++) {
-		if (c->e[i].tid == 0)
-			return &c->e[i];
-		if (c->e[i].used < lru->used)
-			lru = &c->e[i];
+		struct fg_pcache_entry *e = &c->e[i];
+		if (e->tid == 0)
+			return e;
+		if (!lru || e->used < lru->used)
+			lru = e;
+		if (!e->id && (!lru_light || e->used < lru_light->used))
+			lru_light = e;
 	}
+	if (lru_light)
+		lru = lru_light;
 	drop(c, lru);
 	return lru;
 }

@@ -890,6 +890,31 @@ START_TEST(test_intent_evicts_least_recent)
 }
 END_TEST
 
+/* A reader's entry (its syscall file only) goes before a writer's
+ * identity, even when the writer is the least recently used. */
+START_TEST(test_intent_evicts_readers_first)
+{
+	struct kid *a = spawn_kid(), *b = spawn_kid(), *c = spawn_kid();
+
+	fg_pcache_init(&cache, 2);
+	intent(a->pid);
+	resolve_store(a->pid); /* a: a writer, least recently used */
+	intent(b->pid);	       /* b: a reader */
+	intent(c->pid);
+	ck_assert_ptr_nonnull(entry_of(a->pid));
+	ck_assert_ptr_null(entry_of(b->pid));
+	ck_assert_ptr_nonnull(entry_of(c->pid));
+	ck_assert(fg_pcache_lookup(&cache, a->pid, &chk_cgroup, q));
+	/* With only writers left, the least recent one goes. */
+	resolve_store(c->pid);
+	intent(c->pid); /* c is now the most recent */
+	intent(b->pid);
+	ck_assert_ptr_null(entry_of(a->pid));
+	ck_assert_ptr_nonnull(entry_of(c->pid));
+	ck_assert_ptr_nonnull(entry_of(b->pid));
+}
+END_TEST
+
 START_TEST(test_lookup_loginuid_change)
 {
 	struct kid *k = spawn_kid();
@@ -1201,6 +1226,7 @@ static Suite *pcache_suite(void)
 	tcase_add_test(fed, test_intent_reaped_task);
 	tcase_add_test(fed, test_intent_recycled_tid);
 	tcase_add_test(fed, test_intent_evicts_least_recent);
+	tcase_add_test(fed, test_intent_evicts_readers_first);
 	tcase_add_test(fed, test_lookup_loginuid_change);
 	tcase_add_test(fed, test_lookup_cgroup_change);
 	tcase_add_test(fed, test_lookup_watched_ancestor_exec);
