@@ -571,9 +571,9 @@ int fg_guard_perm(struct fg_guard *g)
 		const struct fanotify_event_metadata *md = (const void *)buf;
 
 		/* Every exec or exit that came before these opens is queued on
-		 * the connector by now: apply them before deciding. */
+		 * the connector by now: the first lookup applies them. */
 		if (len > 0 && g->pc)
-			fg_pcache_sync(g->pc);
+			fg_pcache_behind(g->pc);
 
 		if (len < 0) {
 			/* The kernel reports a file it could not open for us
@@ -617,7 +617,7 @@ void fg_guard_retry(struct fg_guard *g, bool force)
 	 * being walked, so the walk covers only the first n. */
 	g->n_deferred = 0;
 	if (n && g->pc)
-		fg_pcache_sync(g->pc);
+		fg_pcache_behind(g->pc);
 	for (unsigned i = 0; i < n; i++) {
 		struct fg_deferred e = d[i];
 		bool last = force || now - e.t0 > FG_DEFER_NS;

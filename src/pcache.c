@@ -316,11 +316,17 @@ int fg_pcache_connect(struct fg_pcache *c)
 	return connect_fail(c, -ETIMEDOUT, "process events connector self-test failed");
 }
 
+void fg_pcache_behind(struct fg_pcache *c)
+{
+	c->behind = true;
+}
+
 void fg_pcache_sync(struct fg_pcache *c)
 {
 	char buf[8192] __attribute__((aligned(8)));
 	struct fg_cn_event ev[64];
 
+	c->behind = false;
 	if (!c->on || c->nl_fd < 0)
 		return;
 	for (unsigned msgs = 0;;) {
@@ -456,6 +462,8 @@ bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, const struct fg_pcache_che
 
 	if (!c->on)
 		return false;
+	if (c->behind)
+		fg_pcache_sync(c);
 	e = find(c, tid);
 	if (!e || !e->id) {
 		c->misses++;

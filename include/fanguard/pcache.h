@@ -62,6 +62,7 @@ struct fg_pcache_entry {
 
 struct fg_pcache {
 	bool on;	 /* false: every call falls through to /proc */
+	bool behind;	 /* events were read since the last drain: drain before a lookup */
 	int nl_fd;	 /* connector socket, -1 without one */
 	unsigned cap;	 /* entries in use at most (<= FG_PCACHE_MAX) */
 	uint64_t clock;	 /* bumped per use */
@@ -90,10 +91,15 @@ void fg_pcache_disable(struct fg_pcache *c, const char *why);
 void fg_pcache_close(struct fg_pcache *c);
 
 /* Reads every waiting connector message and drops what they invalidate.
- * Must run after a batch of permission events is read and before it is
- * decided. Past FG_PCACHE_DRAIN messages, or when the socket overflowed,
- * every identity is dropped. */
+ * Past FG_PCACHE_DRAIN messages, or when the socket overflowed, every
+ * identity is dropped. */
 void fg_pcache_sync(struct fg_pcache *c);
+
+/* Says a batch of permission events was just read: the next lookup drains
+ * the connector first, so that every exec or exit that came before those
+ * opens is applied before an identity is used for them. A batch of reads
+ * alone never pays for the drain. */
+void fg_pcache_behind(struct fg_pcache *c);
 
 /* Applies one event: drops every identity of that task, of its process,
  * or with that process among its ancestors, and the kept file of an exited
