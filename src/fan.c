@@ -39,7 +39,8 @@ int fg_fan_open(struct fg_fan *f)
 	f->perm_fd = f->notif_fd = -1;
 	/* calloc: untouched slots stay unbacked pages; an empty slot is ino 0,
 	 * which no file has. */
-	f->inodes = calloc(FG_INODES_MAX, sizeof(*f->inodes));
+	f->inode_cap = FG_INODES_INIT;
+	f->inodes = calloc(f->inode_cap, sizeof(*f->inodes));
 	if (!f->inodes)
 		return -ENOMEM;
 	/* FAN_REPORT_TID: the opener may be any thread, and only that
@@ -73,24 +74,60 @@ void fg_fan_close(struct fg_fan *f)
 	f->inodes = NULL;
 }
 
-static size_t inode_slot(uint64_t dev, uint64_t ino)
+static size_t inode_slot(const struct fg_fan *f, uint64_t dev, uint64_t ino)
 {
 	uint64_t h = (ino * 0x9E3779B97F4A7C15ULL) ^ (dev * 0xC2B2AE3D27D4EB4FULL);
 
-	return (size_t)(h >> 20) & (FG_INODES_MAX - 1);
+	return (size_t)(h >> 20) & (f->inode_cap - 1);
+}
+
+static size_t inode_next(const struct fg_fan *f, size_t i)
+{
+	return (i + 1) & (f->inode_cap - 1);
+}
+
+/* Doubles the table (forgotten inodes are left behind). Only marking grows
+ * it, never an event. Returns 0 or -ENOMEM (the old table stays). */
+static int inode_grow(struct fg_fan *f)
+{
+	struct fg_fan_inode *old = f->inodes;
+	unsigned old_cap = f->inode_cap;
+
+	f->inodes = calloc(old_cap * 2, sizeof(*f->inodes));
+	if (!f->inodes) {
+		f->inodes = old;
+		return -ENOMEM;
+	}
+	f->inode_cap = old_cap * 2;
+	f->n_inodes = 0;
+	for (unsigned k = 0; k < old_cap; k++) {
+		if (!old[k].ino || old[k].subtree < 0)
+			continue;
+		size_t i = inode_slot(f, old[k].dev, old[k].ino);
+		while (f->inodes[i].ino)
+			i = inode_next(f, i);
+		f->inodes[i] = old[k];
+		f->n_inodes++;
+	}
+	free(old);
+	return 0;
 }
 
 static void inode_put(struct fg_fan *f, uint64_t dev, uint64_t ino, int subtree)
 {
-	size_t i = inode_slot(dev, ino);
+	size_t i = inode_slot(f, dev, ino);
 
 	/* Keep the table at most 3/4 full so probes stay short. */
-	for (unsigned n = 0; n < FG_INODES_MAX; n++, i = (i + 1) & (FG_INODES_MAX - 1)) {
+	for (unsigned n = 0; n < f->inode_cap; n++, i = inode_next(f, i)) {
 		struct fg_fan_inode *e = &f->inodes[i];
 		if (e->ino && (e->dev != dev || e->ino != ino))
 			continue;
 		if (!e->ino) {
-			if (f->n_inodes >= FG_INODES_MAX / 4 * 3) {
+			if (f->n_inodes >= f->inode_cap / 4 * 3) {
+				if (f->inode_cap < FG_INODES_MAX && inode_grow(f) == 0) {
+					inode_put(f, dev, ino, subtree);
+					return;
+				}
 				f->inode_overflow++;
 				return;
 			}
@@ -123,8 +160,8 @@ void fg_fan_forget(struct fg_fan *f, const char *path)
 		      AT_FDCWD, path);
 	/* Open addressing cannot just empty a slot; a tombstone subtree of -1
 	 * keeps later probes going and matches nothing. */
-	for (size_t i = inode_slot(st.st_dev, st.st_ino), n = 0; n < FG_INODES_MAX;
-	     n++, i = (i + 1) & (FG_INODES_MAX - 1)) {
+	for (size_t i = inode_slot(f, st.st_dev, st.st_ino), n = 0; n < f->inode_cap;
+	     n++, i = inode_next(f, i)) {
 		struct fg_fan_inode *e = &f->inodes[i];
 		if (!e->ino)
 			return;
@@ -137,9 +174,9 @@ void fg_fan_forget(struct fg_fan *f, const char *path)
 
 int fg_fan_inode_subtree(const struct fg_fan *f, uint64_t dev, uint64_t ino)
 {
-	size_t i = inode_slot(dev, ino);
+	size_t i = inode_slot(f, dev, ino);
 
-	for (unsigned n = 0; n < FG_INODES_MAX; n++, i = (i + 1) & (FG_INODES_MAX - 1)) {
+	for (unsigned n = 0; n < f->inode_cap; n++, i = inode_next(f, i)) {
 		const struct fg_fan_inode *e = &f->inodes[i];
 		if (!e->ino)
 			return -1;

@@ -19,7 +19,8 @@
 
 #include "fanguard/config.h"
 
-#define FG_INODES_MAX (1U << 17) /* files whose inode marks we track */
+#define FG_INODES_MAX  (1U << 17) /* slots at most (3/4 of them usable) */
+#define FG_INODES_INIT 1024U	  /* slots at first: the table grows with the marks */
 
 struct fg_fan_inode {
 	uint64_t dev;
@@ -47,7 +48,8 @@ struct fg_fan {
 	uint64_t inode_overflow; /* files not tracked because the table is full */
 	unsigned n_subtrees;
 	struct fg_fan_subtree st[FG_SUBTREES_MAX];
-	struct fg_fan_inode *inodes; /* open addressing, FG_INODES_MAX slots */
+	struct fg_fan_inode *inodes; /* open addressing, inode_cap slots */
+	unsigned inode_cap;	     /* a power of two; doubles up to FG_INODES_MAX */
 	unsigned n_inodes;
 	/* One directory fd per filesystem seen, for open_by_handle_at of the
 	 * directory handles the notification group reports. */
