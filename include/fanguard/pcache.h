@@ -39,7 +39,7 @@ struct fg_pcache_id; /* a packed fg_proc, private to pcache.c */
 /* What a hit must re-check, from the caller's policy. */
 struct fg_pcache_check {
 	bool cgroup;  /* a rule names a cgroup: re-read it */
-	uint64_t gen; /* the policy's generation: watch lists are redone when it moves */
+	uint64_t gen; /* the policy's generation, never 0: watch lists are redone when it moves */
 	/* Whether the policy looks at an ancestor running exe (transaction,
 	 * `ancestor` and `parent` globs). Such ancestors' exe is read again on
 	 * every hit: an exec changes /proc/PID/exe well before the kernel
