@@ -21,6 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "children.h"
+
 /* ---- datagrams */
 
 #define POISON 0x5a
@@ -339,27 +341,6 @@ struct kid {
 
 static struct kid kids[4];
 static unsigned n_kids;
-
-static pid_t fork_child(void)
-{
-	pid_t parent = getpid();
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-	}
-	return pid;
-}
-
-static void reap(pid_t pid)
-{
-	kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-}
 
 static void __attribute__((noreturn)) kid_main(int cmd, int ack)
 {

@@ -18,6 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "children.h"
+
 #ifndef SYS_openat2
 #define SYS_openat2 437
 #endif
@@ -47,28 +49,6 @@ static void guard_setup(void)
 	    mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (guard_page == MAP_FAILED || mprotect(guard_page + pg, (size_t)pg, PROT_NONE) < 0)
 		abort();
-}
-
-/* A child that dies with the test process, so a failed assertion never
- * leaves one behind blocked on a FIFO. */
-static pid_t fork_child(void)
-{
-	pid_t parent = getpid();
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-	}
-	return pid;
-}
-
-static void reap(pid_t pid)
-{
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
 }
 
 static void __attribute__((noreturn)) pause_forever(void)
