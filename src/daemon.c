@@ -549,7 +549,7 @@ static void status_setup(struct daemon *d, int r)
 /* The writer cache keeps up to three /proc files open per entry, on top of
  * one fd per permission event read and deferred: take the hard limit, and
  * size the cache to what is left. Subscribing to process events needs
- * CAP_NET_ADMIN, so this runs before the capabilities go. */
+ * CAP_NET_ADMIN before Linux 6.6, so this runs before the capabilities go. */
 static void writer_cache(struct daemon *d)
 {
 	struct rlimit rl;

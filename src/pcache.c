@@ -375,7 +375,7 @@ enum fg_intent fg_pcache_intent(struct fg_pcache *c, pid_t tid, uint64_t *ret_fl
 		/* That task is gone; tid names another one now. */
 		drop(c, e);
 	}
-	fd = fg_proc_open_syscall(tid);
+	fd = fg_proc_open(tid, "syscall");
 	if (fd < 0) {
 		*ret_flags = 0;
 		*ret_nr = -1;
@@ -393,7 +393,7 @@ enum fg_intent fg_pcache_intent(struct fg_pcache *c, pid_t tid, uint64_t *ret_fl
 	return in;
 }
 
-static void unpack(const struct fg_pcache_id *id, pid_t tid, const char *cgroup, struct fg_proc *p)
+static void unpack(const struct fg_pcache_id *id, pid_t tid, struct fg_proc *p)
 {
 	p->tid = tid;
 	p->pid = id->pid;
@@ -404,7 +404,7 @@ static void unpack(const struct fg_pcache_id *id, pid_t tid, const char *cgroup,
 	p->start_time = id->start_time;
 	memcpy(p->comm, id->comm, sizeof(p->comm));
 	fg_strlcpy(p->exe, id->exe, sizeof(p->exe));
-	fg_strlcpy(p->cgroup, cgroup, sizeof(p->cgroup));
+	fg_strlcpy(p->cgroup, id->cgroup, sizeof(p->cgroup));
 	p->n_ancestors = id->n_anc;
 	p->ancestry_truncated = false;
 	memcpy(p->anc, id->anc, id->n_anc * sizeof(*id->anc));
@@ -472,7 +472,6 @@ bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, const struct fg_pcache_che
 	/* The two fields no process event covers: a change is a miss. The
 	 * cgroup is the costlier read (css_set_lock, a path walk), and only
 	 * the log line shows it unless a rule names one. */
-	fg_strlcpy(cgroup, e->id->cgroup, sizeof(cgroup));
 	if (e->watch_gen != chk->gen && watch_list(e, chk) < 0)
 		e->watch_gen = 0;
 	if (fg_proc_id_fd(e->auid_fd, &auid) < 0 || auid != e->id->auid ||
@@ -483,7 +482,7 @@ bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, const struct fg_pcache_che
 		c->misses++;
 		return false;
 	}
-	unpack(e->id, tid, cgroup, ret);
+	unpack(e->id, tid, ret);
 	e->used = ++c->clock;
 	c->hits++;
 	return true;
@@ -517,14 +516,6 @@ static struct fg_pcache_id *pack(const struct fg_proc *p)
 	return id;
 }
 
-static int open_in(pid_t tid, const char *name)
-{
-	char path[40];
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)tid, name);
-	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-}
-
 void fg_pcache_store(struct fg_pcache *c, const struct fg_proc *p)
 {
 	struct fg_pcache_entry *e;
@@ -536,8 +527,8 @@ void fg_pcache_store(struct fg_pcache *c, const struct fg_proc *p)
 	if (!e)
 		return;
 	forget_id(c, e);
-	e->auid_fd = open_in(p->tid, "loginuid");
-	e->cg_fd = open_in(p->tid, "cgroup");
+	e->auid_fd = fg_proc_open(p->tid, "loginuid");
+	e->cg_fd = fg_proc_open(p->tid, "cgroup");
 	/* The kept syscall file names the task of the event. If it still
 	 * reads, that task lived through the resolution and the opens above,
 	 * so the identity and both files are its own. */

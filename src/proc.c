@@ -464,12 +464,12 @@ static enum fg_intent read_how_flags(pid_t tid, uint64_t how_addr, uint64_t *ret
 	return fg_intent_from_flags(flags);
 }
 
-int fg_proc_open_syscall(pid_t tid)
+int fg_proc_open(pid_t tid, const char *name)
 {
-	char path[32];
+	char path[48];
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)tid, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	return fd < 0 ? -errno : fd;
 }
@@ -507,7 +507,7 @@ enum fg_intent fg_proc_read_intent(pid_t tid, uint64_t *ret_flags, long *ret_nr)
 	*ret_nr = -1;
 	if (tid <= 0)
 		return FG_INTENT_UNKNOWN;
-	_cleanup_close_ int fd = fg_proc_open_syscall(tid);
+	_cleanup_close_ int fd = fg_proc_open(tid, "syscall");
 	if (fd < 0)
 		return FG_INTENT_UNKNOWN;
 	return fg_proc_intent_fd(fd, tid, ret_flags, ret_nr, &err);

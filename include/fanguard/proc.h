@@ -98,12 +98,14 @@ const char *fg_syscall_name(long nr);
  * FG_INTENT_BUSY. */
 enum fg_intent fg_proc_read_intent(pid_t tid, uint64_t *ret_flags, long *ret_nr);
 
-/* The same, in parts: an open /proc/TID/syscall (fd or -errno), and the
- * intent read through it, which a caller may keep open between events:
- * procfs binds it to the task, so once that task is gone every read fails
- * (*ret_err -ESRCH) even if its id names another task by then. *ret_err is
- * 0 when the file was read. */
-int fg_proc_open_syscall(pid_t tid);
+/* Opens /proc/TID/<name> read-only: the fd, or -errno. Such a file may be
+ * kept open between events: procfs binds it to the task, so once that task
+ * is gone every read fails (-ESRCH) even if its id names another task by
+ * then. */
+int fg_proc_open(pid_t tid, const char *name);
+
+/* fg_proc_read_intent through an open /proc/TID/syscall; *ret_err is 0 when
+ * the file was read, else -errno (-ESRCH: the task is gone). */
 enum fg_intent fg_proc_intent_fd(int fd, pid_t tid, uint64_t *ret_flags, long *ret_nr,
 				 int *ret_err);
 
