@@ -24,7 +24,7 @@ trap 'stop_daemon; umount -l "$O/alias" 2>/dev/null; umount -l "$S" 2>/dev/null;
 [subtree cron]
 path = $M/etc/cron.d
 key = cron_persist
-mark = mount
+mark = inode
 
 [subtree via-symlink]
 path = $T/link/sub
@@ -106,13 +106,18 @@ sleep 0.3
 refuse "a file moved out stays guarded" bash -c "echo mine > '$O/moved-out'"
 
 # A subtree renamed away and recreated empty, then written into at once.
-# With mark = mount there is no gap: the path decides every open.
+# The new directory is marked when its creation is read; a write that wins
+# that race is reported. The old directory keeps our marks, so a write there
+# is ours but in no subtree by path: decided as guarded (DESIGN 9).
 mv "$M/etc/cron.d" "$M/etc/cron.d.old"
 mkdir "$M/etc/cron.d"
-refuse "mount mark: write into a recreated subtree at once" bash -c "echo '* * * * * root evil' > '$M/etc/cron.d/job'"
-refuse "mount mark: no file landed" test -s "$M/etc/cron.d/job"
-check "mount mark: files outside the subtree on the same mount are not decided" \
-	timeout 10 bash -c "echo ok > '$M/etc/cron.d.old/free'"
+sleep 0.3
+refuse "recreated subtree guarded" bash -c "echo '* * * * * root evil' > '$M/etc/cron.d/job'"
+check "no file landed in the recreated subtree" test ! -s "$M/etc/cron.d/job"
+refuse "a write into the renamed-away subtree is decided as guarded" \
+	bash -c "echo x > '$M/etc/cron.d.old/free'"
+logged "and logged as unlocated" 1 event.action=open-write fanguard.reason=unlocated \
+	file.path="$M/etc/cron.d.old/free"
 # With inode marks the new directory is marked when its creation is read.
 mv "$S" "$S.old"
 mkdir "$S"
