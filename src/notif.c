@@ -165,7 +165,7 @@ static void notif_entry(struct fg_guard *g, const struct fanotify_event_metadata
 		if (S_ISREG(st.st_mode) && st.st_size == 0 && st.st_nlink == 1) {
 			if (fg_creat_created(g, md->pid, path, idx, st.st_dev, st.st_ino))
 				return;
-		} else if (S_ISLNK(st.st_mode)) {
+		} else if (S_ISLNK(st.st_mode) && root < 0) {
 			/* sudo or sshd would follow it to a file we do not guard */
 			FG_COUNT(g->state->c.symlink_in);
 			notif_log(g, md->pid, "symlink-in", idx, path, NULL);

@@ -105,3 +105,22 @@ finish() {
 	echo "$PASSES passed, $FAILS failed"
 	[ "$FAILS" -eq 0 ]
 }
+
+# refuse_write DESC FILE CMD...: CMD must fail with EPERM ("Operation not
+# permitted" on its stderr, within 10 s) and a deny line must name FILE. A
+# hang, a timeout or any other error is a failure.
+refuse_write() {
+	local d=$1 f=$2 rc; shift 2
+	timeout 10 "$@" 2>"$T/refuse.err"
+	rc=$?
+	if [ "$rc" = 0 ]; then fail "$d (it succeeded)"; return; fi
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then fail "$d (timed out)"; return; fi
+	if ! grep -q "Operation not permitted" "$T/refuse.err"; then
+		fail "$d (not EPERM: $(head -c 200 "$T/refuse.err"))"; return
+	fi
+	if wait_log 1 event.action=open-write fanguard.decision=deny file.path="$f"; then
+		pass "$d"
+	else
+		fail "$d (no deny line names $f)"
+	fi
+}
