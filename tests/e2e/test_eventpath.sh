@@ -70,7 +70,7 @@ check "the reloaded rule is in force" timeout 10 bash -c "echo ok | tee '$S/by-t
 kill -HUP "$DPID"
 logged "SIGHUP reload succeeds" 2 event.action=reload event.outcome=success
 "$AW" -c "cat '$CONF' > '$T/good.conf'; echo '[writer broken' >> '$CONF'"
-refuse_write "a write the old policy denies is still denied after a refused reload" \
+refuse "a write the old policy denies is still denied after a refused reload" \
 	"$S/target" bash -c "echo evil > '$S/target'"
 check "a broken config is refused" test "$(timeout 10 "$FANGUARD" reload --socket "$SOCK" >/dev/null 2>&1; echo $?)" != 0
 check "the old policy is kept" timeout 10 bash -c "echo ok | tee '$S/by-tee2' >/dev/null"
@@ -106,7 +106,7 @@ check "...and no read of the storm was refused ($(cat "$T/storm2.out"))" grep -q
 
 # Locate or fail closed: files our marks deliver that no subtree path names.
 mount --bind "$S" "$O/alias"
-refuse_write "a new file through a bind alias of a subtree is denied" \
+refuse "a new file through a bind alias of a subtree is denied" \
 	"$O/alias/via-alias" bash -c "echo evil > '$O/alias/via-alias'"
 umount -l "$O/alias"
 check "...and nothing landed" test ! -s "$S/via-alias"
@@ -143,7 +143,7 @@ logged "...decided as unlocated, with no path invented" 1 event.action=open-writ
 # A single-file subtree deleted and recreated: the create is decided.
 check "a file beside the single-file subtree is not decided" timeout 10 bash -c "echo ok > '$C/registries.conf'"
 rm "$C/policy.json"
-refuse_write "policy.json recreated after a delete is denied" \
+refuse "policy.json recreated after a delete is denied" \
 	"$C/policy.json" bash -c "echo '{}' > '$C/policy.json'"
 
 # A mount below a subtree root hides a marked file behind an unmarked one.
