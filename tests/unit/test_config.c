@@ -938,6 +938,15 @@ START_TEST(test_fg_config_load_shipped)
 	ck_assert_uint_eq(cfg.n_subtrees, 9);
 	fg_config_free(&cfg);
 
+	/* with the example image's drop-in (examples/Containerfile) */
+	ck_assert_int_eq(fg_config_load_search(&cfg, FG_SOURCE_DIR "/etc/fanguard.conf",
+					       "/nonexistent", FG_SOURCE_DIR "/examples/conf.d",
+					       &diag),
+			 0);
+	ck_assert_int_eq(cfg.mode, FG_MODE_AUDIT);
+	ck_assert_uint_eq(cfg.n_writers, 5);
+	ck_assert_uint_eq(cfg.writers[4].subtrees.n, 3);
+	fg_config_free(&cfg);
 }
 END_TEST
 
