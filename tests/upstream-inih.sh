@@ -15,7 +15,7 @@ dir=$(realpath -m "$1")
 suite=trixie
 min_release=58
 
-unpacked() { find "$dir" -maxdepth 2 -path "$dir/inih-r*/ini.c" -printf '%h\n' | sort | tail -1; }
+unpacked() { find "$dir" -maxdepth 2 -path "$dir/inih-r*/ini.c" -printf '%h\n' 2>/dev/null | sort | tail -1; }
 
 if [ -z "$(unpacked)" ]; then
 	mkdir -p "$dir/lists/partial" "$dir/download"
@@ -36,6 +36,7 @@ if [ -z "$(unpacked)" ]; then
 	(cd "$dir/download" && apt-get "${apt[@]}" source --download-only "libinih/$suite" >&2)
 	orig=$(find "$dir/download" -name 'libinih_*.orig.tar.*' | head -1)
 	[ -n "$orig" ] || { echo "upstream-inih: no orig tarball in $dir/download" >&2; exit 1; }
+	echo "upstream-inih: unpacking ${orig##*/} only, sha256 $(sha256sum <"$orig" | cut -d' ' -f1)" >&2
 	tar -xf "$orig" -C "$dir"
 fi
 src=$(unpacked)
