@@ -115,7 +115,7 @@ static void check_config(const struct fg_config *c)
 		CHECK(s->path && s->path[0] == '/' && strcmp(s->path, "/") != 0);
 		CHECK(strstr(s->path, "//") == NULL);
 		CHECK((unsigned)s->mode <= FG_MODE_AUDIT);
-		CHECK((unsigned)s->mark <= FG_MARK_MOUNT);
+		CHECK(s->mark == FG_MARK_INODE);
 		CHECK(fg_config_find_subtree(c, s->name) == (int)i);
 	}
 	for (unsigned i = 0; i < c->n_writers; i++) {

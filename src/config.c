@@ -444,7 +444,9 @@ static const struct choice intents[] = {
 static const struct choice overloads[] = {
 	{"deny-writes", FG_OVERLOAD_DENY_WRITES}, {"allow", FG_OVERLOAD_ALLOW},
 	{"deny", FG_OVERLOAD_DENY}, {NULL, 0}};
-static const struct choice marks[] = {{"inode", FG_MARK_INODE}, {"mount", FG_MARK_MOUNT}, {NULL, 0}};
+/* "mount" is gone: a mount mark in the unit's private mount namespace saw
+ * only the daemon's own copy of the mount (see fanguard.conf(5)). */
+static const struct choice marks[] = {{"inode", FG_MARK_INODE}, {NULL, 0}};
 
 #define KEY(n, t, type, field) {n, t, offsetof(type, field), sizeof(((type *)0)->field), NULL, false}
 #define CHOICE(n, type, field, c) {n, V_CHOICE, offsetof(type, field), 0, c, false}

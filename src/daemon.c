@@ -27,12 +27,10 @@
 #include "fanguard/status.h"
 #include "fanguard/util.h"
 
+/* The main thread's poll set; the event threads have their own (guard.h). */
 enum {
-	PFD_PERM,
-	PFD_NOTIF,
 	PFD_SIGNAL,
-	PFD_MOUNTS,
-	PFD_PCACHE, /* process events: drained here too, so they never pile up */
+	PFD_WAKE, /* a transaction began: poll its pidfd */
 	PFD_TX0,
 	PFD_STATUS = PFD_TX0 + FG_TX_MAX, /* listener, then one per client */
 	PFD_N = PFD_STATUS + 1 + FG_STATUS_CLIENTS_MAX,
@@ -40,6 +38,8 @@ enum {
 
 #define NOTIFY_STATUS_NS (10 * 1000000000ULL) /* STATUS= this often */
 #define SELFTEST_NS	 (5 * 1000000000ULL)  /* the probe's open must arrive by then */
+#define STALL_NS	 (5 * 1000000000ULL)  /* no WATCHDOG=1 once the answering
+					       * thread has not looped for this long */
 
 struct daemon {
 	const struct fg_daemon_opts *opts;
@@ -50,7 +50,6 @@ struct daemon {
 	struct fg_guard guard;
 	struct fg_pcache pcache;
 	int sigfd;
-	int mountfd; /* /proc/self/mountinfo: POLLPRI when the mount table changes */
 	uint64_t generation;
 	int harden_err; /* capabilities, then seccomp: 0 or the first -errno */
 	struct fg_status_server srv;
@@ -148,47 +147,74 @@ static void describe(const struct daemon *d, char *buf, size_t size)
 						  : "(missing)");
 }
 
-/* SIGHUP or "reload" on the socket: a new policy and new marks replace the
- * old ones only when both are good. The new group is marked before the old
- * one is closed, so no open goes unguarded in between. Returns 0, or -errno
- * with the first reason in why. */
+static void refuse(struct daemon *d, const char *why)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "reload refused, generation %llu kept: %s",
+		 (unsigned long long)d->generation, why);
+	fg_guard_log_daemon(&d->guard, "reload", "failure", msg);
+}
+
+/* New groups for pol, read by the answering thread from before the first
+ * mark, so that no opener waits on a group nobody reads. NULL with
+ * *ret_err when not one mark could be placed. */
+static struct fg_fan *attach_marks(struct daemon *d, const struct fg_policy *pol, int *ret_err)
+{
+	struct fg_fan *fan = calloc(1, sizeof(*fan));
+	int r = fan ? fg_fan_open(fan) : -ENOMEM;
+
+	if (r < 0) {
+		free(fan);
+		*ret_err = r;
+		return NULL;
+	}
+	fg_guard_attach(&d->guard, fan);
+	r = fg_fan_mark_all(fan, &pol->cfg);
+	if (r < 0 && fan->marks == 0 && pol->cfg.n_subtrees > 0) {
+		fg_guard_detach(&d->guard, fan);
+		free_fan(fan);
+		*ret_err = r;
+		return NULL;
+	}
+	*ret_err = 0;
+	return fan;
+}
+
+/* SIGHUP or "reload" on the socket, on the main thread: the config is read
+ * and compiled here, never on the answering thread, which keeps answering
+ * our own opens of it (a drop-in in /etc/fanguard is inside a guarded
+ * subtree). The new generation replaces the old one only when it is good;
+ * both groups are marked for a moment, so no open goes unguarded, and the
+ * old one is drained before it closes. Returns 0, or -errno with the first
+ * reason in why. */
 static int reload(struct daemon *d, char *why, size_t size)
 {
 	struct fg_diag *diag = calloc(1, sizeof(*diag));
-	struct fg_policy *pol = diag ? load_policy(d->opts, diag) : NULL;
-	struct fg_fan *fan = NULL, *old_fan;
+	struct fg_policy *pol = diag ? load_policy(d->opts, diag) : NULL, *old_pol = d->pol;
+	struct fg_fan *fan = NULL, *old_fan = d->fan;
 	char msg[1024];
 	int err = 0;
 
 	if (pol)
-		fan = place_marks(pol, &err);
+		fan = attach_marks(d, pol, &err);
 	if (!pol || !fan) {
-		snprintf(why, size, "%s",
-			 !diag	   ? "out of memory"
-			 : diag->n ? diag->msg[0]
-				   : strerror(-err));
-		snprintf(msg, sizeof(msg), "reload refused, generation %llu kept: %s",
-			 (unsigned long long)d->generation, why);
-		fg_guard_log_daemon(&d->guard, "reload", "failure", msg);
+		snprintf(why, size, "%s", !diag ? "out of memory" : diag->n ? diag->msg[0] : strerror(-err));
+		refuse(d, why);
 		free_policy(pol);
 		free(diag);
 		return err < 0 ? err : -EINVAL;
 	}
 	free(diag);
-	/* Answer what waits on the old group under the old policy, then
-	 * close it: what reaches it after this is let through by the kernel
-	 * and goes on to the new group, which is already marked. */
-	fg_guard_perm(&d->guard);
-	fg_guard_retry(&d->guard, true);
-	old_fan = d->fan;
-	d->guard.fan = fan;
-	d->guard.pol = pol;
-	free_fan(old_fan);
-	free_policy(d->pol);
+	pol->generation = d->generation + 1;
+	fg_guard_adopt(&d->guard, pol, fan);
+	fg_guard_wait_retired(&d->guard);
+	old_fan->perm_fd = -1; /* closed by the answering thread */
 	d->pol = pol;
 	d->fan = fan;
-	pol->generation = ++d->generation;
-	fg_state_rules(&d->state, pol->cfg.n_writers);
+	d->generation++;
+	free_fan(old_fan);
+	free_policy(old_pol);
 	describe(d, msg, sizeof(msg));
 	fg_guard_log_daemon(&d->guard, "reload", "success", msg);
 	snprintf(why, size, "generation %llu", (unsigned long long)d->generation);
@@ -227,18 +253,14 @@ static int on_signal(struct daemon *d)
 	return 0;
 }
 
-static unsigned fill_pollfds(const struct daemon *d, struct pollfd *p)
+static unsigned fill_pollfds(struct daemon *d, struct pollfd *p)
 {
 	memset(p, 0, sizeof(*p) * PFD_N);
-	p[PFD_PERM] = (struct pollfd){.fd = d->fan->perm_fd, .events = POLLIN};
-	p[PFD_NOTIF] = (struct pollfd){.fd = d->fan->notif_fd, .events = POLLIN};
 	p[PFD_SIGNAL] = (struct pollfd){.fd = d->sigfd, .events = POLLIN};
-	p[PFD_MOUNTS] = (struct pollfd){.fd = d->mountfd, .events = POLLPRI};
-	p[PFD_PCACHE] =
-	    (struct pollfd){.fd = d->pcache.on ? d->pcache.nl_fd : -1, .events = POLLIN};
+	p[PFD_WAKE] = (struct pollfd){.fd = d->guard.main_wake, .events = POLLIN};
 	for (unsigned i = 0; i < FG_TX_MAX; i++)
-		p[PFD_TX0 + i] = (struct pollfd){
-		    .fd = d->state.tx[i].pid ? d->state.tx[i].pidfd : -1, .events = POLLIN};
+		p[PFD_TX0 + i] = (struct pollfd){.fd = fg_tx_pidfd(&d->guard, i),
+						 .events = POLLIN};
 	if (d->srv.fd >= 0)
 		fg_status_pollfds(&d->srv, p + PFD_STATUS);
 	else
@@ -286,13 +308,18 @@ static size_t answer(void *ctx, enum fg_status_req req, char *buf, size_t cap)
 				      why),
 			     cap);
 	}
+	/* The lock holds the rings and tables still while they are read. */
+	pthread_mutex_lock(&d->guard.lock);
 	snapshot(d, &s);
 	n = clamp(snprintf(buf, cap, "OK %s\n", fg_status_word_name(fg_status_word(&s))), cap);
-	if (req == FG_REQ_STATUS_TEXT)
-		return n + fg_status_render_text(&s, buf + n, cap - n);
-	n += fg_status_render_json(&s, buf + n, cap - n - 1);
-	buf[n++] = '\n';
-	buf[n] = '\0';
+	if (req == FG_REQ_STATUS_TEXT) {
+		n += fg_status_render_text(&s, buf + n, cap - n);
+	} else {
+		n += fg_status_render_json(&s, buf + n, cap - n - 1);
+		buf[n++] = '\n';
+		buf[n] = '\0';
+	}
+	pthread_mutex_unlock(&d->guard.lock);
 	return n;
 }
 
@@ -344,7 +371,9 @@ static int periodic(struct daemon *d, uint64_t now)
 	}
 	next = d->next_status_ns;
 	if (d->watchdog_ns) {
-		if (now >= d->next_watchdog_ns) {
+		uint64_t beat = __atomic_load_n(&d->guard.perm.beat_ns, __ATOMIC_RELAXED);
+		/* The answering thread is what must make progress. */
+		if (now >= d->next_watchdog_ns && now - beat < STALL_NS) {
 			notify(d, "WATCHDOG=1");
 			d->next_watchdog_ns = now + d->watchdog_ns;
 		}
@@ -359,24 +388,8 @@ static int poll_timeout(struct daemon *d)
 	uint64_t now = fg_now_ns();
 	int a = periodic(d, now);
 	int b = d->srv.fd >= 0 ? fg_status_timeout_ms(&d->srv, now) : -1;
-	int c = fg_guard_timeout_ms(&d->guard);
 
-	if (a < 0 || (b >= 0 && b < a))
-		a = b;
-	return a < 0 || (c >= 0 && c < a) ? c : a;
-}
-
-/* A bind mount over a subtree hides the marked directory behind one we
- * never marked. The mount table's poll event says when to look; reading
- * the file through re-arms it. */
-static void mounts_changed(struct daemon *d)
-{
-	char buf[4096];
-
-	lseek(d->mountfd, 0, SEEK_SET);
-	while (read(d->mountfd, buf, sizeof(buf)) > 0)
-		;
-	fg_guard_mounts(&d->guard);
+	return a < 0 || (b >= 0 && b < a) ? b : a;
 }
 
 static int loop(struct daemon *d)
@@ -392,20 +405,13 @@ static int loop(struct daemon *d)
 				continue;
 			return FG_EXIT_SOFTWARE;
 		}
-		/* Permission events first: an opener is waiting on each. */
-		if (p[PFD_PERM].revents && fg_guard_perm(&d->guard) < 0)
-			return FG_EXIT_SOFTWARE;
-		if (!p[PFD_PERM].revents && d->guard.n_deferred)
-			fg_guard_retry(&d->guard, false);
-		if (p[PFD_PCACHE].revents)
-			fg_pcache_sync(&d->pcache);
-		if (p[PFD_NOTIF].revents && fg_guard_notif(&d->guard) < 0)
-			return FG_EXIT_SOFTWARE;
+		if (p[PFD_WAKE].revents) {
+			uint64_t v;
+			(void)!read(d->guard.main_wake, &v, sizeof(v));
+		}
 		for (unsigned i = 0; i < FG_TX_MAX; i++)
 			if (p[PFD_TX0 + i].revents)
-				fg_guard_tx_end(&d->guard, i);
-		if (p[PFD_MOUNTS].revents)
-			mounts_changed(d);
+				fg_tx_end(&d->guard, i);
 		if (p[PFD_SIGNAL].revents) {
 			r = on_signal(d);
 			if (r)
@@ -466,19 +472,17 @@ static void probe_cleanup(const struct daemon *d, struct probe *pr)
 	}
 }
 
-/* Runs the permission path until the child exits (its open answered) or
- * the deadline passes. Returns the child's wait status, or -ETIMEDOUT. */
-static int probe_wait(struct daemon *d, pid_t child)
+/* Waits for the child to exit (its open answered by the answering thread)
+ * or the deadline to pass. Returns the child's wait status, or -ETIMEDOUT. */
+static int probe_wait(pid_t child)
 {
 	uint64_t deadline = fg_now_ns() + SELFTEST_NS;
-	struct pollfd p = {.fd = d->fan->perm_fd, .events = POLLIN};
 	int status;
 
 	while (fg_now_ns() < deadline) {
 		if (waitpid(child, &status, WNOHANG) == child)
 			return status;
-		if (poll(&p, 1, 50) > 0 && fg_guard_perm(&d->guard) < 0)
-			break;
+		usleep(10000);
 	}
 	kill(child, SIGKILL);
 	waitpid(child, &status, 0);
@@ -505,7 +509,7 @@ static int selftest(struct daemon *d)
 		int fd = open(pr.file, O_RDONLY | O_CLOEXEC);
 		_exit(fd < 0 ? 1 : 0);
 	}
-	status = child < 0 ? -errno : probe_wait(d, child);
+	status = child < 0 ? -errno : probe_wait(child);
 	probe_cleanup(d, &pr);
 	if (status < 0)
 		return status;
@@ -604,8 +608,14 @@ static int start(struct daemon *d, struct fg_diag *diag)
 		return FG_EXIT_OSERR;
 	d->guard.pc = &d->pcache;
 	fg_guard_add_self(&d->guard, d->log.tid);
-	d->mountfd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	d->pol->generation = d->generation = 1;
+	/* The event threads exist from here on: made before the seccomp
+	 * filter (which allows no clone) and after the capability drop. */
+	err = fg_guard_start(&d->guard);
+	if (err < 0) {
+		fprintf(stderr, "fanguardd: cannot start the event threads: %s\n", strerror(-err));
+		return FG_EXIT_OSERR;
+	}
 	status_setup(d, status_err);
 	systemd_setup(d);
 	return FG_EXIT_OK;
@@ -613,19 +623,19 @@ static int start(struct daemon *d, struct fg_diag *diag)
 
 static void stop(struct daemon *d)
 {
-	/* The permission group goes first: the kernel then lets every
-	 * pending opener through instead of leaving it blocked on us. */
+	/* The event threads answer what they can and stop; then the
+	 * permission group goes: the kernel lets every opener still pending
+	 * through (a deferred read stays a read) instead of leaving it
+	 * blocked on us. */
+	fg_guard_stop(&d->guard);
 	if (d->fan) {
-		if (d->guard.proc) {
-			fg_guard_perm(&d->guard);
-			fg_guard_retry(&d->guard, true);
-		}
 		free_fan(d->fan);
 		d->fan = NULL;
 	}
-	if (d->guard.proc)
+	if (d->guard.perm.proc) {
 		fg_guard_log_daemon(&d->guard, "daemon-stop", "success", "fanguardd stopped");
-	fg_guard_free(&d->guard);
+		fg_guard_free(&d->guard);
+	}
 	fg_pcache_close(&d->pcache);
 	if (d->log.started)
 		fg_logger_close(&d->log);
@@ -633,8 +643,6 @@ static void stop(struct daemon *d)
 	free_policy(d->pol);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
-	if (d->mountfd >= 0)
-		close(d->mountfd);
 	fg_status_close(&d->srv);
 }
 
@@ -679,7 +687,7 @@ static int run_checked(struct daemon *d, char *msg, size_t size)
 
 int fg_daemon_run(const struct fg_daemon_opts *o)
 {
-	struct daemon d = {.opts = o, .sigfd = -1, .mountfd = -1, .srv = {.fd = -1}};
+	struct daemon d = {.opts = o, .sigfd = -1, .srv = {.fd = -1}};
 	struct fg_diag *diag = calloc(1, sizeof(*diag));
 	char msg[2048];
 	int rc;

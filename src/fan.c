@@ -1,6 +1,7 @@
 #include "fanguard/fan.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -43,6 +44,8 @@ int fg_fan_open(struct fg_fan *f)
 	f->inodes = calloc(f->inode_cap, sizeof(*f->inodes));
 	if (!f->inodes)
 		return -ENOMEM;
+	pthread_mutex_init(&f->ilock, NULL);
+	f->ilock_init = true;
 	/* FAN_REPORT_TID: the opener may be any thread, and only that
 	 * thread's /proc/TID/syscall shows the open. */
 	f->perm_fd = fanotify_init(base | FAN_CLASS_CONTENT | FAN_REPORT_TID,
@@ -72,6 +75,9 @@ void fg_fan_close(struct fg_fan *f)
 	f->n_mounts = 0;
 	free(f->inodes);
 	f->inodes = NULL;
+	if (f->ilock_init)
+		pthread_mutex_destroy(&f->ilock);
+	f->ilock_init = false;
 }
 
 static size_t inode_slot(const struct fg_fan *f, uint64_t dev, uint64_t ino)
@@ -86,19 +92,20 @@ static size_t inode_next(const struct fg_fan *f, size_t i)
 	return (i + 1) & (f->inode_cap - 1);
 }
 
-/* Doubles the table (forgotten inodes are left behind). Only marking grows
- * it, never an event. Returns 0 or -ENOMEM (the old table stays). */
-static int inode_grow(struct fg_fan *f)
+/* Rebuilds the table at cap slots, leaving forgotten inodes behind. Only
+ * marking does, never an event. Returns 0 or -ENOMEM (the old table stays). */
+static int inode_rebuild(struct fg_fan *f, unsigned cap)
 {
 	struct fg_fan_inode *old = f->inodes;
 	unsigned old_cap = f->inode_cap;
 
-	f->inodes = calloc(old_cap * 2, sizeof(*f->inodes));
+	f->inodes = calloc(cap, sizeof(*f->inodes));
 	if (!f->inodes) {
 		f->inodes = old;
 		return -ENOMEM;
 	}
-	f->inode_cap = old_cap * 2;
+	f->inode_cap = cap;
+	f->n_forgotten = 0;
 	f->n_inodes = 0;
 	for (unsigned k = 0; k < old_cap; k++) {
 		if (!old[k].ino || old[k].subtree < 0)
@@ -124,7 +131,12 @@ static void inode_put(struct fg_fan *f, uint64_t dev, uint64_t ino, int subtree)
 			continue;
 		if (!e->ino) {
 			if (f->n_inodes >= f->inode_cap / 4 * 3) {
-				if (f->inode_cap < FG_INODES_MAX && inode_grow(f) == 0) {
+				/* Forgotten entries make room first; then it grows. */
+				unsigned cap = f->n_forgotten > f->inode_cap / 8 ? f->inode_cap
+					       : f->inode_cap < FG_INODES_MAX	  ? f->inode_cap * 2
+										  : 0;
+				if (cap && inode_rebuild(f, cap) == 0 &&
+				    f->n_inodes < f->inode_cap / 4 * 3) {
 					inode_put(f, dev, ino, subtree);
 					return;
 				}
@@ -140,12 +152,24 @@ static void inode_put(struct fg_fan *f, uint64_t dev, uint64_t ino, int subtree)
 	}
 }
 
-bool fg_fan_dev_mount_marked(const struct fg_fan *f, uint64_t dev)
+/* Open addressing cannot just empty a slot; a tombstone subtree of -1
+ * keeps later probes going and matches nothing. */
+void fg_fan_forget_inode(struct fg_fan *f, uint64_t dev, uint64_t ino)
 {
-	for (unsigned i = 0; i < f->n_subtrees; i++)
-		if (f->st[i].mount_mark && f->st[i].root_dev == dev)
-			return true;
-	return false;
+	pthread_mutex_lock(&f->ilock);
+	for (size_t i = inode_slot(f, dev, ino), n = 0; n < f->inode_cap;
+	     n++, i = inode_next(f, i)) {
+		struct fg_fan_inode *e = &f->inodes[i];
+		if (!e->ino)
+			break;
+		if (e->dev == dev && e->ino == ino) {
+			if (e->subtree >= 0)
+				f->n_forgotten++;
+			e->subtree = -1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&f->ilock);
 }
 
 void fg_fan_forget(struct fg_fan *f, const char *path)
@@ -158,32 +182,26 @@ void fg_fan_forget(struct fg_fan *f, const char *path)
 		      path);
 	fanotify_mark(f->notif_fd, FAN_MARK_REMOVE | FAN_MARK_DONT_FOLLOW, FILE_NOTIF_MASK,
 		      AT_FDCWD, path);
-	/* Open addressing cannot just empty a slot; a tombstone subtree of -1
-	 * keeps later probes going and matches nothing. */
-	for (size_t i = inode_slot(f, st.st_dev, st.st_ino), n = 0; n < f->inode_cap;
-	     n++, i = inode_next(f, i)) {
-		struct fg_fan_inode *e = &f->inodes[i];
-		if (!e->ino)
-			return;
-		if (e->dev == (uint64_t)st.st_dev && e->ino == (uint64_t)st.st_ino) {
-			e->subtree = -1;
-			return;
-		}
-	}
+	fg_fan_forget_inode(f, st.st_dev, st.st_ino);
 }
 
-int fg_fan_inode_subtree(const struct fg_fan *f, uint64_t dev, uint64_t ino)
+int fg_fan_inode_subtree(struct fg_fan *f, uint64_t dev, uint64_t ino)
 {
-	size_t i = inode_slot(f, dev, ino);
+	int found = -1;
 
-	for (unsigned n = 0; n < f->inode_cap; n++, i = inode_next(f, i)) {
+	pthread_mutex_lock(&f->ilock);
+	for (size_t i = inode_slot(f, dev, ino), n = 0; n < f->inode_cap;
+	     n++, i = inode_next(f, i)) {
 		const struct fg_fan_inode *e = &f->inodes[i];
 		if (!e->ino)
-			return -1;
-		if (e->dev == dev && e->ino == ino)
-			return e->subtree;
+			break;
+		if (e->dev == dev && e->ino == ino) {
+			found = e->subtree;
+			break;
+		}
 	}
-	return -1;
+	pthread_mutex_unlock(&f->ilock);
+	return found;
 }
 
 static int mark(struct fg_fan *f, int group, uint64_t mask, int dirfd, const char *name)
@@ -226,7 +244,9 @@ static int mark_file(struct fg_fan *f, unsigned idx, int dirfd, const char *name
 	mark(f, f->notif_fd, FILE_NOTIF_MASK, dirfd, name);
 	f->marks++;
 	f->st[idx].marks++;
+	pthread_mutex_lock(&f->ilock);
 	inode_put(f, st.st_dev, st.st_ino, (int)idx);
+	pthread_mutex_unlock(&f->ilock);
 	return 1;
 }
 
@@ -365,21 +385,32 @@ static int mark_path(struct fg_fan *f, const struct fg_config *cfg, unsigned idx
 	return r;
 }
 
-/* mark = mount: every open on the subtree's mount reaches the permission
- * group and the path decides, so no rename of a directory opens a gap. The
- * inode marks stay for hard links reached through other mounts. */
-static int mark_mount(struct fg_fan *f, unsigned idx, const char *path)
+/* A single-file subtree (policy.json): its directory carries a permission
+ * mark too, so that a new file created under its name (after a delete or a
+ * rename away) is decided before it is written, not only reported. Opens of
+ * the directory's other files reach us and are let through by path. */
+static int mark_file_parent(struct fg_fan *f, unsigned idx, const char *path)
 {
-	if (fanotify_mark(f->perm_fd, FAN_MARK_ADD | FAN_MARK_MOUNT, PERM_MASK, AT_FDCWD, path) <
-	    0) {
-		f->mark_errors++;
+	char dir[PATH_MAX];
+	char *slash;
+	int fd, r;
+
+	fg_strlcpy(dir, path, sizeof(dir));
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return -EINVAL;
+	slash[slash == dir] = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
+	r = mark(f, f->perm_fd, PERM_MASK | FAN_EVENT_ON_CHILD, fd, NULL);
+	if (r == 0) {
+		f->marks++;
+		f->st[idx].marks++;
+		remember_mount(f, fd);
 	}
-	f->marks++;
-	f->st[idx].marks++;
-	f->st[idx].mount_mark = true;
-	f->any_mount_mark = true;
-	return 0;
+	close(fd);
+	return r;
 }
 
 /* Events name files by their resolved path, so a subtree configured
@@ -413,9 +444,8 @@ int fg_fan_mark_subtree(struct fg_fan *f, const struct fg_config *cfg, unsigned 
 	if (!S_ISDIR(st.st_mode)) {
 		s->is_file = true;
 		mark(f, f->notif_fd, FILE_NOTIF_MASK, AT_FDCWD, path);
+		return mark_file_parent(f, idx, path);
 	}
-	if (cfg->subtrees[idx].mark == FG_MARK_MOUNT)
-		return mark_mount(f, idx, path);
 	return 0;
 }
 
@@ -452,7 +482,7 @@ int fg_fan_mark_new(struct fg_fan *f, const struct fg_config *cfg, unsigned idx,
 	return mark_path(f, cfg, idx, path);
 }
 
-int fg_fan_respond(const struct fg_fan *f, int event_fd, bool allow)
+int fg_fan_respond(int group, int event_fd, bool allow)
 {
 	struct fanotify_response resp = {
 	    .fd = event_fd,
@@ -460,7 +490,7 @@ int fg_fan_respond(const struct fg_fan *f, int event_fd, bool allow)
 	};
 
 	for (;;) {
-		ssize_t n = write(f->perm_fd, &resp, sizeof(resp));
+		ssize_t n = write(group, &resp, sizeof(resp));
 		if (n == (ssize_t)sizeof(resp))
 			return 0;
 		if (n < 0 && errno == EINTR)

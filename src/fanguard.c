@@ -57,9 +57,10 @@ static void print_diag(const struct fg_diag *diag)
 
 /* ---- talking to the daemon ---- */
 
-/* --socket, else the config's status_socket, else the default. A config
- * that does not load still leaves the default: status must work on a host
- * whose config is broken. */
+/* --socket, else the status_socket of an explicit --config, else the fixed
+ * default. Without --config nothing is read: the default config lives in
+ * /etc/fanguard, a guarded subtree, and status must answer even when the
+ * daemon cannot (or the config is broken). */
 static void socket_path(const struct client_opts *o, char *out, size_t size)
 {
 	struct fg_config cfg;
@@ -70,6 +71,8 @@ static void socket_path(const struct client_opts *o, char *out, size_t size)
 		fg_strlcpy(out, o->socket, size);
 		return;
 	}
+	if (!o->config)
+		return;
 	diag = calloc(1, sizeof(*diag));
 	if (diag && fg_config_load(&cfg, o->config, diag) == 0) {
 		fg_strlcpy(out, cfg.status_socket, size);

@@ -657,12 +657,33 @@ static void resolve_ancestry(struct fg_proc *p, int procfd)
 		p->ancestry_truncated = true;
 }
 
+/* The first lines of /proc/TID/status: everything fanguard reads from it
+ * (Tgid, PPid, Uid) comes before Groups, which alone can make the file
+ * longer than a page (an admin in hundreds of directory groups). A full
+ * buffer is cut back to its last whole line. */
+static ssize_t read_status_head(int dirfd, char *buf, size_t size)
+{
+	ssize_t n = read_once(dirfd, "status", buf, size);
+
+	if (n == -EFBIG) {
+		_cleanup_close_ int fd = openat(dirfd, "status", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		char *nl;
+
+		n = fd < 0 ? -errno : read(fd, buf, size);
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		nl = memrchr(buf, '\n', (size_t)n);
+		n = nl ? nl - buf + 1 : 0;
+	}
+	return n;
+}
+
 /* Identity of the task behind dirfd (/proc/TID), after its stat. */
 static int resolve_identity(struct fg_proc *p, int dirfd)
 {
 	char buf[FG_STATUS_BUF];
 	struct fg_status st;
-	ssize_t n = read_once(dirfd, "status", buf, sizeof(buf));
+	ssize_t n = read_status_head(dirfd, buf, sizeof(buf));
 
 	if (n < 0)
 		return errno_gone((int)n);

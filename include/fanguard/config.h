@@ -27,7 +27,7 @@
 #define FG_STATUS_SOCKET_DEFAULT "/run/fanguard/status.sock"
 
 enum fg_mode { FG_MODE_INHERIT = 0, FG_MODE_ENFORCE, FG_MODE_AUDIT };
-enum fg_markkind { FG_MARK_INODE = 0, FG_MARK_MOUNT };
+enum fg_markkind { FG_MARK_INODE = 0 };
 enum fg_failverdict { FG_FAIL_DENY = 0, FG_FAIL_ALLOW };
 enum fg_unknown_intent { FG_UNKNOWN_WRITE = 0, FG_UNKNOWN_READ };
 enum fg_overload { FG_OVERLOAD_DENY_WRITES = 0, FG_OVERLOAD_ALLOW, FG_OVERLOAD_DENY };

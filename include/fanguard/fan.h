@@ -13,6 +13,7 @@
 #define FANGUARD_FAN_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -33,7 +34,6 @@ struct fg_fan_subtree {
 	bool is_file;		     /* the subtree is one file (policy.json) */
 	uint64_t marks;		     /* permission marks placed for it */
 	uint64_t root_dev, root_ino; /* what the path was when marked */
-	bool mount_mark;	     /* a mount mark delivers every open on its mount */
 	int error;	      /* -errno of the last marking, -ELOOP: path through a symlink */
 	char watch[PATH_MAX]; /* the directory watched for it to (re)appear */
 };
@@ -42,15 +42,17 @@ struct fg_fan {
 	int perm_fd;
 	int notif_fd;	     /* -1 when the kernel lacks FID reporting */
 	bool have_rename;    /* FAN_RENAME (5.17+) */
-	bool any_mount_mark; /* some subtree uses mark = mount */
 	uint64_t marks;	     /* all permission marks */
 	uint64_t mark_errors;
 	uint64_t inode_overflow; /* files not tracked because the table is full */
+	uint64_t n_forgotten;	 /* table entries dropped (moved out, deleted) */
 	unsigned n_subtrees;
 	struct fg_fan_subtree st[FG_SUBTREES_MAX];
 	struct fg_fan_inode *inodes; /* open addressing, inode_cap slots */
 	unsigned inode_cap;	     /* a power of two; doubles up to FG_INODES_MAX */
 	unsigned n_inodes;
+	pthread_mutex_t ilock; /* the table: marked by one thread, read by another */
+	bool ilock_init;
 	/* One directory fd per filesystem seen, for open_by_handle_at of the
 	 * directory handles the notification group reports. */
 	struct {
@@ -86,20 +88,21 @@ int fg_fan_mark_new(struct fg_fan *f, const struct fg_config *cfg, unsigned idx,
  * a replaced directory changes it). */
 bool fg_fan_subtree_same(const struct fg_fan *f, const struct fg_config *cfg, unsigned idx);
 
-/* Whether a mount mark covers the filesystem with this device number. */
-bool fg_fan_dev_mount_marked(const struct fg_fan *f, uint64_t dev);
-
 /* A file moved out of its subtree: drops its marks and its table entry. */
 void fg_fan_forget(struct fg_fan *f, const char *path);
 
-/* The subtree a marked inode belongs to, or -1. */
-int fg_fan_inode_subtree(const struct fg_fan *f, uint64_t dev, uint64_t ino);
+/* A deleted (or moved-out) file's table entry goes. */
+void fg_fan_forget_inode(struct fg_fan *f, uint64_t dev, uint64_t ino);
+
+/* The subtree a marked inode belongs to, or -1. Takes the table's lock. */
+int fg_fan_inode_subtree(struct fg_fan *f, uint64_t dev, uint64_t ino);
 
 /* An fd for open_by_handle_at on the filesystem with this fsid, or -1. */
 int fg_fan_mount_fd(const struct fg_fan *f, const int32_t fsid[2]);
 
-/* Answers one permission event. Returns 0 or -errno. */
-int fg_fan_respond(const struct fg_fan *f, int event_fd, bool allow);
+/* Answers one permission event on permission group `group`. Returns 0 or
+ * -errno. */
+int fg_fan_respond(int group, int event_fd, bool allow);
 
 /* The path of an open fd (readlink of /proc/self/fd/N) into buf. Returns the
  * length or -errno. */

@@ -1,8 +1,25 @@
-/* The event path: reading fanotify events, deciding, answering the kernel,
- * then counting and logging. Shared by the daemon and the tests. */
+/* The event path, split by job and by thread (DESIGN 8):
+ *
+ *   answering thread (perm.c)  reads the permission groups, decides, answers.
+ *                               It touches no path: only /proc files of the
+ *                               opener, the event's fd and in-memory tables.
+ *   notification thread (notif.c, creat.c, remark.c) reads the notification
+ *                               group and the mount table, follows new
+ *                               directories and replaced subtrees with marks,
+ *                               removes what a denied create left behind.
+ *   main thread (daemon.c)      signals, the status socket, transactions'
+ *                               ends (tx.c) and reloads: it loads, compiles
+ *                               and marks a new generation, then hands it over.
+ *
+ * All three are "self": an open any of them makes is answered at once, so a
+ * config, log or drop-in inside a guarded subtree cannot wait on us. What they
+ * share lives here, behind `lock`, which nobody holds across a path
+ * operation or a blocking call. */
 #ifndef FANGUARD_GUARD_H
 #define FANGUARD_GUARD_H
 
+#include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/fanotify.h>
@@ -17,87 +34,200 @@
 
 #define FG_SELF_TIDS_MAX 8
 #define FG_MODSEEN_MAX	 4096
+#define FG_CREAT_MAX	 16
+/* Events answered in one pass beyond which on_overload applies. */
+#define FG_OVERLOAD_EVENTS 2048
+#define FG_DEFER_MAX	   4096
+/* An opener still "running" after this long: its intent counts as unknown.
+ * Deferred openers are re-read in a pass that answers nobody, so they
+ * settle in microseconds; this bound is for a task that never sleeps. */
+#define FG_DEFER_NS    (10 * 1000000000ULL)
+#define FG_ALLOWED_MAX 1024
+#define FG_GROUPS_MAX  2 /* the current permission group and one being replaced */
+
+/* Relaxed counter increments: several threads count, status reads. */
+#define FG_COUNT(x) __atomic_fetch_add(&(x), 1, __ATOMIC_RELAXED)
 
 struct fg_modseen {
 	uint64_t dev, ino, start;
 	pid_t tid;
 };
 
-#define FG_CREAT_MAX 16
-/* Events answered in one pass beyond which on_overload applies. */
-#define FG_OVERLOAD_EVENTS 2048
-
 struct fg_creat {
 	uint64_t dev, ino;
 	pid_t tid;
 };
 
-#define FG_DEFER_MAX   4096
-#define FG_DEFER_NS    (1000 * 1000000ULL) /* then the intent counts as unknown */
-#define FG_ALLOWED_MAX 1024
+/* A denied O_CREAT handed from the answering thread to the notification
+ * thread, which may look at the path. */
+struct fg_creat_req {
+	struct fg_creat id;
+	int subtree;
+	char path[PATH_MAX];
+};
 
 /* A permission event whose opener looked "running": kept, fd open, and
- * asked again after the others are answered. */
+ * asked again after the others are answered, on the group it came from. */
 struct fg_deferred {
 	struct fanotify_event_metadata md;
+	int group; /* the permission group's fd, for the answer */
 	uint64_t t0;
 };
 
-struct fg_guard {
-	struct fg_policy *pol;		   /* not owned; swapped by reload */
-	struct fg_fan *fan;		   /* not owned; swapped by reload */
-	struct fg_logger *log;		   /* not owned */
-	struct fg_state *state;		   /* not owned */
-	struct fg_pcache *pc;		   /* not owned; NULL: every writer read from /proc */
-	pid_t self_tids[FG_SELF_TIDS_MAX]; /* our threads: allowed at once */
-	unsigned n_self;
-	struct fg_proc *proc;	    /* scratch writer, owned */
-	struct fg_proc *proc2;	    /* scratch for notification events, owned */
-	struct fg_modseen *modseen; /* modifications already logged, owned */
-	unsigned n_modseen;
-	struct fg_creat denied[FG_CREAT_MAX]; /* denied O_CREAT opens of empty files */
-	unsigned n_denied;
-	struct fg_creat created[FG_CREAT_MAX]; /* creations seen by the notification group */
-	unsigned n_created;
-	struct fg_deferred *deferred; /* FG_DEFER_MAX, owned; calloc'd, so untouched
-				       * slots cost no resident memory */
-	unsigned n_deferred;
-	struct fg_creat allowed[FG_ALLOWED_MAX]; /* write-opens allowed: their writes are known */
-	unsigned allowed_next;
+/* What one write-intent open or one notification came to. */
+struct fg_outcome {
+	bool allow;	      /* the kernel's answer (audit mode allows) */
+	const char *decision; /* allow / deny / would-deny / detected */
+	const char *reason;
+	const char *rule;
+	bool quiet;
 };
 
-/* Allocates the scratch space. Returns 0 or -ENOMEM. */
+/* The answering thread's own state. */
+struct fg_perm {
+	int groups[FG_GROUPS_MAX]; /* permission group fds read; -1 unused */
+	int retiring;		   /* a group to close once nothing of it is deferred */
+	struct fg_proc *proc;	   /* scratch writer */
+	struct fg_deferred *deferred;
+	unsigned n_deferred;
+	uint64_t beat_ns; /* last pass, for the watchdog */
+};
+
+/* The notification thread's own state. */
+struct fg_notif {
+	struct fg_policy *pol;
+	struct fg_fan *fan;
+	struct fg_proc *proc;
+	struct fg_modseen *modseen;
+	unsigned n_modseen;
+	struct fg_creat denied[FG_CREAT_MAX];  /* denied creates not yet seen created */
+	unsigned n_denied;
+	struct fg_creat created[FG_CREAT_MAX]; /* creations not yet matched to a denial */
+	unsigned n_created;
+	int mountfd;			       /* /proc/self/mountinfo */
+	uint64_t mounts_seen[256]; /* mount ids reported below a subtree */
+	unsigned n_mounts_seen;
+};
+
+/* A message from the main thread to the two event threads. */
+enum fg_guard_msg { FG_MSG_NONE, FG_MSG_ATTACH, FG_MSG_ADOPT, FG_MSG_DETACH, FG_MSG_STOP };
+
+struct fg_guard {
+	/* Read by both event threads; written by the answering thread only
+	 * when it takes a FG_MSG_ADOPT (the notification thread keeps its own
+	 * copy in notif). */
+	struct fg_policy *pol;
+	struct fg_fan *fan;
+	struct fg_logger *log;
+	struct fg_state *state;
+	struct fg_pcache *pc; /* answering thread only; NULL: no cache */
+	pid_t self_tids[FG_SELF_TIDS_MAX];
+	unsigned n_self;
+
+	pthread_mutex_t lock; /* the fields below, state's rings and tx table */
+	pthread_cond_t acked;
+	/* Mailbox: one message at a time, acknowledged by each thread. */
+	enum fg_guard_msg msg;
+	struct fg_policy *msg_pol;
+	struct fg_fan *msg_fan;
+	int msg_group;
+	unsigned msg_seq, perm_seq, notif_seq;
+	bool retired; /* the replaced group has been closed */
+	int perm_wake, notif_wake, main_wake; /* eventfds */
+	struct fg_allowed_ring {
+		struct fg_creat e[FG_ALLOWED_MAX]; /* write-opens allowed: their writes are known */
+		unsigned next;
+	} allowed;
+	struct fg_creat_req creatq[FG_CREAT_MAX];
+	unsigned n_creatq;
+
+	struct fg_perm perm;
+	struct fg_notif notif;
+	pthread_t perm_thread, notif_thread;
+	bool threads_started;
+};
+
+/* ---- guard.c: set-up, the swap and what both event threads share ---- */
+
+/* Allocates scratch space and the wake-up fds for pol/fan. Returns 0 or
+ * -errno; on failure nothing is left allocated. */
 int fg_guard_init(struct fg_guard *g, struct fg_policy *pol, struct fg_fan *fan,
 		  struct fg_logger *log, struct fg_state *state);
 void fg_guard_free(struct fg_guard *g);
 void fg_guard_add_self(struct fg_guard *g, pid_t tid);
+bool fg_guard_is_self(const struct fg_guard *g, pid_t tid);
 
-/* Reads and answers every permission event waiting on fan->perm_fd.
- * Returns 0, or -errno when the group itself failed (fatal). */
-int fg_guard_perm(struct fg_guard *g);
+/* Starts the answering and notification threads (their ids become self).
+ * Returns 0 or -errno. */
+int fg_guard_start(struct fg_guard *g);
+/* Stops both threads. In-flight permission events are answered as they
+ * stand (a deferred read stays a read); the groups are not closed here. */
+void fg_guard_stop(struct fg_guard *g);
 
-/* Asks again about deferred events; with `force`, or past FG_DEFER_NS,
- * decides them with unknown intent. Must run before the group that issued
- * them is closed (reload, stop). */
-void fg_guard_retry(struct fg_guard *g, bool force);
+/* Reload, in three steps from the main thread, each returning when both
+ * threads took it: the answering thread starts reading fan's new group
+ * (attach) before it is marked, so nobody waits on a group no one reads;
+ * then pol and fan become current (adopt) and the old group is drained and
+ * closed by the answering thread; fg_guard_wait_retired returns once it is.
+ * A reload that fails after attach detaches the new group. */
+void fg_guard_attach(struct fg_guard *g, struct fg_fan *fan);
+void fg_guard_adopt(struct fg_guard *g, struct fg_policy *pol, struct fg_fan *fan);
+void fg_guard_detach(struct fg_guard *g, struct fg_fan *fan);
+void fg_guard_wait_retired(struct fg_guard *g);
 
-/* Poll timeout the loop needs for deferred events: -1 for none. */
-int fg_guard_timeout_ms(const struct fg_guard *g);
+/* Turns a policy decision (or a resolution failure, resolved < 0) into the
+ * answer and the words of the log line. subtree < 0: a file of ours that
+ * could not be placed (decided as on_error). */
+void fg_guard_judge(const struct fg_policy *pol, int subtree, const struct fg_proc *w,
+		    int resolved, int known, struct fg_outcome *o, struct fg_decision *d);
 
-/* Reads the notification group's events (renames, links, new directories,
- * attribute changes). Returns 0 or -errno. */
-int fg_guard_notif(struct fg_guard *g);
-
-/* Transaction slot `slot` has exited (its pidfd polled readable): logs the
- * summary and frees the slot. */
-void fg_guard_tx_end(struct fg_guard *g, unsigned slot);
-
-/* The mount table changed: re-marks every subtree whose path now names
- * something else (a bind mount over it, a replaced directory) and logs it. */
-void fg_guard_mounts(struct fg_guard *g);
+/* Fills an event's decision fields from o and logs it. */
+void fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, struct fg_event *ev,
+			   const struct fg_outcome *o, int subtree, const struct fg_proc *w,
+			   int resolved);
+void fg_guard_event_base(struct fg_event *ev, const char *action);
 
 /* Logs a daemon event (start, stop, reload) with a message. */
 void fg_guard_log_daemon(struct fg_guard *g, const char *action, const char *outcome,
 			 const char *message);
+
+/* The allowed-write ring: the answering thread notes, the notification
+ * thread asks (a FAN_MODIFY by a writer we allowed needs no second look). */
+void fg_guard_note_allowed(struct fg_guard *g, pid_t tid, uint64_t dev, uint64_t ino);
+bool fg_guard_was_allowed(struct fg_guard *g, pid_t tid, uint64_t dev, uint64_t ino);
+
+/* ---- perm.c: the answering thread ---- */
+void *fg_perm_main(void *guard);
+
+/* ---- notif.c: the notification thread ---- */
+void *fg_notif_main(void *guard);
+
+/* ---- creat.c: what a denied create leaves behind ---- */
+/* From the answering thread: a denied O_CREAT of an empty file (by fd). */
+void fg_creat_denied(struct fg_guard *g, int fd, pid_t tid, const char *path, int subtree);
+/* On the notification thread: queued denials, and a new entry at path. */
+void fg_creat_drain(struct fg_guard *g);
+/* Returns true when the entry was the leftover of a denied create (and is
+ * gone now); otherwise remembers the creation. */
+bool fg_creat_created(struct fg_guard *g, pid_t tid, const char *path, int subtree,
+		      uint64_t dev, uint64_t ino);
+
+/* ---- tx.c: transactions ---- */
+/* A write allowed as part of a transaction (answering thread). */
+void fg_tx_note(struct fg_guard *g, const struct fg_proc *p, const struct fg_decision *d);
+/* Transaction slot `slot` has exited (its pidfd polled readable): logs the
+ * summary and frees the slot (main thread). */
+void fg_tx_end(struct fg_guard *g, unsigned slot);
+/* The pidfd of slot i, or -1 when free (for the main thread's poll). */
+int fg_tx_pidfd(struct fg_guard *g, unsigned slot);
+
+/* ---- remark.c: keeping the marks where the paths are ---- */
+/* The mount table changed: re-marks every subtree whose path now names
+ * something else, reports mounts placed on or below a subtree, and logs
+ * both. */
+void fg_remark_mounts(struct fg_guard *g);
+/* Marks subtree idx again (it appeared or was replaced), logging a failure
+ * as one. Returns what fg_fan_mark_subtree returned. */
+int fg_remark_subtree(struct fg_guard *g, unsigned idx, const char *why);
 
 #endif

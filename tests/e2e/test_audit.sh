@@ -35,7 +35,7 @@ logged "logged as would-deny" 1 event.action=open-write fanguard.decision=would-
 	fanguard.mode=audit file.path="$S/existing" event.outcome=success
 check "sed -i goes through in audit mode" timeout 10 sed -i s/changed/sed/ "$S/existing"
 logged "sed's temp file logged as would-deny" 1 fanguard.decision=would-deny file.path="~$S/sed"
-refuse "a subtree with mode = enforce still denies" bash -c "echo x > '$H/existing'"
+refuse "a subtree with mode = enforce still denies" "$H/existing" bash -c "echo x > '$H/existing'"
 same_content "enforced subtree unchanged" "$H/existing" original
 logged "enforced subtree logs deny" 1 fanguard.decision=deny fanguard.mode=enforce fanguard.subtree=hardened
 stop_daemon
@@ -46,6 +46,6 @@ check "--mode audit overrides the file" timeout 10 bash -c "echo flag > '$S/exis
 logged "--mode audit logs would-deny" 1 fanguard.decision=would-deny file.path="$S/existing" fanguard.mode=audit
 stop_daemon
 start_daemon
-refuse "without the flag the file's enforce applies" bash -c "echo x > '$S/existing'"
+refuse "without the flag the file's enforce applies" "$S/existing" bash -c "echo x > '$S/existing'"
 same_content "file unchanged in enforce mode" "$S/existing" flag
 finish

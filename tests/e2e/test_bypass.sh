@@ -24,7 +24,7 @@ trap 'stop_daemon; umount -l "$O/alias" 2>/dev/null; umount -l "$S" 2>/dev/null;
 [subtree cron]
 path = $M/etc/cron.d
 key = cron_persist
-mark = mount
+mark = inode
 
 [subtree via-symlink]
 path = $T/link/sub
@@ -50,17 +50,17 @@ sys.exit(0 if st['state']=='SYMLINK' else 1)" "$T/status.json"
 logged "daemon-start says it is not guarded" 1 event.action=daemon-start message="~via-symlink=$T/link/sub(path goes through a symlink: NOT guarded)"
 
 # Prevented: every way of opening for write.
-refuse "redirect" bash -c "echo evil > '$S/redirect'"
-refuse "append" bash -c "echo evil >> '$S/append'"
-refuse "O_WRONLY|O_TRUNC" "$OPEN" trunc "$S/trunc"
-refuse "O_RDWR" "$OPEN" rdwr "$S/rdwr"
-refuse "creat(2)" "$OPEN" creat "$S/creat-new"
-refuse "openat2 write" "$OPEN" openat2-w "$S/openat2"
+refuse "redirect" "$S/redirect" bash -c "echo evil > '$S/redirect'"
+refuse "append" "$S/append" bash -c "echo evil >> '$S/append'"
+refuse "O_WRONLY|O_TRUNC" "$S/trunc" "$OPEN" trunc "$S/trunc"
+refuse "O_RDWR" "$S/rdwr" "$OPEN" rdwr "$S/rdwr"
+refuse "creat(2)" "$S/creat-new" "$OPEN" creat "$S/creat-new"
+refuse "openat2 write" "$S/openat2" "$OPEN" openat2-w "$S/openat2"
 check "openat2 read-only is decided as unknown intent (default: write)" test "$("$OPEN" openat2-r "$S/openat2" 2>/dev/null; echo $?)" = 1
-refuse "cp" cp "$O/evil" "$S/cp-new"
-refuse "install(1)" install -m 0440 "$O/evil" "$S/install-new"
-refuse "sed -i" sed -i s/original/evil/ "$S/target"
-refuse "exec of a copy of an allowed binary from elsewhere" "$T/copy/allowed" -c "echo evil > '$S/target'"
+refuse "cp" "$S/cp-new" cp "$O/evil" "$S/cp-new"
+refuse "install(1)" "$S/install-new" install -m 0440 "$O/evil" "$S/install-new"
+refuse "sed -i" "~$S/sed" sed -i s/original/evil/ "$S/target"
+refuse "exec of a copy of an allowed binary from elsewhere" "$S/target" "$T/copy/allowed" -c "echo evil > '$S/target'"
 check "the allowed binary itself writes" timeout 10 "$T/bin/allowed" -c "echo fine > '$S/allowed-new'"
 for f in redirect append trunc rdwr openat2 target; do
 	same_content "$f left as it was" "$S/$f" original
@@ -90,29 +90,34 @@ logged "symlink placed: symlink-in" 1 event.action=symlink-in file.path="$S/syml
 logged "chmod: attrib" 1 event.action=attrib file.path="$S/chmod" process.name=python3 fanguard.decision=detected
 logged "truncate(2) by path: modify" 1 event.action=modify file.path="$S/truncate"
 wait "$P1" "$P2" "$P3" "$P4" "$P5"
-refuse "renamed-in file guarded from then on" bash -c "echo x >> '$S/mv-in'"
-refuse "linked-in file guarded through its outside name" bash -c "echo x >> '$O/ln-src'"
+refuse "renamed-in file guarded from then on" "$S/mv-in" bash -c "echo x >> '$S/mv-in'"
+refuse "linked-in file guarded through its outside name" "$O/ln-src" bash -c "echo x >> '$O/ln-src'"
 
 # The same files reached through a bind mount of the subtree elsewhere.
 mkdir -p "$O/alias"
 mount --bind "$S" "$O/alias"
-refuse "bind mount of a subtree elsewhere: write through the alias" bash -c "echo evil > '$O/alias/target'"
+refuse "bind mount of a subtree elsewhere: write through the alias" "$O/alias/target" bash -c "echo evil > '$O/alias/target'"
 same_content "alias write changed nothing" "$S/target" original
 umount -l "$O/alias"
 # A file moved out to a directory nobody watches keeps its mark: the
 # kernel names only the old place, so the file stays guarded (SECURITY.md).
 mv "$S/moveout" "$O/moved-out"
 sleep 0.3
-refuse "a file moved out stays guarded" bash -c "echo mine > '$O/moved-out'"
+refuse "a file moved out stays guarded" "$O/moved-out" bash -c "echo mine > '$O/moved-out'"
 
 # A subtree renamed away and recreated empty, then written into at once.
-# With mark = mount there is no gap: the path decides every open.
+# The new directory is marked when its creation is read; a write that wins
+# that race is reported. The old directory keeps our marks, so a write there
+# is ours but in no subtree by path: decided as guarded (DESIGN 9).
 mv "$M/etc/cron.d" "$M/etc/cron.d.old"
 mkdir "$M/etc/cron.d"
-refuse "mount mark: write into a recreated subtree at once" bash -c "echo '* * * * * root evil' > '$M/etc/cron.d/job'"
-refuse "mount mark: no file landed" test -s "$M/etc/cron.d/job"
-check "mount mark: files outside the subtree on the same mount are not decided" \
-	timeout 10 bash -c "echo ok > '$M/etc/cron.d.old/free'"
+sleep 0.3
+refuse "recreated subtree guarded" "$M/etc/cron.d/job" bash -c "echo '* * * * * root evil' > '$M/etc/cron.d/job'"
+check "no file landed in the recreated subtree" test ! -s "$M/etc/cron.d/job"
+refuse "a write into the renamed-away subtree is decided as guarded" "$M/etc/cron.d.old/free" \
+	bash -c "echo x > '$M/etc/cron.d.old/free'"
+logged "and logged as unlocated" 1 event.action=open-write fanguard.reason=unlocated \
+	file.path="$M/etc/cron.d.old/free"
 # With inode marks the new directory is marked when its creation is read.
 mv "$S" "$S.old"
 mkdir "$S"
@@ -123,14 +128,14 @@ else
 	pass "inode marks: write into the recreated subtree denied"
 fi
 sleep 0.3
-refuse "inode marks: recreated subtree guarded" bash -c "echo evil > '$S/later'"
+refuse "inode marks: recreated subtree guarded" "$S/later" bash -c "echo evil > '$S/later'"
 
 # A bind mount over a subtree is seen when the mount table changes.
 mkdir -p "$O/bind"
 mount --bind "$O/bind" "$S"
 logged "bind mount over a subtree: subtree-replaced" 1 event.action=subtree-replaced message="~$S"
 sleep 0.3
-refuse "bind-mounted directory guarded after it was seen" bash -c "echo evil > '$S/over-bind'"
+refuse "bind-mounted directory guarded after it was seen" "$S/over-bind" bash -c "echo evil > '$S/over-bind'"
 umount -l "$S"
 
 finish

@@ -30,7 +30,7 @@ check "bounding set empty" grep -qP '^CapBnd:\t0000000000000000$' "/proc/$DPID/s
 for task in /proc/$DPID/task/*; do
 	grep -qP '^Seccomp:\t2$' "$task/status" || fail "thread ${task##*/} without the filter"
 done
-refuse "denied while the daemon logs into the subtree it guards" bash -c "echo evil > '$S/existing'"
+refuse "denied while the daemon logs into the subtree it guards" "$S/existing" bash -c "echo evil > '$S/existing'"
 logged "its own log file inside the subtree keeps working" 1 fanguard.decision=deny file.path="$S/existing"
 status_quiet() { timeout 10 "$FANGUARD" status --socket "$S/status.sock" >/dev/null 2>&1; }
 check "status answers from a socket inside the subtree" status_quiet
@@ -64,6 +64,6 @@ check "status says the subtrees are not guarded" grep -q "NOT being guarded" "$T
 check "a write goes through while nothing guards" timeout 10 bash -c "echo unguarded > '$S/existing'"
 
 start_daemon
-refuse "a restart guards again" bash -c "echo evil > '$S/existing'"
+refuse "a restart guards again" "$S/existing" bash -c "echo evil > '$S/existing'"
 same_content "file unchanged after the restart" "$S/existing" unguarded
 finish

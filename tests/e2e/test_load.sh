@@ -113,7 +113,7 @@ check "fanguardd is alive after the load" kill -0 "$DPID"
 echo "fanguardd VmRSS: ${rss0} kB after warm-up, ${rss1} kB after the run"
 check "fanguardd RSS did not grow (${rss0} -> ${rss1} kB, slack ${RSS_SLACK_KB} kB)" \
 	test "$rss1" -le $((rss0 + RSS_SLACK_KB))
-refuse "still deciding: a denied write" bash -c "echo x > '$S/denied-001'"
+refuse "still deciding: a denied write" "$S/denied-001" bash -c "echo x > '$S/denied-001'"
 check "still deciding: an allowed write (one allowed worker, 1 s)" timeout 30 \
 	"$T/bin/load-allowed" run "$S" "$T/bin/load-allowed" "$T/bin/load-denied" 1 1 "$BOUND_MS"
 logged "denials of the run are logged" 1 fanguard.decision=deny process.executable="$T/bin/load-denied"

@@ -256,7 +256,7 @@ logged "held allowed writer logged with its pid" 1 fanguard.decision=allow proce
 # had taken them, their resolution failed: never an allow.
 check "killed writers never allowed" eq \
 	"$(count_log process.pid="$K1" fanguard.decision=allow)$(count_log process.pid="$K2" fanguard.decision=allow)" 00
-refuse "still deciding: a denied write after the kills" /usr/bin/bash -c "echo x > '$S/stop-target'"
+refuse "still deciding: a denied write after the kills" "$S/stop-target" /usr/bin/bash -c "echo x > '$S/stop-target'"
 check "still deciding: an allowed write after the kills" timeout 10 "$T/bin/allowed-shell" -c \
 	"echo again > '$S/stop-allowed'"
 same_content "allowed write after the kills landed" "$S/stop-allowed" again

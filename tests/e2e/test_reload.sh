@@ -18,7 +18,7 @@ EOC
 
 write_conf ""
 start_daemon
-refuse "tool denied before reload" "$T/bin/tool" -c "echo x > '$S/existing'"
+refuse "tool denied before reload" "$S/existing" "$T/bin/tool" -c "echo x > '$S/existing'"
 
 write_conf "[writer tool]
 exe = $T/bin/tool
@@ -26,7 +26,7 @@ auid = not-a-number"
 kill -HUP "$DPID"
 logged "broken reload refused and says why" 1 event.action=reload event.outcome=failure \
 	message="~$CONF:11:"
-refuse "old policy still enforced after a broken reload" "$T/bin/tool" -c "echo x > '$S/existing'"
+refuse "old policy still enforced after a broken reload" "$S/existing" "$T/bin/tool" -c "echo x > '$S/existing'"
 same_content "file unchanged" "$S/existing" original
 check "daemon still running" kill -0 "$DPID"
 
@@ -36,5 +36,5 @@ kill -HUP "$DPID"
 logged "good reload taken" 1 event.action=reload event.outcome=success message="~generation 2"
 check "new rule applies after reload" timeout 10 "$T/bin/tool" -c "echo new > '$S/existing'"
 same_content "allowed write landed" "$S/existing" new
-refuse "others still denied after reload" bash -c "echo x > '$S/existing'"
+refuse "others still denied after reload" "$S/existing" bash -c "echo x > '$S/existing'"
 finish

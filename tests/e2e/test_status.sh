@@ -45,7 +45,7 @@ write_conf ""
 start_daemon
 
 # --- exact counts: 3 denied writes, 2 allowed writes, 4 reads ---
-for f in a b c; do refuse "denied write to $f" bash -c "echo evil > '$S/$f'"; done
+for f in a b c; do refuse "denied write to $f" "$S/$f" bash -c "echo evil > '$S/$f'"; done
 for f in w1 w2; do check "allowed write $f" timeout 10 "$T/bin/tool" -c "echo ok > '$S/$f'"; done
 for _ in 1 2 3 4; do cat "$S/r" > /dev/null; done
 
@@ -168,7 +168,7 @@ write_conf "auid = not-a-number"
 eq "broken reload refused (exit 1)" "$?" 1
 check "refusal names file:line" grep -q "reload refused: $CONF:15:" "$T/reload.err"
 eq "old generation kept" "$(status_json 'd["config"]["generation"]')" 1
-refuse "old policy still enforced" bash -c "echo evil > '$S/a'"
+refuse "old policy still enforced" "$S/a" bash -c "echo evil > '$S/a'"
 write_conf ""
 eq "good reload taken" "$("$FANGUARD" reload --socket "$SOCK")" "reloaded generation 2"
 eq "new generation reported" "$(status_json 'd["config"]["generation"]')" 2

@@ -126,7 +126,7 @@ static const char *const full_conf = "# comment\n"
 				     "key = priv_esc_persist\n"
 				     "recursive = no\n"
 				     "mode = enforce\n"
-				     "mark = mount\n"
+				     "mark = inode\n"
 				     "[subtree cron]\n"
 				     "path = /etc/cron.d\n"
 				     "[writer agent]\n"
@@ -171,7 +171,7 @@ START_TEST(test_fg_config_load_full)
 	ck_assert_str_eq(cfg.subtrees[0].key, "priv_esc_persist");
 	ck_assert(!cfg.subtrees[0].recursive);
 	ck_assert_int_eq(cfg.subtrees[0].mode, FG_MODE_ENFORCE);
-	ck_assert_int_eq(cfg.subtrees[0].mark, FG_MARK_MOUNT);
+	ck_assert_int_eq(cfg.subtrees[0].mark, FG_MARK_INODE);
 	ck_assert_int_eq(cfg.subtrees[0].where.file, 0);
 	ck_assert_int_eq(cfg.subtrees[0].where.line, 12);
 	ck_assert_str_eq(cfg.subtrees[1].key, "cron");
@@ -352,6 +352,9 @@ START_TEST(test_fg_config_load_file_bad_choice)
 	expect_error("[subtree a]\npath = /a\nmode = off\n", 3, "mode: 'off' is not one of");
 	expect_error("[subtree a]\npath = /a\nmark = fs\n", 3, "mark: 'fs'");
 	expect_error("[fanguard]\nlog = kmsg\n", 2, "log: 'kmsg' is not one of");
+	/* mount marks are gone: in the unit's own mount namespace they saw only
+	 * the daemon's copy of the mount */
+	expect_error("[subtree a]\npath = /a\nmark = mount\n", 3, "mark: 'mount' is not one of inode");
 	expect_error("[fanguard]\nlog_format = xml\n", 2, "log_format: 'xml'");
 	expect_error("[fanguard]\non_error = ignore\n", 2, "on_error: 'ignore'");
 	expect_error("[fanguard]\nunknown_intent = guess\n", 2, "unknown_intent: 'guess'");
