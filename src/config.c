@@ -653,7 +653,7 @@ static void syntax_error(struct parse_state *st, const char *why)
 /* Sees each line as inih will: section headers start a section here (inih
  * does not tell the handler), and the lines inih rejects are reported with
  * a reason, as inih itself only returns the first such line. */
-static void scan_line(struct parse_state *st, const char *s)
+static void scan_line(struct parse_state *st, const char *s, bool indented)
 {
 	const char *end;
 	char name[FG_LINE_MAX];
@@ -676,16 +676,22 @@ static void scan_line(struct parse_state *st, const char *s)
 	}
 	end = find_delim(s, "=:");
 	if (*end != '=' && *end != ':')
-		syntax_error(st, "expected 'key = value'");
+		syntax_error(st, indented ? "expected 'key = value' (an indented line does not "
+					    "continue the value above)"
+					  : "expected 'key = value'");
 }
 
-/* fgets for inih, counting lines. A line that does not fit inih's buffer
- * would otherwise be split into two lines silently: report it, swallow the
- * rest, and give inih an empty line so its count stays equal to ours. */
+/* fgets for inih, counting lines. Upstream inih takes a full buffer without
+ * its newline as an over-long line and eats the input after it, Debian's
+ * does not: a line must fit with its newline, or it is reported here, the
+ * rest swallowed, and inih given an empty line so its count stays equal to
+ * ours on both. Leading blanks go: upstream inih's multi-line values (on by
+ * default, fixed when it is built) would make an indented line more of the
+ * value above, where fanguard's format has an ordinary line. */
 static char *conf_reader(char *buf, int num, void *stream)
 {
 	struct parse_state *st = stream;
-	size_t len;
+	size_t len, skip = 0;
 	int c;
 
 	if (!fgets(buf, num, st->f))
@@ -693,16 +699,16 @@ static char *conf_reader(char *buf, int num, void *stream)
 	st->line++;
 	len = strlen(buf);
 	if (num > 1 && len == (size_t)num - 1 && buf[len - 1] != '\n') {
-		c = getc(st->f);
-		if (c != EOF && c != '\n') {
-			perr(st, st->line, "line longer than %d bytes", num - 1);
-			while (c != EOF && c != '\n')
-				c = getc(st->f);
-			buf[0] = '\0';
-			return buf;
-		}
+		perr(st, st->line, "line longer than %d bytes", num - 2);
+		while ((c = getc(st->f)) != EOF && c != '\n')
+			;
+		buf[0] = '\0';
+		return buf;
 	}
-	scan_line(st, buf);
+	while (isspace((unsigned char)buf[skip]))
+		skip++;
+	memmove(buf, buf + skip, len - skip + 1);
+	scan_line(st, buf, skip > 0);
 	return buf;
 }
 
@@ -757,8 +763,6 @@ static int load_stream(struct fg_config *cfg, const char *path, FILE *f, struct 
 		return -ENOMEM;
 	}
 	st.file = (int)cfg->n_files++;
-	/* An indented line must not silently continue the previous value. */
-	ini_allow_multiline = false;
 	r = ini_parse_stream(conf_reader, &st, conf_handler, &st);
 	section_end(&st);
 	if (ferror(f)) {

@@ -16,8 +16,12 @@
 #define FG_DIAG_LEN	512
 #define FG_LINE_MAX	200 /* inih's line buffer; longer lines are errors */
 
-/* Default locations; --config replaces the whole search. */
-#define FG_CONF_IMAGE		 "/usr/lib/fanguard/fanguard.conf"
+/* Default locations; --config replaces the whole search. The image's policy
+ * follows the install prefix (<prefix>/lib/fanguard/fanguard.conf, defined
+ * by CMakeLists.txt); /etc/fanguard does not: it is the guarded drop-in dir. */
+#ifndef FG_CONF_IMAGE
+#error "FG_CONF_IMAGE comes from the build (CMakeLists.txt)"
+#endif
 #define FG_CONF_ETC		 "/etc/fanguard/fanguard.conf"
 #define FG_CONF_DROPIN_DIR	 "/etc/fanguard/conf.d"
 #define FG_STATUS_SOCKET_DEFAULT "/run/fanguard/status.sock"

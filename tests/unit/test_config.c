@@ -540,7 +540,6 @@ START_TEST(test_fg_config_load_file_indented_not_continuation)
 {
 	struct fg_config cfg;
 	struct fg_diag diag;
-	const char *p;
 
 	/* an indented line is a key of its own, not more of the exe list */
 	ck_assert_int_eq(load_text("[writer w]\nexe = /usr/bin/a\n  comm = b\n", &cfg, &diag, NULL),
@@ -548,9 +547,35 @@ START_TEST(test_fg_config_load_file_indented_not_continuation)
 	ck_assert_uint_eq(cfg.writers[0].exe.n, 1);
 	ck_assert_str_eq(cfg.writers[0].comm.v[0], "b");
 	fg_config_free(&cfg);
-	ck_assert_int_eq(load_text("[writer w]\nexe = /usr/bin/a\n  /usr/bin/b\n", &cfg, &diag, &p),
-			 -EINVAL);
-	ASSERT_DIAG(&diag, p, 3, "syntax error");
+	/* upstream inih would have made this more of the path value */
+	ck_assert_int_eq(load_text("[subtree s]\npath = /x\n\tkey = k2\n", &cfg, &diag, NULL), 0);
+	ck_assert_str_eq(cfg.subtrees[0].path, "/x");
+	ck_assert_str_eq(cfg.subtrees[0].key, "k2");
+	fg_config_free(&cfg);
+}
+END_TEST
+
+/* A continuation line in the style of Python's configparser is an error at
+ * its own line, with any inih: upstream's (multi-line values built in) and
+ * Debian's (turned off at run time) alike. */
+START_TEST(test_fg_config_load_file_indented_continuation)
+{
+	static const char *const texts[] = {
+	    "[writer w]\nexe = /usr/bin/a\n  /usr/bin/b\n",
+	    "[writer w]\nexe = /usr/bin/a\n\t/usr/bin/b ; comment\n",
+	    "[writer w]\nexe = /usr/bin/a\n# c\n\n    /usr/bin/b\n",
+	};
+	static const int lines[] = {3, 3, 5};
+	struct fg_config cfg;
+	struct fg_diag diag;
+	const char *p;
+
+	for (unsigned i = 0; i < FG_ARRAY_SIZE(texts); i++) {
+		ck_assert_int_eq(load_text(texts[i], &cfg, &diag, &p), -EINVAL);
+		ASSERT_DIAG(&diag, p, lines[i],
+			    "an indented line does not continue the value above");
+		ck_assert_uint_eq(diag.n, 1);
+	}
 }
 END_TEST
 
@@ -561,23 +586,30 @@ START_TEST(test_fg_config_load_file_long_line)
 	const char *p;
 	char text[1024], pad[400];
 
-	/* 199 bytes is the longest line that fits */
+	/* 198 bytes is the longest line that fits (with its newline, inih's
+	 * 200-byte buffer less the NUL), and the next line is read as usual */
 	memset(pad, 'x', sizeof(pad));
-	pad[199 - strlen("path = /")] = '\0';
-	snprintf(text, sizeof(text), "[subtree a]\npath = /%s\n", pad);
+	pad[198 - strlen("path = /")] = '\0';
+	snprintf(text, sizeof(text), "[subtree a]\npath = /%s\nkey = k\n", pad);
 	ck_assert_int_eq(load_text(text, &cfg, &diag, NULL), 0);
-	ck_assert_uint_eq(strlen(cfg.subtrees[0].path), 199 - strlen("path = "));
+	ck_assert_uint_eq(strlen(cfg.subtrees[0].path), 198 - strlen("path = "));
+	ck_assert_str_eq(cfg.subtrees[0].key, "k");
 	fg_config_free(&cfg);
 
-	/* 200 bytes: an error, and the rest of that line is not a new line */
+	/* 199 bytes: an error, and the rest of that line is not a new line */
 	memset(pad, 'x', sizeof(pad));
-	pad[200 - strlen("path = /")] = '\0';
+	pad[199 - strlen("path = /")] = '\0';
 	snprintf(text, sizeof(text), "[subtree a]\npath = /%s\nkey = k\nbogus = 1\n", pad);
 	ck_assert_int_eq(load_text(text, &cfg, &diag, &p), -EINVAL);
-	ASSERT_DIAG(&diag, p, 2, "line longer than 199 bytes");
+	ASSERT_DIAG(&diag, p, 2, "line longer than 198 bytes");
 	ASSERT_DIAG(&diag, p, 4, "unknown key 'bogus'"); /* counting stayed right */
 	ASSERT_DIAG(&diag, p, 1, "subtree 'a' has no path");
 	ck_assert_uint_eq(diag.n, 3);
+
+	/* the same at the end of the file, without a newline */
+	snprintf(text, sizeof(text), "[subtree a]\npath = /%s", pad);
+	ck_assert_int_eq(load_text(text, &cfg, &diag, &p), -EINVAL);
+	ASSERT_DIAG(&diag, p, 2, "line longer than 198 bytes");
 
 	/* far longer, with '=' and '[' in the tail that must not be parsed */
 	memset(pad, 'y', sizeof(pad));
@@ -587,7 +619,7 @@ START_TEST(test_fg_config_load_file_long_line)
 	snprintf(text, sizeof(text), "[fanguard]\n# %s\nmode = audit\n", pad);
 	ck_assert_int_eq(load_text(text, &cfg, &diag, &p), -EINVAL);
 	ck_assert_uint_eq(diag.n, 1);
-	ASSERT_DIAG(&diag, p, 2, "line longer than 199 bytes");
+	ASSERT_DIAG(&diag, p, 2, "line longer than 198 bytes");
 }
 END_TEST
 
@@ -908,6 +940,16 @@ START_TEST(test_fg_config_load_shipped)
 			 0);
 	ck_assert_uint_eq(cfg.n_subtrees, 9);
 	fg_config_free(&cfg);
+
+	/* with the example image's drop-in (examples/Containerfile) */
+	ck_assert_int_eq(fg_config_load_search(&cfg, FG_SOURCE_DIR "/etc/fanguard.conf",
+					       "/nonexistent", FG_SOURCE_DIR "/examples/conf.d",
+					       &diag),
+			 0);
+	ck_assert_int_eq(cfg.mode, FG_MODE_AUDIT);
+	ck_assert_uint_eq(cfg.n_writers, 5);
+	ck_assert_uint_eq(cfg.writers[4].subtrees.n, 3);
+	fg_config_free(&cfg);
 }
 END_TEST
 
@@ -978,6 +1020,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_fg_config_load_file_syntax_error);
 	tcase_add_test(tc, test_fg_config_load_file_comments_and_colon);
 	tcase_add_test(tc, test_fg_config_load_file_indented_not_continuation);
+	tcase_add_test(tc, test_fg_config_load_file_indented_continuation);
 	tcase_add_test(tc, test_fg_config_load_file_long_line);
 	tcase_add_test(tc, test_fg_config_load_file_multiple_errors);
 	tcase_add_test(tc, test_fg_config_load_file_diag_overflow);
