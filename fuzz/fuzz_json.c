@@ -11,6 +11,7 @@
  * line splits into key=value fields, and a line ends in its only '\n'. */
 #include "fanguard/json.h"
 #include "fanguard/log.h"
+#include "fanguard/logfmt.h"
 #include "fanguard/proc.h"
 #include "jsoncheck.h"
 
@@ -35,8 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum {
 	F_TEXT = 1 << 0,     /* text format instead of JSON */
-	F_SMALL = 1 << 1,    /* buffer of hdr.cap bytes */
-	F_MEDIUM = 1 << 2,   /* buffer of 256 + 16 * hdr.cap bytes */
+	F_SMALL = 1 << 1,    /* max_line of 2048 + 8 * hdr.cap bytes */
+	F_MEDIUM = 1 << 2,   /* max_line of 4096 + 240 * hdr.cap bytes */
 	F_PROC = 1 << 3,     /* the event has a process */
 	F_OPEN = 1 << 4,     /* open flags and syscall */
 	F_TX = 1 << 5,	     /* a transaction */
@@ -298,6 +299,7 @@ static void fill_proc(const struct input *in)
 	proc.auid = in->id2;
 	proc.sessionid = in->id1 ^ in->id2;
 	proc.start_time = (uint64_t)in->id2 << 32 | in->id1;
+	proc.known = in->id1 >> 25; /* any FG_PROC_* bits, and some that mean nothing */
 	snprintf(proc.exe, sizeof(proc.exe), "%s", seg_or_empty(in, 1));
 	strncpy(proc.comm, seg_or_empty(in, 2), sizeof(proc.comm));
 	strncpy(proc.cgroup, seg_or_empty(in, 3), sizeof(proc.cgroup));
@@ -309,6 +311,7 @@ static void fill_proc(const struct input *in)
 	for (unsigned i = 0; i < proc.n_ancestors; i++) {
 		struct fg_ancestor *a = &proc.anc[i];
 		a->pid = (pid_t)(i + 1);
+		a->start_time = in->id2 + i;
 		strncpy(a->comm, seg_or_empty(in, 8 + 2 * i), sizeof(a->comm));
 		if (in->flags & F_RAWOFF)
 			a->exe_off = (in->id1 + i * 977u) % (FG_ARENA_LEN + 64);
@@ -332,7 +335,10 @@ static void fill_event(const struct input *in, struct fg_event *ev)
 	ev->subtree = seg(in, 12);
 	ev->key = seg(in, 13);
 	ev->outcome = seg(in, 14);
+	ev->old_path = seg(in, 16);
+	ev->file_type = seg(in, 17);
 	ev->count = in->id2;
+	ev->sequence = in->id1;
 	if (in->flags & F_PROC) {
 		fill_proc(in);
 		ev->proc = &proc;
@@ -441,32 +447,28 @@ static void check_journal(const char *buf, size_t n, size_t cap)
 	}
 }
 
+/* A host whose boot time and tick rate come from the input too. */
+static struct fg_loghost host = {.name = "fuzz\xff\n", .id = "m", .boot_id = "b", .instance = "i"};
+
 static void fuzz_log(const struct input *in)
 {
+	static char buf[FG_RECORD_CAP];
 	struct fg_event ev;
-	size_t cap = FG_LINE_CAP, n;
+	size_t max_line = 7500, n;
 	bool text = in->flags & F_TEXT;
-	char *buf;
 
 	if (in->flags & F_SMALL)
-		cap = in->cap;
+		max_line = FG_MAX_LINE_MIN + 8u * in->cap;
 	else if (in->flags & F_MEDIUM)
-		cap = 256 + 16u * in->cap;
-	buf = malloc(cap ? cap : 1);
-	CHECK(buf);
+		max_line = 4096 + 240u * in->cap;
+	host.btime = in->id2 & 1 ? 0 : in->id2;
+	host.clk_tck = in->cap ? in->cap : -1;
 	fill_event(in, &ev);
-	n = fg_log_format(&ev, text ? FG_FMT_TEXT : FG_FMT_JSON, buf, cap);
-	/* Below 34 bytes (twice " truncated=true\n" with its NUL) nothing fits. */
-	if (cap < 34)
-		CHECK(n == 0);
-	else
-		check_line(buf, n, cap, text);
-	n = fg_log_format_journal(&ev, buf, cap);
-	if (cap < 1040)
-		CHECK(n == 0);
-	else
-		check_journal(buf, n, cap);
-	free(buf);
+	n = fg_log_format(in->id1 & 2 ? NULL : &host, &ev, text ? FG_FMT_TEXT : FG_FMT_JSON,
+			  max_line, buf);
+	check_line(buf, n, max_line + 1, text);
+	n = fg_log_format_journal(&host, &ev, max_line, buf, sizeof(buf));
+	check_journal(buf, n, sizeof(buf));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -110,6 +110,10 @@ void fg_config_init(struct fg_config *cfg)
 	cfg->on_error = FG_FAIL_DENY;
 	cfg->unknown_intent = FG_UNKNOWN_WRITE;
 	cfg->on_overload = FG_OVERLOAD_DENY_WRITES;
+	cfg->max_line = FG_MAX_LINE_DEFAULT;
+	cfg->repeat_threshold = FG_REPEAT_THRESHOLD_DEFAULT;
+	cfg->repeat_window = FG_REPEAT_WINDOW_DEFAULT;
+	cfg->heartbeat_interval = FG_HEARTBEAT_DEFAULT;
 }
 
 static void strlist_free(struct fg_strlist *l)
@@ -207,6 +211,8 @@ enum vtype {
 	V_SOCKET,   /* a char[k->size] absolute path */
 	V_PATH,	    /* a heap char * normalised absolute path */
 	V_NAME,	    /* a char[FG_NAME_MAX] name */
+	V_UINT,	    /* a uint32_t within its num_ranges entry */
+	V_SECONDS,  /* the same, in seconds: N, Ns, Nm or Nh */
 };
 
 struct keydef {
@@ -356,6 +362,48 @@ static void set_log(struct parse_state *st, const char *key, const char *value)
 	fg_strlcpy(st->cfg->log_path, value + 5, sizeof(st->cfg->log_path));
 }
 
+/* Bounds of the numeric keys. max_line: 2048 holds the fixed fields of a
+ * line with every long string cut, 65536 is the formatter's buffer. */
+static const struct {
+	const char *name;
+	uint32_t min, max;
+} num_ranges[] = {
+    {"max_line", 2048, 65536},
+    {"repeat_threshold", 0, 1000000},
+    {"repeat_window", 1, 86400},
+    {"heartbeat_interval", 0, 7 * 86400},
+};
+
+static void set_uint(struct parse_state *st, const struct keydef *k, const char *value,
+		     uint32_t *field)
+{
+	char num[16] = "";
+	size_t n = strlen(value);
+	uint32_t v = 0, mul = 1, lo = 0, hi = UINT32_MAX;
+	bool ok;
+
+	for (size_t i = 0; i < FG_ARRAY_SIZE(num_ranges); i++) {
+		if (strcmp(k->name, num_ranges[i].name) == 0) {
+			lo = num_ranges[i].min;
+			hi = num_ranges[i].max;
+		}
+	}
+	if (k->type == V_SECONDS && n > 1 && strchr("smh", value[n - 1])) {
+		mul = value[n - 1] == 'h' ? 3600 : value[n - 1] == 'm' ? 60 : 1;
+		n--;
+	}
+	ok = n < sizeof(num);
+	if (ok)
+		memcpy(num, value, n);
+	ok = ok && fg_parse_u32(num, &v) == 0 && v <= hi / mul && v * mul >= lo;
+	if (!ok) {
+		perr(st, st->line, "%s: '%s' is not a number%s from %u to %u", k->name, value,
+		     k->type == V_SECONDS ? " of seconds (or Nm, Nh)" : "", lo, hi);
+		return;
+	}
+	*field = v * mul;
+}
+
 static void set_path(struct parse_state *st, const struct keydef *k, const char *value, void *field)
 {
 	const char *why = path_problem(value, k->type == V_PATH ? PATH_MAX : k->size);
@@ -417,6 +465,10 @@ static void set_value(struct parse_state *st, const struct keydef *k, const char
 	case V_PATH:
 		set_path(st, k, value, field);
 		break;
+	case V_UINT:
+	case V_SECONDS:
+		set_uint(st, k, value, field);
+		break;
 	case V_NAME:
 		/* status_group may be emptied again by a later file */
 		if (*value && !valid_name(value))
@@ -450,6 +502,7 @@ static const struct choice marks[] = {{"inode", FG_MARK_INODE}, {NULL, 0}};
 
 #define KEY(n, t, type, field) {n, t, offsetof(type, field), sizeof(((type *)0)->field), NULL, false}
 #define CHOICE(n, type, field, c) {n, V_CHOICE, offsetof(type, field), 0, c, false}
+#define NUM(n, t, field) {n, t, offsetof(struct fg_config, field), 0, NULL, false}
 
 static const struct keydef fanguard_keys[] = {
 	CHOICE("mode", struct fg_config, mode, modes),
@@ -461,6 +514,10 @@ static const struct keydef fanguard_keys[] = {
 	CHOICE("on_error", struct fg_config, on_error, fails),
 	CHOICE("unknown_intent", struct fg_config, unknown_intent, intents),
 	CHOICE("on_overload", struct fg_config, on_overload, overloads),
+	NUM("max_line", V_UINT, max_line),
+	NUM("repeat_threshold", V_UINT, repeat_threshold),
+	NUM("repeat_window", V_SECONDS, repeat_window),
+	NUM("heartbeat_interval", V_SECONDS, heartbeat_interval),
 	{NULL, 0, 0, 0, NULL, false},
 };
 

@@ -373,6 +373,78 @@ static void put_string(struct fg_json *j, const char *key, const char *val, size
 		put_hex_member(j, key, val, len);
 }
 
+bool fg_json_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len;) {
+		size_t k = p[i] < 0x80 ? 1 : utf8_len(p + i, len - i);
+
+		if (k == 0)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+void fg_json_str_cut(struct fg_json *j, const char *key, const char *val, size_t len, size_t max,
+		     bool *ret_cut)
+{
+	size_t mark = j->len, lim, need;
+
+	if (ret_cut)
+		*ret_cut = false;
+	if (!begin(j, key, "") || !put(j, "\"", 1) || room(j) < 1) {
+		rollback(j, mark);
+		return;
+	}
+	/* One byte stays for the closing quote. */
+	lim = room(j) - 1;
+	if (max < lim)
+		lim = max;
+	/* Each byte escapes to at least one, so no input past lim + 1 can
+	 * reach the output: a long value costs what fits, not its length. */
+	need = fg_json_escape(j->buf + j->len, lim + 1, val, len > lim + 1 ? lim + 1 : len, NULL);
+	if (need > lim && lim < max) {
+		rollback(j, mark); /* no room: the member goes, not a cut value */
+		return;
+	}
+	if (need > lim && ret_cut)
+		*ret_cut = true;
+	/* Escapes never hold a NUL, so the written prefix ends at the first. */
+	j->len += need > lim ? strlen(j->buf + j->len) : need;
+	j->buf[j->len++] = '"';
+	commit(j);
+}
+
+void fg_json_hex(struct fg_json *j, const char *key, const char *val, size_t len, size_t max,
+		 bool *ret_cut)
+{
+	const unsigned char *p = (const unsigned char *)val;
+	size_t mark = j->len, n = len;
+
+	if (ret_cut)
+		*ret_cut = false;
+	if (2 * n > max) {
+		n = max / 2;
+		if (ret_cut)
+			*ret_cut = true;
+	}
+	if (!begin(j, key, "") || room(j) < 2 * n + 2) {
+		rollback(j, mark);
+		if (ret_cut)
+			*ret_cut = false;
+		return;
+	}
+	j->buf[j->len++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		j->buf[j->len++] = hexdigits[p[i] >> 4];
+		j->buf[j->len++] = hexdigits[p[i] & 0xf];
+	}
+	j->buf[j->len++] = '"';
+	commit(j);
+}
+
 void fg_json_str(struct fg_json *j, const char *key, const char *val)
 {
 	put_string(j, key, val, val ? strlen(val) : 0, false);

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <syslog.h>
@@ -15,424 +16,41 @@
 #include <systemd/sd-journal.h>
 #endif
 
-#include "fanguard/json.h"
+#include "fanguard/logagg.h"
+#include "fanguard/logfmt.h"
+#include "fanguard/logschema.h"
 #include "fanguard/util.h"
 
 /* A ring record: [u32 length][u32 syslog priority][bytes]. The priority
  * rides along because syslog wants it per line and the drain side no longer
  * has the event. */
 #define REC_HDR (2 * sizeof(uint32_t))
-/* The drain buffer: whole records up to one line, plus a NUL for syslog. */
-#define OUT_CAP (FG_LINE_CAP + 1)
-/* Room kept for " truncated=true\n" and the NUL in the text format. */
-#define TEXT_MARK " truncated=true\n"
-/* Journal records keep at least this much for MESSAGE= (the JSON line). */
-#define JOURNAL_MSG_MIN	   1024
+/* The drain buffer: whole records up to one record, plus a NUL for syslog. */
+#define OUT_CAP		   (FG_RECORD_CAP + 1)
 #define JOURNAL_FIELDS_MAX 16
+#define NS		   1000000000ULL
 
-static bool streq(const char *a, const char *b)
+void fg_logopts_default(struct fg_logopts *ret)
 {
-	return a && strcmp(a, b) == 0;
+	*ret = (struct fg_logopts){
+	    .max_line = FG_MAX_LINE_DEFAULT,
+	    .repeat_threshold = FG_REPEAT_THRESHOLD_DEFAULT,
+	    .repeat_window_ns = FG_REPEAT_WINDOW_DEFAULT * NS,
+	    .heartbeat_interval_ns = FG_HEARTBEAT_DEFAULT * NS,
+	};
 }
 
-static int event_priority(const struct fg_event *ev)
+void fg_logopts_from_config(const struct fg_config *cfg, struct fg_logopts *ret)
 {
-	if (streq(ev->decision, "deny") || streq(ev->decision, "would-deny") ||
-	    streq(ev->action, "log-dropped"))
-		return LOG_WARNING;
-	return LOG_INFO;
+	*ret = (struct fg_logopts){
+	    .max_line = cfg->max_line,
+	    .repeat_threshold = cfg->repeat_threshold,
+	    .repeat_window_ns = cfg->repeat_window * NS,
+	    .heartbeat_interval_ns = cfg->heartbeat_interval * NS,
+	};
 }
 
-static void format_timestamp(const struct timespec *ts, char *out, size_t cap)
-{
-	struct tm tm;
-	time_t s = ts->tv_sec;
-	size_t n;
-
-	if (!gmtime_r(&s, &tm))
-		memset(&tm, 0, sizeof(tm));
-	n = strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, cap - n, ".%06ldZ", (long)(ts->tv_nsec / 1000));
-}
-
-/* The id spelling of loginuid and sessionid. */
-static const char *id_str(uint32_t id, char *tmp, size_t cap)
-{
-	if (id == FG_AUID_UNSET)
-		return "unset";
-	snprintf(tmp, cap, "%" PRIu32, id);
-	return tmp;
-}
-
-/* ---- JSON ---- */
-
-static void jstr(struct fg_json *j, const char *key, const char *val)
-{
-	if (val)
-		fg_json_str(j, key, val);
-}
-
-/* Strings of outside origin; max bounds the read in case a producer forgot
- * the terminator. */
-static void jraw(struct fg_json *j, const char *key, const char *val, size_t max)
-{
-	if (val)
-		fg_json_str_raw(j, key, val, strnlen(val, max));
-}
-
-static const char *anc_exe(const struct fg_proc *p, unsigned i, size_t *ret_max)
-{
-	uint32_t off = p->anc[i].exe_off;
-
-	if (off >= FG_ARENA_LEN) {
-		*ret_max = 0;
-		return "";
-	}
-	*ret_max = FG_ARENA_LEN - off;
-	return fg_proc_anc_exe(p, i);
-}
-
-static void json_ancestor(struct fg_json *j, const char *key, const struct fg_proc *p, unsigned i)
-{
-	size_t max;
-	const char *exe = anc_exe(p, i, &max);
-
-	fg_json_obj_open(j, key);
-	fg_json_i64(j, "pid", p->anc[i].pid);
-	jraw(j, "executable", exe, max);
-	jraw(j, "name", p->anc[i].comm, FG_COMM_LEN);
-	fg_json_obj_close(j);
-}
-
-/* The process object goes last: a deep ancestry is what a full line
- * loses first. */
-static void json_process(struct fg_json *j, const struct fg_proc *p)
-{
-	unsigned n = p->n_ancestors < FG_ANCESTRY_MAX ? p->n_ancestors : FG_ANCESTRY_MAX;
-
-	fg_json_obj_open(j, "process");
-	fg_json_i64(j, "pid", p->pid);
-	fg_json_obj_open(j, "thread");
-	fg_json_i64(j, "id", p->tid);
-	fg_json_obj_close(j);
-	jraw(j, "executable", p->exe, sizeof(p->exe));
-	jraw(j, "name", p->comm, FG_COMM_LEN);
-	fg_json_u64(j, "start", p->start_time);
-	if (n > 0) {
-		json_ancestor(j, "parent", p, 0);
-	} else if (p->ppid > 0) {
-		fg_json_obj_open(j, "parent");
-		fg_json_i64(j, "pid", p->ppid);
-		fg_json_obj_close(j);
-	}
-	if (p->ancestry_truncated)
-		fg_json_bool(j, "ancestry_truncated", true);
-	fg_json_arr_open(j, "ancestry");
-	for (unsigned i = 0; i < n; i++)
-		json_ancestor(j, NULL, p, i);
-	fg_json_arr_close(j);
-	fg_json_obj_close(j);
-}
-
-static void json_fanguard(struct fg_json *j, const struct fg_event *ev)
-{
-	char tmp[16];
-
-	fg_json_obj_open(j, "fanguard");
-	jstr(j, "decision", ev->decision);
-	jstr(j, "reason", ev->reason);
-	jstr(j, "mode", ev->mode);
-	jstr(j, "rule", ev->rule);
-	jstr(j, "subtree", ev->subtree);
-	jstr(j, "key", ev->key);
-	if (streq(ev->action, "transaction-end") || streq(ev->action, "log-dropped"))
-		fg_json_u64(j, "count", ev->count);
-	if (ev->proc) {
-		fg_json_str(j, "session_id", id_str(ev->proc->sessionid, tmp, sizeof(tmp)));
-		if (ev->proc->cgroup[0])
-			jraw(j, "cgroup", ev->proc->cgroup, FG_CGROUP_LEN);
-	}
-	if (ev->tx_pid) {
-		fg_json_obj_open(j, "transaction");
-		fg_json_i64(j, "pid", ev->tx_pid);
-		jraw(j, "executable", ev->tx_exe, PATH_MAX);
-		fg_json_obj_close(j);
-	}
-	if (ev->proc_partial)
-		fg_json_str(j, "resolution", "partial");
-	fg_json_obj_close(j);
-}
-
-static void json_head(struct fg_json *j, const struct fg_event *ev)
-{
-	char ts[64];
-
-	format_timestamp(&ev->when, ts, sizeof(ts));
-	fg_json_str(j, "@timestamp", ts);
-	fg_json_obj_open(j, "event");
-	jstr(j, "action", ev->action);
-	jstr(j, "outcome", ev->outcome);
-	fg_json_str(j, "kind", "event");
-	/* Daemon events (start, dropped lines) are not about a file. */
-	if (ev->path) {
-		fg_json_arr_open(j, "category");
-		fg_json_str(j, NULL, "file");
-		fg_json_arr_close(j);
-	}
-	fg_json_str(j, "module", "fanguard");
-	fg_json_obj_close(j);
-}
-
-static void json_user_open(struct fg_json *j, const struct fg_event *ev)
-{
-	char tmp[16];
-
-	if (ev->proc) {
-		fg_json_obj_open(j, "user");
-		snprintf(tmp, sizeof(tmp), "%" PRIu32, ev->proc->uid);
-		fg_json_str(j, "id", tmp);
-		fg_json_obj_open(j, "audit");
-		fg_json_str(j, "id", id_str(ev->proc->auid, tmp, sizeof(tmp)));
-		fg_json_obj_close(j);
-		fg_json_obj_close(j);
-	}
-	if (ev->has_open) {
-		fg_json_obj_open(j, "open");
-		snprintf(tmp, sizeof(tmp), "0x%" PRIx64, ev->open_flags);
-		fg_json_str(j, "flags", tmp);
-		if (ev->open_syscall)
-			fg_json_str(j, "syscall", ev->open_syscall);
-		else
-			fg_json_i64(j, "nr", ev->open_nr);
-		fg_json_obj_close(j);
-	}
-}
-
-/* One JSON object without the newline, NUL-terminated; returns its length. */
-static size_t format_json_object(const struct fg_event *ev, char *buf, size_t cap)
-{
-	struct fg_json j;
-
-	fg_json_init(&j, buf, cap);
-	json_head(&j, ev);
-	json_fanguard(&j, ev);
-	jraw(&j, "message", ev->message, FG_LINE_CAP);
-	if (ev->path) {
-		fg_json_obj_open(&j, "file");
-		jraw(&j, "path", ev->path, FG_LINE_CAP);
-		fg_json_obj_close(&j);
-	}
-	json_user_open(&j, ev);
-	if (ev->proc)
-		json_process(&j, ev->proc);
-	return (size_t)fg_json_finish(&j);
-}
-
-/* ---- text ---- */
-
-struct tline {
-	char *buf;
-	size_t cap; /* without the room kept for TEXT_MARK */
-	size_t len;
-	bool cut;
-};
-
-static bool tput(struct tline *t, const char *s, size_t n)
-{
-	if (n > t->cap - t->len)
-		return false;
-	memcpy(t->buf + t->len, s, n);
-	t->len += n;
-	return true;
-}
-
-/* Bare words stay bare; anything a reader could mis-split is quoted. */
-static bool needs_quote(const char *s, size_t n)
-{
-	if (n == 0)
-		return true;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      strchr("_-.:/@+", c)))
-			return true;
-	}
-	return false;
-}
-
-static bool tescaped(struct tline *t, const char *val, size_t n)
-{
-	size_t room = t->cap - t->len;
-	size_t need = fg_json_escape(t->buf + t->len, room, val, n, NULL);
-
-	if (need >= room)
-		return false;
-	t->len += need;
-	return true;
-}
-
-/* Appends " key=value", whole or not at all. */
-static void tfield(struct tline *t, const char *key, const char *val, size_t max, bool quote)
-{
-	size_t mark = t->len, n;
-
-	if (!val)
-		return;
-	n = strnlen(val, max);
-	quote = quote || needs_quote(val, n);
-	if (tput(t, " ", 1) && tput(t, key, strlen(key)) && tput(t, "=", 1) &&
-	    (!quote || tput(t, "\"", 1)) && tescaped(t, val, n) && (!quote || tput(t, "\"", 1)))
-		return;
-	t->len = mark;
-	t->cut = true;
-}
-
-static void tu64(struct tline *t, const char *key, uint64_t v)
-{
-	char tmp[24];
-
-	snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
-	tfield(t, key, tmp, sizeof(tmp), false);
-}
-
-static void text_proc(struct tline *t, const struct fg_proc *p)
-{
-	char tmp[16];
-
-	tu64(t, "pid", (uint64_t)p->pid);
-	if (p->tid != p->pid)
-		tu64(t, "tid", (uint64_t)p->tid);
-	tfield(t, "exe", p->exe, sizeof(p->exe), true);
-	tfield(t, "comm", p->comm, FG_COMM_LEN, true);
-	tu64(t, "uid", p->uid);
-	tfield(t, "auid", id_str(p->auid, tmp, sizeof(tmp)), sizeof(tmp), false);
-	if (p->n_ancestors > 0) {
-		size_t max;
-		const char *exe = anc_exe(p, 0, &max);
-
-		tu64(t, "ppid", (uint64_t)p->anc[0].pid);
-		tfield(t, "pexe", exe, max, true);
-	}
-}
-
-static void text_open(struct tline *t, const struct fg_event *ev)
-{
-	char tmp[24];
-
-	snprintf(tmp, sizeof(tmp), "0x%" PRIx64, ev->open_flags);
-	tfield(t, "flags", tmp, sizeof(tmp), false);
-	if (ev->open_syscall) {
-		tfield(t, "syscall", ev->open_syscall, 32, false);
-	} else {
-		snprintf(tmp, sizeof(tmp), "%ld", ev->open_nr);
-		tfield(t, "nr", tmp, sizeof(tmp), false);
-	}
-}
-
-static size_t format_text(const struct fg_event *ev, char *buf, size_t cap)
-{
-	struct tline t = {buf, cap - sizeof(TEXT_MARK), 0, false};
-
-	tput(&t, "fanguard:", 9);
-	tfield(&t, "action", ev->action, 64, false);
-	tfield(&t, "decision", ev->decision, 64, false);
-	tfield(&t, "reason", ev->reason, 64, false);
-	tfield(&t, "mode", ev->mode, 64, false);
-	tfield(&t, "subtree", ev->subtree, FG_NAME_MAX, false);
-	tfield(&t, "key", ev->key, FG_NAME_MAX, false);
-	tfield(&t, "path", ev->path, FG_LINE_CAP, true);
-	if (ev->proc)
-		text_proc(&t, ev->proc);
-	tfield(&t, "rule", ev->rule, FG_NAME_MAX, false);
-	if (streq(ev->action, "transaction-end") || streq(ev->action, "log-dropped"))
-		tu64(&t, "count", ev->count);
-	if (ev->tx_pid) {
-		tu64(&t, "tx_pid", (uint64_t)ev->tx_pid);
-		tfield(&t, "tx_exe", ev->tx_exe, PATH_MAX, true);
-	}
-	if (ev->has_open)
-		text_open(&t, ev);
-	if (ev->proc_partial)
-		tfield(&t, "resolution", "partial", 16, false);
-	tfield(&t, "message", ev->message, FG_LINE_CAP, true);
-	/* The reserve behind cap always holds the tail. */
-	if (t.cut) {
-		memcpy(buf + t.len, TEXT_MARK, sizeof(TEXT_MARK));
-		return t.len + sizeof(TEXT_MARK) - 1;
-	}
-	buf[t.len++] = '\n';
-	buf[t.len] = '\0';
-	return t.len;
-}
-
-size_t fg_log_format(const struct fg_event *ev, enum fg_logformat fmt, char *buf, size_t cap)
-{
-	size_t n;
-
-	/* Too small for even "{}\n" or the text tail; callers pass FG_LINE_CAP. */
-	if (cap < 2 * sizeof(TEXT_MARK))
-		return 0;
-	if (fmt == FG_FMT_TEXT)
-		return format_text(ev, buf, cap);
-	n = format_json_object(ev, buf, cap - 1);
-	buf[n++] = '\n';
-	buf[n] = '\0';
-	return n;
-}
-
-/* ---- journal ---- */
-
-/* Appends "NAME=value\0" whole, or nothing when it does not fit below lim. */
-static void jfield(char *buf, size_t lim, size_t *len, const char *name, const char *val,
-		   size_t max)
-{
-	size_t nl, vl;
-
-	if (!val)
-		return;
-	nl = strlen(name);
-	vl = strnlen(val, max);
-	if (*len + nl + 1 + vl + 1 > lim)
-		return;
-	memcpy(buf + *len, name, nl);
-	buf[*len + nl] = '=';
-	memcpy(buf + *len + nl + 1, val, vl);
-	buf[*len + nl + 1 + vl] = '\0';
-	*len += nl + vl + 2;
-}
-
-size_t fg_log_format_journal(const struct fg_event *ev, char *buf, size_t cap)
-{
-	char tmp[24];
-	size_t len = 0, lim;
-
-	if (cap < JOURNAL_MSG_MIN + 16)
-		return 0;
-	lim = cap - JOURNAL_MSG_MIN;
-	snprintf(tmp, sizeof(tmp), "%d", event_priority(ev));
-	jfield(buf, lim, &len, "PRIORITY", tmp, sizeof(tmp));
-	jfield(buf, lim, &len, "SYSLOG_IDENTIFIER", "fanguardd", 16);
-	jfield(buf, lim, &len, "FANGUARD_ACTION", ev->action, 64);
-	jfield(buf, lim, &len, "FANGUARD_DECISION", ev->decision, 64);
-	jfield(buf, lim, &len, "FANGUARD_KEY", ev->key, FG_NAME_MAX);
-	jfield(buf, lim, &len, "FANGUARD_SUBTREE", ev->subtree, FG_NAME_MAX);
-	jfield(buf, lim, &len, "FANGUARD_RULE", ev->rule, FG_NAME_MAX);
-	jfield(buf, lim, &len, "FANGUARD_PATH", ev->path, PATH_MAX);
-	if (ev->proc) {
-		snprintf(tmp, sizeof(tmp), "%d", (int)ev->proc->pid);
-		jfield(buf, lim, &len, "FANGUARD_PID", tmp, sizeof(tmp));
-		jfield(buf, lim, &len, "FANGUARD_EXE", ev->proc->exe, PATH_MAX);
-		jfield(buf, lim, &len, "FANGUARD_AUID", id_str(ev->proc->auid, tmp, sizeof(tmp)),
-		       sizeof(tmp));
-	}
-	memcpy(buf + len, "MESSAGE=", 8);
-	len += 8;
-	/* The JSON writer's NUL ends the last entry. */
-	len += format_json_object(ev, buf + len, cap - len);
-	return len + 1;
-}
-
-/* ---- the ring and its thread ---- */
+/* ---- the ring ---- */
 
 static void ring_peek(const struct fg_logger *lg, void *dst, size_t n)
 {
@@ -462,24 +80,126 @@ static void ring_put(struct fg_logger *lg, const void *src, size_t n)
 	lg->used += n;
 }
 
+static bool ring_fits(const struct fg_logger *lg, size_t len)
+{
+	return len > 0 && len <= FG_RECORD_CAP && REC_HDR + len <= FG_RING_CAP - lg->used;
+}
+
+/* Queues a record, or counts it lost. Called with the lock held. */
+static int put_locked(struct fg_logger *lg, const char *rec, size_t len, int prio)
+{
+	uint32_t hdr[2] = {(uint32_t)len, (uint32_t)prio};
+
+	if (!ring_fits(lg, len)) {
+		lg->dropped++;
+		return -ENOBUFS;
+	}
+	ring_put(lg, hdr, REC_HDR);
+	ring_put(lg, rec, len);
+	pthread_cond_signal(&lg->cond);
+	return 0;
+}
+
+/* A numbered line that could not be queued: its number goes on the list
+ * the next report names. */
+static void lose(struct fg_logger *lg, uint64_t seq)
+{
+	struct fg_lost *l = &lg->lost;
+
+	l->count++;
+	if (l->n == 0)
+		l->first = seq;
+	l->last = seq;
+	if (l->n > 0 && l->r[l->n - 1].to + 1 == seq) {
+		l->r[l->n - 1].to = seq;
+	} else if (l->n < FG_LOST_RANGES) {
+		l->r[l->n].from = l->r[l->n].to = seq;
+		l->n++;
+	} else {
+		l->more = true;
+	}
+}
+
+static size_t format_locked(struct fg_logger *lg, const struct fg_event *ev)
+{
+	if (lg->sink == FG_SINK_JOURNAL)
+		return fg_log_format_journal(&lg->host, ev, lg->opts.max_line, lg->scratch,
+					     FG_RECORD_CAP);
+	return fg_log_format(&lg->host, ev, lg->fmt, lg->opts.max_line, lg->scratch);
+}
+
+/* Numbers, formats and queues ev. Called with the lock held. */
+static int emit_locked(struct fg_logger *lg, const struct fg_event *ev)
+{
+	struct fg_event e = *ev;
+	struct fg_log_class cls;
+	size_t n;
+	int r;
+
+	e.sequence = ++lg->seq;
+	fg_log_classify(&e, &cls);
+	n = format_locked(lg, &e);
+	r = put_locked(lg, lg->scratch, n, cls.priority);
+	if (r < 0)
+		lose(lg, e.sequence);
+	return r;
+}
+
+/* The line that says which numbered lines never made it, once there is
+ * room for it: it goes before anything newer. */
+static void report_lost_locked(struct fg_logger *lg)
+{
+	struct fg_lost l = lg->lost;
+	char msg[160];
+	struct fg_event ev = {.action = "log-dropped",
+			      .outcome = "failure",
+			      .count = l.count,
+			      .lost = &l,
+			      .message = msg};
+
+	size_t need = REC_HDR + (lg->sink == FG_SINK_JOURNAL ? FG_RECORD_CAP : lg->opts.max_line);
+
+	if (l.count == 0 || need > FG_RING_CAP - lg->used)
+		return;
+	memset(&lg->lost, 0, sizeof(lg->lost));
+	clock_gettime(CLOCK_REALTIME, &ev.when);
+	if (l.n)
+		snprintf(msg, sizeof(msg),
+			 "%" PRIu64 " log lines (sequence %" PRIu64 " to %" PRIu64
+			 ") were dropped because the sink was too slow",
+			 l.count, l.first, l.last);
+	else
+		snprintf(msg, sizeof(msg),
+			 "%" PRIu64 " log lines were dropped because the sink was too slow",
+			 l.count);
+	emit_locked(lg, &ev);
+}
+
+/* Closes the aggregation windows that are over (all with force). */
+static void flush_repeats_locked(struct fg_logger *lg, uint64_t now, bool force)
+{
+	struct fg_event ev;
+
+	while (lg->agg && fg_logagg_due(lg->agg, now, force, &ev))
+		emit_locked(lg, &ev);
+}
+
 static int submit_prio(struct fg_logger *lg, const char *line, size_t len, int prio)
 {
-	int r = 0;
+	int r;
 
 	if (!lg->ring)
 		return -EINVAL;
 	pthread_mutex_lock(&lg->lock);
-	if (lg->stop || len == 0 || len > FG_LINE_CAP || REC_HDR + len > FG_RING_CAP - lg->used) {
+	if (lg->stop) {
 		lg->dropped++;
-		lg->dropped_pending++;
 		r = -ENOBUFS;
 	} else {
-		uint32_t hdr[2] = {(uint32_t)len, (uint32_t)prio};
-
-		ring_put(lg, hdr, REC_HDR);
-		ring_put(lg, line, len);
+		r = put_locked(lg, line, len, prio);
 	}
-	pthread_cond_signal(&lg->cond);
+	/* Unnumbered: counted in the next report, with no range. */
+	if (r < 0)
+		lg->lost.count++;
 	pthread_mutex_unlock(&lg->lock);
 	return r;
 }
@@ -489,23 +209,105 @@ int fg_logger_submit(struct fg_logger *lg, const char *line, size_t len)
 	return submit_prio(lg, line, len, LOG_INFO);
 }
 
-static size_t logger_format(const struct fg_logger *lg, const struct fg_event *ev, char *buf,
-			    size_t cap)
-{
-	if (lg->sink == FG_SINK_JOURNAL)
-		return fg_log_format_journal(ev, buf, cap);
-	return fg_log_format(ev, lg->fmt, buf, cap);
-}
-
 int fg_logger_event(struct fg_logger *lg, const struct fg_event *ev)
 {
-	char line[FG_LINE_CAP];
-	size_t n = logger_format(lg, ev, line, sizeof(line));
+	uint64_t now = fg_now_ns();
+	int r = 0;
 
-	return submit_prio(lg, line, n, event_priority(ev));
+	if (!lg->ring)
+		return -EINVAL;
+	pthread_mutex_lock(&lg->lock);
+	flush_repeats_locked(lg, now, false);
+	if (lg->stop) {
+		lg->dropped++;
+		r = -ENOBUFS;
+	} else if (lg->agg && !fg_logagg_admit(lg->agg, ev, now)) {
+		lg->aggregated++;
+		/* The window's end now has a line to write: wake the timer. */
+		pthread_cond_signal(&lg->cond);
+	} else {
+		report_lost_locked(lg);
+		r = emit_locked(lg, ev);
+	}
+	pthread_mutex_unlock(&lg->lock);
+	return r;
 }
 
-/* Takes whole records into out (at most FG_LINE_CAP bytes, at least one
+void fg_logger_set_heartbeat(struct fg_logger *lg, fg_heartbeat_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&lg->lock);
+	lg->hb_fn = fn;
+	lg->hb_ctx = ctx;
+	pthread_mutex_unlock(&lg->lock);
+}
+
+/* ---- the heartbeat ---- */
+
+static void counters_delta(const struct fg_counters *now, const struct fg_counters *prev,
+			   struct fg_counters *ret)
+{
+	const uint64_t *a = (const uint64_t *)now, *b = (const uint64_t *)prev;
+	uint64_t *d = (uint64_t *)ret;
+
+	_Static_assert(sizeof(struct fg_counters) % sizeof(uint64_t) == 0, "counters are u64");
+	for (size_t i = 0; i < sizeof(*ret) / sizeof(uint64_t); i++)
+		d[i] = a[i] - b[i];
+}
+
+static void heartbeat_locked(struct fg_logger *lg)
+{
+	struct fg_heartbeat hb = {0};
+	struct fg_counters delta;
+	struct fg_hbline line = {
+	    .hb = &hb,
+	    .interval_s = lg->opts.heartbeat_interval_ns / NS,
+	    .lines = lg->seq - lg->hb_seq,
+	    .dropped = lg->dropped - lg->hb_dropped,
+	    .aggregated = lg->aggregated - lg->hb_aggregated,
+	    .last_sequence = lg->seq,
+	};
+	struct fg_event ev = {.action = "heartbeat", .outcome = "success", .heartbeat = &line};
+
+	if (lg->hb_fn)
+		lg->hb_fn(lg->hb_ctx, &hb);
+	if (hb.have_counters) {
+		/* The first heartbeat counts from the start. */
+		counters_delta(&hb.c, lg->hb_have_prev ? &lg->hb_prev : &(struct fg_counters){0},
+			       &delta);
+		line.delta = &delta;
+		lg->hb_prev = hb.c;
+		lg->hb_have_prev = true;
+	}
+	clock_gettime(CLOCK_REALTIME, &ev.when);
+	report_lost_locked(lg);
+	emit_locked(lg, &ev);
+	lg->hb_seq = lg->seq;
+	lg->hb_dropped = lg->dropped;
+	lg->hb_aggregated = lg->aggregated;
+}
+
+/* Runs what is due and returns when the next timer is (UINT64_MAX: none). */
+static uint64_t timers_locked(struct fg_logger *lg, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+
+	flush_repeats_locked(lg, now, false);
+	if (lg->agg)
+		next = fg_logagg_next_ns(lg->agg);
+	if (lg->opts.heartbeat_interval_ns) {
+		if (now >= lg->hb_next_ns) {
+			heartbeat_locked(lg);
+			lg->hb_next_ns = now + lg->opts.heartbeat_interval_ns;
+		}
+		if (lg->hb_next_ns < next)
+			next = lg->hb_next_ns;
+	}
+	return next;
+}
+
+/* ---- the sinks ---- */
+
+/* Takes whole records into out (at most FG_RECORD_CAP bytes, at least one
  * record) and returns the byte count. Syslog and the journal take one
  * record a time: each is its own message. Called with the lock held. */
 static size_t take_batch(struct fg_logger *lg, char *out, size_t *ret_lines, int *ret_prio)
@@ -516,7 +318,7 @@ static size_t take_batch(struct fg_logger *lg, char *out, size_t *ret_lines, int
 		uint32_t hdr[2];
 
 		ring_peek(lg, hdr, REC_HDR);
-		if (lines > 0 && (lg->fd < 0 || n + hdr[0] > FG_LINE_CAP))
+		if (lines > 0 && (lg->fd < 0 || n + hdr[0] > FG_RECORD_CAP))
 			break;
 		ring_take(lg, hdr, REC_HDR);
 		ring_take(lg, out + n, hdr[0]);
@@ -591,20 +393,6 @@ static int sink_write(struct fg_logger *lg, char *out, size_t n, int prio)
 	return write_all(lg->fd, out, n);
 }
 
-static int emit_summary(struct fg_logger *lg, char *out, uint64_t n)
-{
-	char msg[96];
-	struct fg_event ev = {
-	    .action = "log-dropped", .outcome = "failure", .count = n, .message = msg};
-	size_t len;
-
-	clock_gettime(CLOCK_REALTIME, &ev.when);
-	snprintf(msg, sizeof(msg),
-		 "%" PRIu64 " log lines were dropped because the sink was too slow", n);
-	len = logger_format(lg, &ev, out, FG_LINE_CAP);
-	return sink_write(lg, out, len, LOG_WARNING);
-}
-
 static void account(struct fg_logger *lg, size_t lines, int r)
 {
 	if (r < 0)
@@ -613,7 +401,20 @@ static void account(struct fg_logger *lg, size_t lines, int r)
 		lg->written += lines;
 }
 
-/* Writes happen outside the lock, so a slow sink never holds up submit. */
+static void wait_until(struct fg_logger *lg, uint64_t when_ns)
+{
+	struct timespec ts;
+
+	if (when_ns == UINT64_MAX) {
+		pthread_cond_wait(&lg->cond, &lg->lock);
+		return;
+	}
+	ts.tv_sec = (time_t)(when_ns / NS);
+	ts.tv_nsec = (long)(when_ns % NS);
+	pthread_cond_timedwait(&lg->cond, &lg->lock, &ts);
+}
+
+/* Writes happen outside the lock, so a slow sink never holds up events. */
 static void *logger_main(void *arg)
 {
 	struct fg_logger *lg = arg;
@@ -624,8 +425,10 @@ static void *logger_main(void *arg)
 	pthread_cond_broadcast(&lg->cond);
 	for (;;) {
 		size_t n, lines;
-		uint64_t lost;
 		int prio = LOG_INFO, r;
+		/* Every pass, so a sink that is always busy still gets its
+		 * heartbeats and window ends. */
+		uint64_t next = lg->stop ? UINT64_MAX : timers_locked(lg, fg_now_ns());
 
 		if (lg->used > 0) {
 			n = take_batch(lg, out, &lines, &prio);
@@ -633,25 +436,33 @@ static void *logger_main(void *arg)
 			r = sink_write(lg, out, n, prio);
 			pthread_mutex_lock(&lg->lock);
 			account(lg, lines, r);
-		} else if (lg->dropped_pending > 0) {
-			lost = lg->dropped_pending;
-			lg->dropped_pending = 0;
-			pthread_mutex_unlock(&lg->lock);
-			r = emit_summary(lg, out, lost);
-			pthread_mutex_lock(&lg->lock);
-			account(lg, 1, r);
-		} else if (lg->stop) {
-			break;
-		} else {
-			pthread_cond_wait(&lg->cond, &lg->lock);
+			continue;
 		}
+		if (lg->lost.count > 0) {
+			report_lost_locked(lg);
+			continue;
+		}
+		if (lg->stop)
+			break;
+		wait_until(lg, next);
 	}
 	pthread_mutex_unlock(&lg->lock);
 	return NULL;
 }
 
-static int logger_start(struct fg_logger *lg, enum fg_logsink sink, int fd, enum fg_logformat fmt)
+static void free_buffers(struct fg_logger *lg)
 {
+	fg_logagg_free(lg->agg);
+	free(lg->scratch);
+	free(lg->ring);
+	lg->agg = NULL;
+	lg->scratch = lg->ring = NULL;
+}
+
+static int logger_start(struct fg_logger *lg, enum fg_logsink sink, int fd, enum fg_logformat fmt,
+			const struct fg_logopts *opts)
+{
+	pthread_condattr_t ca;
 	sigset_t all, old;
 	int r;
 
@@ -659,11 +470,21 @@ static int logger_start(struct fg_logger *lg, enum fg_logsink sink, int fd, enum
 	lg->sink = sink;
 	lg->fmt = fmt;
 	lg->fd = fd;
+	lg->opts = *opts;
+	fg_loghost_read(&lg->host);
 	lg->ring = malloc(FG_RING_CAP + OUT_CAP);
-	if (!lg->ring)
+	lg->scratch = malloc(FG_RECORD_CAP);
+	lg->agg = fg_logagg_new(opts->repeat_threshold, opts->repeat_window_ns);
+	if (!lg->ring || !lg->scratch || !lg->agg) {
+		free_buffers(lg);
 		return -ENOMEM;
+	}
+	lg->hb_next_ns = fg_now_ns() + opts->heartbeat_interval_ns;
 	pthread_mutex_init(&lg->lock, NULL);
-	pthread_cond_init(&lg->cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&lg->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	/* Born with every signal blocked, so the daemon's signalfd sees them all. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -672,8 +493,7 @@ static int logger_start(struct fg_logger *lg, enum fg_logsink sink, int fd, enum
 	if (r != 0) {
 		pthread_cond_destroy(&lg->cond);
 		pthread_mutex_destroy(&lg->lock);
-		free(lg->ring);
-		lg->ring = NULL;
+		free_buffers(lg);
 		return -r;
 	}
 	/* The caller exempts lg->tid from the guard, so it must be known now. */
@@ -685,21 +505,31 @@ static int logger_start(struct fg_logger *lg, enum fg_logsink sink, int fd, enum
 	return 0;
 }
 
-int fg_logger_open_fd(struct fg_logger *lg, int fd, enum fg_logformat fmt)
+int fg_logger_open_fd_opts(struct fg_logger *lg, int fd, enum fg_logformat fmt,
+			   const struct fg_logopts *opts)
 {
-	int r = logger_start(lg, fd == STDERR_FILENO ? FG_SINK_STDERR : FG_SINK_FILE, fd, fmt);
+	int r =
+	    logger_start(lg, fd == STDERR_FILENO ? FG_SINK_STDERR : FG_SINK_FILE, fd, fmt, opts);
 
 	if (r < 0 && fd != STDERR_FILENO)
 		close(fd);
 	return r;
 }
 
-static int open_syslog(struct fg_logger *lg, enum fg_logformat fmt)
+int fg_logger_open_fd(struct fg_logger *lg, int fd, enum fg_logformat fmt)
+{
+	struct fg_logopts o;
+
+	fg_logopts_default(&o);
+	return fg_logger_open_fd_opts(lg, fd, fmt, &o);
+}
+
+static int open_syslog(struct fg_logger *lg, enum fg_logformat fmt, const struct fg_logopts *o)
 {
 	int r;
 
 	openlog("fanguardd", LOG_NDELAY | LOG_PID, LOG_DAEMON);
-	r = logger_start(lg, FG_SINK_SYSLOG, -1, fmt);
+	r = logger_start(lg, FG_SINK_SYSLOG, -1, fmt, o);
 	if (r < 0)
 		closelog();
 	return r;
@@ -707,30 +537,32 @@ static int open_syslog(struct fg_logger *lg, enum fg_logformat fmt)
 
 int fg_logger_open(struct fg_logger *lg, const struct fg_config *cfg)
 {
+	struct fg_logopts o;
 	int fd;
 
 	/* A failed open leaves lg safe to close. */
 	memset(lg, 0, sizeof(*lg));
 	lg->fd = -1;
+	fg_logopts_from_config(cfg, &o);
 	switch (cfg->log) {
 	case FG_SINK_FILE:
 		fd =
 		    open(cfg->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
 		if (fd < 0)
 			return -errno;
-		return fg_logger_open_fd(lg, fd, cfg->log_format);
+		return fg_logger_open_fd_opts(lg, fd, cfg->log_format, &o);
 	case FG_SINK_SYSLOG:
-		return open_syslog(lg, cfg->log_format);
+		return open_syslog(lg, cfg->log_format, &o);
 	case FG_SINK_JOURNAL:
 #ifdef FG_HAVE_SYSTEMD
-		return logger_start(lg, FG_SINK_JOURNAL, -1, FG_FMT_JSON);
+		return logger_start(lg, FG_SINK_JOURNAL, -1, FG_FMT_JSON, &o);
 #else
-		return open_syslog(lg, cfg->log_format);
+		return open_syslog(lg, cfg->log_format, &o);
 #endif
 	case FG_SINK_STDERR:
 		break;
 	}
-	return fg_logger_open_fd(lg, STDERR_FILENO, cfg->log_format);
+	return fg_logger_open_fd_opts(lg, STDERR_FILENO, cfg->log_format, &o);
 }
 
 void fg_logger_close(struct fg_logger *lg)
@@ -738,6 +570,8 @@ void fg_logger_close(struct fg_logger *lg)
 	if (!lg->started)
 		return;
 	pthread_mutex_lock(&lg->lock);
+	/* Open windows end now: their lines go out before the thread stops. */
+	flush_repeats_locked(lg, fg_now_ns(), true);
 	lg->stop = true;
 	pthread_cond_broadcast(&lg->cond);
 	pthread_mutex_unlock(&lg->lock);
@@ -749,8 +583,7 @@ void fg_logger_close(struct fg_logger *lg)
 	lg->fd = -1;
 	pthread_cond_destroy(&lg->cond);
 	pthread_mutex_destroy(&lg->lock);
-	free(lg->ring);
-	lg->ring = NULL;
+	free_buffers(lg);
 	lg->started = false;
 }
 
@@ -768,4 +601,16 @@ void fg_logger_stats(struct fg_logger *lg, uint64_t *ret_written, uint64_t *ret_
 		*ret_errors = lg->write_errors;
 	if (lg->started)
 		pthread_mutex_unlock(&lg->lock);
+}
+
+uint64_t fg_logger_aggregated(struct fg_logger *lg)
+{
+	uint64_t n;
+
+	if (lg->started)
+		pthread_mutex_lock(&lg->lock);
+	n = lg->aggregated;
+	if (lg->started)
+		pthread_mutex_unlock(&lg->lock);
+	return n;
 }

@@ -33,6 +33,7 @@ struct fg_pcache_id {
 	pid_t pid, ppid;
 	uint32_t uid, auid, sessionid;
 	uint64_t start_time;
+	uint32_t known; /* FG_PROC_* */
 	char comm[FG_COMM_LEN];
 	unsigned n_anc;
 	uint32_t arena_used;
@@ -402,6 +403,7 @@ static void unpack(const struct fg_pcache_id *id, pid_t tid, struct fg_proc *p)
 	p->auid = id->auid;
 	p->sessionid = id->sessionid;
 	p->start_time = id->start_time;
+	p->known = id->known;
 	memcpy(p->comm, id->comm, sizeof(p->comm));
 	fg_strlcpy(p->exe, id->exe, sizeof(p->exe));
 	fg_strlcpy(p->cgroup, id->cgroup, sizeof(p->cgroup));
@@ -504,6 +506,7 @@ static struct fg_pcache_id *pack(const struct fg_proc *p)
 	    .auid = p->auid,
 	    .sessionid = p->sessionid,
 	    .start_time = p->start_time,
+	    .known = p->known,
 	    .n_anc = p->n_ancestors,
 	    .arena_used = p->arena_used,
 	};

@@ -543,12 +543,16 @@ static uint32_t parse_id(char *buf, ssize_t n)
 	return fg_parse_u32(buf, &v) < 0 ? FG_AUID_UNSET : v;
 }
 
-/* loginuid and sessionid: a missing file (no audit support) reads as unset. */
-static uint32_t read_id(int dirfd, const char *path)
+/* loginuid and sessionid: a missing file (no audit support) reads as unset
+ * for the policy; bit is set in *known only when the file was read. */
+static uint32_t read_id(int dirfd, const char *path, uint32_t *known, uint32_t bit)
 {
 	char buf[16];
+	ssize_t n = read_once(dirfd, path, buf, sizeof(buf) - 1);
 
-	return parse_id(buf, read_once(dirfd, path, buf, sizeof(buf) - 1));
+	if (n > 0)
+		*known |= bit;
+	return parse_id(buf, n);
 }
 
 int fg_proc_id_fd(int fd, uint32_t *ret)
@@ -577,11 +581,13 @@ int fg_proc_cgroup_fd(int fd, char *buf, size_t size)
 /* readlink into buf; "" when unreadable (kernel threads, or a permission
  * refusal) or when the target may have been cut: a truncated path could
  * match a rule the real one does not. " (deleted)" is kept verbatim. */
-static void read_exe(int dirfd, const char *path, char *buf, size_t size)
+static bool read_exe(int dirfd, const char *path, char *buf, size_t size)
 {
 	ssize_t n = readlinkat(dirfd, path, buf, size - 1);
+	bool ok = n > 0 && (size_t)n < size - 1;
 
-	buf[n < 0 || (size_t)n >= size - 1 ? 0 : n] = '\0';
+	buf[ok ? n : 0] = '\0';
+	return ok;
 }
 
 static void proc_reset(struct fg_proc *p, pid_t tid)
@@ -598,6 +604,7 @@ static void proc_reset(struct fg_proc *p, pid_t tid)
 	p->comm[0] = p->exe[0] = p->cgroup[0] = '\0';
 	p->n_ancestors = 0;
 	p->ancestry_truncated = false;
+	p->known = 0;
 	/* arena[0] is the shared "" of every unreadable ancestor exe. */
 	p->arena[0] = '\0';
 	p->arena_used = 1;
@@ -631,6 +638,7 @@ static pid_t anc_append(struct fg_proc *p, int procfd, pid_t pid)
 
 	struct fg_ancestor *a = &p->anc[p->n_ancestors++];
 	a->pid = pid;
+	a->start_time = st.start_time;
 	memcpy(a->comm, st.comm, sizeof(a->comm));
 	a->exe_off = 0;
 	if (n > 0 && n < (ssize_t)(cap - 1)) {
@@ -655,6 +663,8 @@ static void resolve_ancestry(struct fg_proc *p, int procfd)
 	}
 	if (next < 0)
 		p->ancestry_truncated = true;
+	else
+		p->known |= FG_PROC_ANCESTRY;
 }
 
 /* The first lines of /proc/TID/status: everything fanguard reads from it
@@ -693,14 +703,18 @@ static int resolve_identity(struct fg_proc *p, int dirfd)
 	/* Threads share the process's parent; status reports it per thread. */
 	p->ppid = st.ppid;
 	p->uid = st.uid;
-	p->auid = read_id(dirfd, "loginuid");
-	p->sessionid = read_id(dirfd, "sessionid");
+	p->known |= FG_PROC_STATUS;
+	p->auid = read_id(dirfd, "loginuid", &p->known, FG_PROC_AUID);
+	p->sessionid = read_id(dirfd, "sessionid", &p->known, FG_PROC_SESSION);
 	n = read_once(dirfd, "cgroup", buf, sizeof(buf));
 	/* A cgroup that cannot be read (or did not fit) stays "": rules that
 	 * name one then do not match, which fails closed. */
 	if (n < 0 || fg_proc_parse_cgroup(buf, (size_t)n, p->cgroup, sizeof(p->cgroup)) < 0)
 		p->cgroup[0] = '\0';
-	read_exe(dirfd, "exe", p->exe, sizeof(p->exe));
+	else
+		p->known |= FG_PROC_CGROUP;
+	if (read_exe(dirfd, "exe", p->exe, sizeof(p->exe)))
+		p->known |= FG_PROC_EXE;
 	return 0;
 }
 
@@ -741,6 +755,7 @@ int fg_proc_resolve_task(pid_t tid, struct fg_proc *ret)
 		return r;
 	ret->start_time = st.start_time;
 	memcpy(ret->comm, st.comm, sizeof(ret->comm));
+	ret->known |= FG_PROC_STAT;
 	return resolve_identity(ret, dirfd);
 }
 
@@ -751,8 +766,13 @@ int fg_proc_resolve_ancestry(struct fg_proc *p)
 	if (procfd < 0)
 		return -errno;
 	resolve_ancestry(p, procfd);
-	/* The writer must still be the task whose identity was read. */
-	return fg_proc_start_time(p->tid) == p->start_time ? 0 : -ESRCH;
+	/* The writer must still be the task whose identity was read; if not,
+	 * the walk may have followed a recycled parent id. */
+	if (fg_proc_start_time(p->tid) != p->start_time) {
+		p->known &= ~FG_PROC_ANCESTRY;
+		return -ESRCH;
+	}
+	return 0;
 }
 
 uint64_t fg_proc_start_time(pid_t tid)

@@ -16,6 +16,14 @@
 #define FG_DIAG_LEN	512
 #define FG_LINE_MAX	200 /* inih's line buffer; longer lines are errors */
 
+/* Logger defaults (fanguard.conf(5), docs/events.md). 7,500 bytes leave
+ * room for the syslog header under rsyslog's 8 KiB maxMessageSize and
+ * under Splunk's 10,000-byte TRUNCATE. */
+#define FG_MAX_LINE_DEFAULT	    7500
+#define FG_REPEAT_THRESHOLD_DEFAULT 20
+#define FG_REPEAT_WINDOW_DEFAULT    10	 /* seconds */
+#define FG_HEARTBEAT_DEFAULT	    3600 /* seconds */
+
 /* Default locations; --config replaces the whole search. The image's policy
  * follows the install prefix (<prefix>/lib/fanguard/fanguard.conf, defined
  * by CMakeLists.txt); /etc/fanguard does not: it is the guarded drop-in dir. */
@@ -97,6 +105,10 @@ struct fg_config {
 	enum fg_failverdict on_error;	       /* writer vanished/unresolvable: deny */
 	enum fg_unknown_intent unknown_intent; /* intent unreadable: write */
 	enum fg_overload on_overload;	       /* internal queue full: deny writes */
+	uint32_t max_line;		       /* bytes per log line, newline included */
+	uint32_t repeat_threshold;	       /* full lines per writer and window; 0: off */
+	uint32_t repeat_window;		       /* seconds */
+	uint32_t heartbeat_interval;	       /* seconds; 0: no heartbeat */
 
 	struct fg_subtree_cfg *subtrees; /* n_subtrees entries, heap */
 	unsigned n_subtrees;

@@ -41,6 +41,20 @@ void fg_json_str(struct fg_json *j, const char *key, const char *val);
  * valid UTF-8 become U+FFFD, and then a sibling "<key>_hex" holds the raw
  * bytes in hex so nothing is lost. */
 void fg_json_str_raw(struct fg_json *j, const char *key, const char *val, size_t len);
+/* A string of outside origin, escaped like fg_json_str_raw but without the
+ * hex sibling (the caller places that where it belongs), and at most max
+ * bytes of escaped value (SIZE_MAX: no limit), cut between whole
+ * characters. *ret_cut (may be NULL) is set when the value was shortened
+ * to max; a member that does not fit at all is dropped as any other. */
+void fg_json_str_cut(struct fg_json *j, const char *key, const char *val, size_t len, size_t max,
+		     bool *ret_cut);
+/* The raw bytes of val as lower-case hex, at most max digits (whole bytes);
+ * *ret_cut as for fg_json_str_cut. */
+void fg_json_hex(struct fg_json *j, const char *key, const char *val, size_t len, size_t max,
+		 bool *ret_cut);
+/* True when s (len bytes) is well-formed UTF-8: fg_json_str_raw would then
+ * add no hex sibling. Controls count as valid. */
+bool fg_json_utf8_valid(const char *s, size_t len);
 void fg_json_u64(struct fg_json *j, const char *key, uint64_t val);
 void fg_json_i64(struct fg_json *j, const char *key, int64_t val);
 void fg_json_bool(struct fg_json *j, const char *key, bool val);

@@ -16,9 +16,22 @@
 
 struct fg_ancestor {
 	pid_t pid;
-	uint32_t exe_off; /* into fg_proc.arena; "" if unreadable */
+	uint32_t exe_off;    /* into fg_proc.arena; "" if unreadable */
+	uint64_t start_time; /* clock ticks since boot, from its stat */
 	char comm[FG_COMM_LEN];
 };
+
+/* Bits of fg_proc.known: which fields were really read. A log line leaves
+ * out what was not, rather than print the placeholder the field holds
+ * (uid 4294967295, auid unset, exe ""), which would read as a fact. */
+#define FG_PROC_STAT	 (1u << 0) /* start_time and comm (/proc/TID/stat) */
+#define FG_PROC_STATUS	 (1u << 1) /* pid (the tgid), ppid and uid (status) */
+#define FG_PROC_AUID	 (1u << 2) /* loginuid */
+#define FG_PROC_SESSION	 (1u << 3) /* sessionid */
+#define FG_PROC_CGROUP	 (1u << 4)
+#define FG_PROC_EXE	 (1u << 5)
+#define FG_PROC_ANCESTRY (1u << 6) /* the walk reached pid 1 for this very task */
+#define FG_PROC_ALL	 0x7fu
 
 /* Everything known about one writer. Large (~100 KiB): callers keep one
  * and reuse it; nothing in it points outside it. */
@@ -35,6 +48,8 @@ struct fg_proc {
 	char cgroup[FG_CGROUP_LEN]; /* unified (v2) path, or first line's */
 	unsigned n_ancestors;	    /* anc[0] is the parent, last is pid 1 */
 	bool ancestry_truncated;    /* chain deeper than FG_ANCESTRY_MAX or arena full */
+	uint32_t known;		    /* FG_PROC_* bits; before anc, so a reset of the
+				     * header clears it */
 	struct fg_ancestor anc[FG_ANCESTRY_MAX];
 	uint32_t arena_used;
 	char arena[FG_ARENA_LEN];

@@ -20,7 +20,8 @@ for f in thr-denied exec-target stop-target ns-denied chain-denied short-denied;
 done
 
 {
-	conf_base
+	# Lines as long as they come, so the 200-deep chain is listed whole.
+	conf_base | sed 's/^\[fanguard\]$/[fanguard]\nmax_line = 65536/'
 	cat <<EOC
 
 [writer threaded]
@@ -118,7 +119,7 @@ check "the opener is a second thread (tid $tid, pid $pid)" ne "$tid" "$pid"
 same_content "threaded denied write changed nothing" "$S/thr-denied" original
 logged "deny names the opening thread and its process" 1 fanguard.decision=deny \
 	file.path="$S/thr-denied" process.pid="$pid" process.thread.id="$tid" \
-	process.executable="$W" open.syscall=openat
+	process.executable="$W" fanguard.open.syscall=openat
 # Had the daemon read the main thread's /proc/TID/syscall it would have found
 # read(2) and logged the unknown_intent message; the opener's own syscall says openat.
 check "intent read from the opening thread, not the main thread" eq \
@@ -200,10 +201,11 @@ check "leaf of a $DEPTH-deep chain under the ancestor is allowed" eq "$rc" 0
 same_content "deep chain data landed" "$S/chain-allowed" deep
 logged "deep allow logged with the leaf's pid and the rule" 1 fanguard.decision=allow \
 	fanguard.rule=deep-chain process.pid="$leaf" file.path="$S/chain-allowed"
-n=$(logval 'len(process.ancestry)' event.action=open-write file.path="$S/chain-allowed")
+n=$(logval 'len(fanguard.ancestry)' event.action=open-write file.path="$S/chain-allowed")
 check "the ancestry lists the whole chain ($n entries >= $DEPTH)" test "${n:-0}" -ge $DEPTH
-check "and is not marked truncated" eq \
-	"$(logval process.ancestry_truncated event.action=open-write file.path="$S/chain-allowed")" ""
+check "and is neither incomplete nor shortened" eq "$(logval fanguard.ancestry_incomplete \
+	event.action=open-write file.path="$S/chain-allowed")$(logval fanguard.truncated \
+	event.action=open-write file.path="$S/chain-allowed")" ""
 wait "$DENIED_CHAIN"
 rc=$?
 BG=()
@@ -288,8 +290,8 @@ for raw in open(log, "rb"):
     ev = json.loads(raw)
     if ev.get("event", {}).get("action") != "open-write":
         continue
-    k = (ev["process"]["pid"], ev["fanguard"]["decision"], ev["process"]["executable"],
-         ev["file"]["path"])
+    p = ev.get("process", {})
+    k = (p.get("pid"), ev["fanguard"]["decision"], p.get("executable"), ev["file"]["path"])
     if k in want:
         want[k] += 1
 print(sum(1 for v in want.values() if v == 1))

@@ -229,6 +229,10 @@ START_TEST(test_fg_config_init_defaults)
 	ck_assert_int_eq(cfg.on_error, FG_FAIL_DENY);
 	ck_assert_int_eq(cfg.unknown_intent, FG_UNKNOWN_WRITE);
 	ck_assert_int_eq(cfg.on_overload, FG_OVERLOAD_DENY_WRITES);
+	ck_assert_uint_eq(cfg.max_line, 7500);
+	ck_assert_uint_eq(cfg.repeat_threshold, 20);
+	ck_assert_uint_eq(cfg.repeat_window, 10);
+	ck_assert_uint_eq(cfg.heartbeat_interval, 3600);
 	ck_assert(!cfg.transaction.present);
 	fg_config_free(&cfg);
 }
@@ -987,6 +991,42 @@ START_TEST(test_fg_diag_add_overflow)
 }
 END_TEST
 
+START_TEST(test_fg_config_load_file_log_numbers)
+{
+	struct fg_config cfg;
+	struct fg_diag diag;
+
+	ck_assert_int_eq(load_text("[fanguard]\nmax_line = 4096\nrepeat_threshold = 0\n"
+				   "repeat_window = 2m\nheartbeat_interval = 1h\n",
+				   &cfg, &diag, NULL),
+			 0);
+	ck_assert_uint_eq(cfg.max_line, 4096);
+	ck_assert_uint_eq(cfg.repeat_threshold, 0);
+	ck_assert_uint_eq(cfg.repeat_window, 120);
+	ck_assert_uint_eq(cfg.heartbeat_interval, 3600);
+	fg_config_free(&cfg);
+	ck_assert_int_eq(load_text("[fanguard]\nheartbeat_interval = 0\nrepeat_window = 30s\n",
+				   &cfg, &diag, NULL),
+			 0);
+	ck_assert_uint_eq(cfg.heartbeat_interval, 0);
+	ck_assert_uint_eq(cfg.repeat_window, 30);
+	fg_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_fg_config_load_file_log_numbers_bad)
+{
+	expect_error("[fanguard]\nmax_line = 1000\n", 2, "max_line: '1000' is not a number");
+	expect_error("[fanguard]\nmax_line = 70000\n", 2, "from 2048 to 65536");
+	expect_error("[fanguard]\nmax_line = 4k\n", 2, "max_line: '4k'");
+	expect_error("[fanguard]\nrepeat_window = 0\n", 2, "repeat_window: '0'");
+	expect_error("[fanguard]\nheartbeat_interval = -1\n", 2, "heartbeat_interval: '-1'");
+	expect_error("[fanguard]\nheartbeat_interval = 200h\n", 2, "(or Nm, Nh) from 0");
+	expect_error("[fanguard]\nrepeat_threshold = 10s\n", 2, "repeat_threshold: '10s'");
+	expect_error("[fanguard]\nheartbeat_interval = h\n", 2, "heartbeat_interval: 'h'");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1024,6 +1064,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_fg_config_load_file_long_line);
 	tcase_add_test(tc, test_fg_config_load_file_multiple_errors);
 	tcase_add_test(tc, test_fg_config_load_file_diag_overflow);
+	tcase_add_test(tc, test_fg_config_load_file_log_numbers);
+	tcase_add_test(tc, test_fg_config_load_file_log_numbers_bad);
 	tcase_add_test(tc, test_fg_config_load_file_too_many_subtrees);
 	tcase_add_test(tc, test_fg_config_load_file_too_many_writers);
 	tcase_add_test(tc, test_fg_config_load_missing_file);

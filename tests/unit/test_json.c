@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "fanguard/json.h"
+#include "pycheck.h"
 
 /* ---- a strict little validator: structure only (UTF-8 is checked by
  * python in the tests that need it) ---- */
@@ -170,26 +171,11 @@ static bool json_valid(const char *s, size_t n)
 /* Runs python3's json.loads over s: also checks the UTF-8. */
 static int py_valid(const char *s, size_t n)
 {
-	int fds[2], status;
-	pid_t pid;
+	const char *const argv[] = {
+	    "python3", "-c", "import json,sys; json.loads(sys.stdin.buffer.read().decode('utf-8'))",
+	    NULL};
 
-	ck_assert_int_eq(pipe(fds), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		dup2(fds[0], 0);
-		close(fds[0]);
-		close(fds[1]);
-		execlp("python3", "python3", "-c",
-		       "import json,sys; json.loads(sys.stdin.buffer.read().decode('utf-8'))",
-		       (char *)NULL);
-		_exit(127);
-	}
-	close(fds[0]);
-	ck_assert_int_eq(write(fds[1], s, n), (ssize_t)n);
-	close(fds[1]);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	return py_pipe(argv, s, n);
 }
 
 /* Escapes s and compares with want; checks the invalid flag too. */
@@ -544,6 +530,87 @@ START_TEST(test_fg_json_obj_open_depth_limit)
 }
 END_TEST
 
+/* A cut value ends between whole escapes and whole characters, never
+ * past max, and says it was cut; a value within max is whole. */
+START_TEST(test_fg_json_str_cut_boundaries)
+{
+	static const char val[] = "ab\"\xe2\x82\xac\x01z";
+	/* escaped: a b \" EUR(3 bytes) \u0001 z = 2 + 2 + 3 + 6 + 1 = 14 */
+	static const struct {
+		size_t max;
+		const char *want;
+		bool cut;
+	} cases[] = {
+	    {0, "{\"k\":\"\"}", true},
+	    {3, "{\"k\":\"ab\"}", true},
+	    {4, "{\"k\":\"ab\\\"\"}", true},
+	    {6, "{\"k\":\"ab\\\"\"}", true},
+	    {7, "{\"k\":\"ab\\\"\xe2\x82\xac\"}", true},
+	    {12, "{\"k\":\"ab\\\"\xe2\x82\xac\"}", true},
+	    {13, "{\"k\":\"ab\\\"\xe2\x82\xac\\u0001\"}", true},
+	    {14, "{\"k\":\"ab\\\"\xe2\x82\xac\\u0001z\"}", false},
+	    {SIZE_MAX, "{\"k\":\"ab\\\"\xe2\x82\xac\\u0001z\"}", false},
+	};
+	char buf[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fg_json j;
+		bool cut = !cases[i].cut;
+
+		fg_json_init(&j, buf, sizeof(buf));
+		fg_json_str_cut(&j, "k", val, sizeof(val) - 1, cases[i].max, &cut);
+		fg_json_finish(&j);
+		ck_assert_msg(!strcmp(buf, cases[i].want), "max %zu: %s", cases[i].max, buf);
+		ck_assert_int_eq(cut, cases[i].cut);
+		ck_assert(!j.overflow);
+	}
+}
+END_TEST
+
+/* No room at all is not a cut: the member goes and the document says so. */
+START_TEST(test_fg_json_str_cut_no_room)
+{
+	char buf[40], val[64];
+	struct fg_json j;
+	bool cut = true;
+
+	memset(val, 'x', sizeof(val));
+	fg_json_init(&j, buf, sizeof(buf));
+	fg_json_str_cut(&j, "k", val, sizeof(val), SIZE_MAX, &cut);
+	fg_json_finish(&j);
+	ck_assert(!cut);
+	ck_assert_str_eq(buf, "{\"truncated\":true}");
+}
+END_TEST
+
+START_TEST(test_fg_json_hex_cut)
+{
+	char buf[64];
+	struct fg_json j;
+	bool cut;
+
+	fg_json_init(&j, buf, sizeof(buf));
+	fg_json_hex(&j, "a", "\x00\xff\x10", 3, SIZE_MAX, &cut);
+	ck_assert(!cut);
+	fg_json_hex(&j, "b", "\x00\xff\x10", 3, 5, &cut);
+	ck_assert(cut);
+	fg_json_finish(&j);
+	ck_assert_str_eq(buf, "{\"a\":\"00ff10\",\"b\":\"00ff\"}");
+}
+END_TEST
+
+START_TEST(test_fg_json_utf8_valid)
+{
+	ck_assert(fg_json_utf8_valid("plain \n\x01 \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 20));
+	ck_assert(fg_json_utf8_valid("\xc2\x85", 2)); /* C1: escaped, but valid */
+	ck_assert(!fg_json_utf8_valid("a\xff", 2));
+	ck_assert(!fg_json_utf8_valid("\xe2\x82", 2));	   /* cut short */
+	ck_assert(!fg_json_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+	ck_assert(!fg_json_utf8_valid("\xc0\xaf", 2));	   /* overlong */
+	ck_assert(fg_json_utf8_valid("", 0));
+}
+END_TEST
+
 static Suite *json_suite(void)
 {
 	Suite *s = suite_create("json");
@@ -571,6 +638,10 @@ static Suite *json_suite(void)
 	tcase_add_test(tc, test_fg_json_finish_overflow_first_member);
 	tcase_add_test(tc, test_fg_json_finish_overflow_every_cap);
 	tcase_add_test(tc, test_fg_json_obj_open_depth_limit);
+	tcase_add_test(tc, test_fg_json_str_cut_boundaries);
+	tcase_add_test(tc, test_fg_json_str_cut_no_room);
+	tcase_add_test(tc, test_fg_json_hex_cut);
+	tcase_add_test(tc, test_fg_json_utf8_valid);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,51 +2,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fanguard/log.h"
 #include "fanguard/util.h"
-
-/* Feeds s to python3 and evaluates each expression with d = the parsed
- * object; returns 0 when all hold (a failing one is printed). */
-static int py_check(const char *s, size_t n, const char *const *exprs)
-{
-	static const char script[] = "import json,sys\n"
-				     "d=json.loads(sys.stdin.buffer.read().decode('utf-8'))\n"
-				     "bad=[e for e in sys.argv[1:] if not eval(e)]\n"
-				     "if bad: print('failed:', bad, file=sys.stderr)\n"
-				     "sys.exit(1 if bad else 0)\n";
-	const char *argv[32] = {"python3", "-c", script};
-	int fds[2], status, k = 3;
-	pid_t pid;
-
-	for (; exprs && *exprs && k < 31; exprs++)
-		argv[k++] = *exprs;
-	ck_assert_int_eq(pipe(fds), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		dup2(fds[0], 0);
-		close(fds[0]);
-		close(fds[1]);
-		execvp("python3", (char *const *)argv);
-		_exit(127);
-	}
-	close(fds[0]);
-	for (size_t off = 0; off < n;) {
-		ssize_t w = write(fds[1], s + off, n - off);
-		ck_assert_int_gt(w, 0);
-		off += (size_t)w;
-	}
-	close(fds[1]);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
+#include "logfix.h"
+#include "pycheck.h"
 
 static size_t count_char(const char *s, size_t n, char c)
 {
@@ -56,268 +23,6 @@ static size_t count_char(const char *s, size_t n, char c)
 		k += s[i] == c;
 	return k;
 }
-
-static void add_ancestor(struct fg_proc *p, pid_t pid, const char *exe, const char *comm)
-{
-	struct fg_ancestor *a = &p->anc[p->n_ancestors++];
-
-	a->pid = pid;
-	a->exe_off = p->arena_used;
-	fg_strlcpy(p->arena + p->arena_used, exe, FG_ARENA_LEN - p->arena_used);
-	p->arena_used += (uint32_t)strlen(exe) + 1;
-	fg_strlcpy(a->comm, comm, sizeof(a->comm));
-}
-
-/* A writer with three ancestors: vim <- bash <- sshd <- systemd. */
-static struct fg_proc *make_proc(void)
-{
-	struct fg_proc *p = calloc(1, sizeof(*p));
-
-	ck_assert_ptr_nonnull(p);
-	p->tid = 4243;
-	p->pid = 4242;
-	p->ppid = 4100;
-	p->uid = 0;
-	p->auid = 1000;
-	p->sessionid = 3;
-	p->start_time = 987654;
-	fg_strlcpy(p->comm, "vim", sizeof(p->comm));
-	fg_strlcpy(p->exe, "/usr/bin/vim", sizeof(p->exe));
-	fg_strlcpy(p->cgroup, "/user.slice/user-1000.slice/session-3.scope", sizeof(p->cgroup));
-	add_ancestor(p, 4100, "/usr/bin/bash", "bash");
-	add_ancestor(p, 900, "/usr/sbin/sshd", "sshd");
-	add_ancestor(p, 1, "/usr/lib/systemd/systemd", "systemd");
-	return p;
-}
-
-static struct fg_event make_event(const struct fg_proc *p)
-{
-	struct fg_event ev = {
-	    .when = {.tv_sec = 1795811400, .tv_nsec = 123456789},
-	    .action = "open-write",
-	    .outcome = "failure",
-	    .decision = "deny",
-	    .reason = "no-rule",
-	    .mode = "enforce",
-	    .rule = NULL,
-	    .subtree = "sudoers",
-	    .key = "priv_esc_persist",
-	    .path = "/etc/sudoers.d/evil",
-	    .proc = p,
-	    .has_open = true,
-	    .open_flags = 0x241,
-	    .open_syscall = "openat",
-	};
-	return ev;
-}
-
-START_TEST(test_fg_log_format_json_full)
-{
-	static char buf[FG_LINE_CAP];
-	_cleanup_free_ struct fg_proc *p = make_proc();
-	struct fg_event ev = make_event(p);
-	size_t n;
-	const char *exprs[] = {
-	    "d['@timestamp'] == '2026-11-27T20:30:00.123456Z'",
-	    "d['event'] == {'action':'open-write','outcome':'failure','kind':'event',"
-	    "'category':['file'],'module':'fanguard'}",
-	    "d['fanguard']['decision'] == 'deny' and d['fanguard']['reason'] == 'no-rule'",
-	    "d['fanguard']['mode'] == 'enforce' and d['fanguard']['subtree'] == 'sudoers'",
-	    "d['fanguard']['key'] == 'priv_esc_persist' and 'rule' not in d['fanguard']",
-	    "d['fanguard']['session_id'] == '3' and 'count' not in d['fanguard']",
-	    "d['fanguard']['cgroup'] == '/user.slice/user-1000.slice/session-3.scope'",
-	    "d['fanguard']['transaction'] == {'pid':77,'executable':'/usr/bin/bootc'}",
-	    "d['fanguard']['resolution'] == 'partial'",
-	    "d['file'] == {'path':'/etc/sudoers.d/evil'}",
-	    "d['process']['pid'] == 4242 and d['process']['thread'] == {'id':4243}",
-	    "d['process']['executable'] == '/usr/bin/vim' and d['process']['name'] == 'vim'",
-	    "d['process']['start'] == 987654",
-	    "d['process']['parent'] == {'pid':4100,'executable':'/usr/bin/bash','name':'bash'}",
-	    "[a['pid'] for a in d['process']['ancestry']] == [4100, 900, 1]",
-	    "d['process']['ancestry'][2]['executable'] == '/usr/lib/systemd/systemd'",
-	    "d['process']['ancestry'][1]['name'] == 'sshd'",
-	    "'ancestry_truncated' not in d['process'] and 'truncated' not in d",
-	    "d['user'] == {'id':'0','audit':{'id':'1000'}}",
-	    "d['open'] == {'flags':'0x241','syscall':'openat'}",
-	    "'message' not in d and not any('.' in k for k in d if k != '@timestamp')",
-	    NULL,
-	};
-
-	ev.tx_pid = 77;
-	ev.tx_exe = "/usr/bin/bootc";
-	ev.proc_partial = true;
-	n = fg_log_format(&ev, FG_FMT_JSON, buf, sizeof(buf));
-	ck_assert_uint_gt(n, 0);
-	ck_assert_uint_eq(n, strlen(buf));
-	ck_assert_int_eq(buf[n - 1], '\n');
-	ck_assert_uint_eq(count_char(buf, n, '\n'), 1);
-	ck_assert_int_eq(py_check(buf, n, exprs), 0);
-}
-END_TEST
-
-START_TEST(test_fg_log_format_json_auid_unset)
-{
-	static char buf[FG_LINE_CAP];
-	_cleanup_free_ struct fg_proc *p = make_proc();
-	struct fg_event ev = make_event(p);
-	size_t n;
-	const char *exprs[] = {
-	    "d['user']['audit']['id'] == 'unset'",
-	    "d['fanguard']['session_id'] == 'unset'",
-	    "d['open'] == {'flags':'0x1','nr':999}",
-	    NULL,
-	};
-
-	p->auid = FG_AUID_UNSET;
-	p->sessionid = FG_AUID_UNSET;
-	ev.open_flags = 1;
-	ev.open_syscall = NULL;
-	ev.open_nr = 999;
-	n = fg_log_format(&ev, FG_FMT_JSON, buf, sizeof(buf));
-	ck_assert_int_eq(py_check(buf, n, exprs), 0);
-}
-END_TEST
-
-START_TEST(test_fg_log_format_json_hostile_path)
-{
-	static char buf[FG_LINE_CAP];
-	_cleanup_free_ struct fg_proc *p = make_proc();
-	struct fg_event ev = make_event(p);
-	size_t n;
-	const char *exprs[] = {
-	    "d['file']['path'] == '/etc/sudoers.d/a\\nb\"c\\ufffd\\r'",
-	    "bytes.fromhex(d['file']['path_hex']) == b'/etc/sudoers.d/a\\nb\"c\\xff\\r'",
-	    "d['process']['name'] == 'x\\ny' and 'name_hex' not in d['process']",
-	    NULL,
-	};
-
-	ev.path = "/etc/sudoers.d/a\nb\"c\xff\r";
-	fg_strlcpy(p->comm, "x\ny", sizeof(p->comm));
-	n = fg_log_format(&ev, FG_FMT_JSON, buf, sizeof(buf));
-	ck_assert_uint_eq(count_char(buf, n, '\n'), 1);
-	ck_assert_int_eq(buf[n - 1], '\n');
-	ck_assert_int_eq(py_check(buf, n, exprs), 0);
-}
-END_TEST
-
-/* 1024 ancestors with long exe paths do not fit 64 KiB: the line is cut
- * to a valid object, the small members up front survive. */
-START_TEST(test_fg_log_format_json_deep_ancestry)
-{
-	static char buf[FG_LINE_CAP];
-	_cleanup_free_ struct fg_proc *p = make_proc();
-	struct fg_event ev = make_event(p);
-	char exe[64];
-	size_t n;
-	const char *exprs[] = {
-	    "d['truncated'] is True and d['process']['ancestry_truncated'] is True",
-	    "d['user']['audit']['id'] == '1000' and d['file']['path'] == '/etc/sudoers.d/evil'",
-	    "len(d['process']['ancestry']) > 100",
-	    NULL,
-	};
-
-	p->n_ancestors = 0;
-	p->arena_used = 0;
-	for (int i = 0; i < FG_ANCESTRY_MAX; i++) {
-		snprintf(exe, sizeof(exe), "/usr/libexec/some/long/helper/path/number-%08d", i);
-		add_ancestor(p, 100000 + i, exe, "helper");
-	}
-	p->ancestry_truncated = true;
-	n = fg_log_format(&ev, FG_FMT_JSON, buf, sizeof(buf));
-	ck_assert_uint_lt(n, FG_LINE_CAP);
-	ck_assert_uint_eq(count_char(buf, n, '\n'), 1);
-	ck_assert_int_eq(py_check(buf, n, exprs), 0);
-}
-END_TEST
-
-START_TEST(test_fg_log_format_json_daemon_event)
-{
-	char buf[1024];
-	struct fg_event ev = {.action = "log-dropped",
-			      .outcome = "failure",
-			      .count = 12,
-			      .message = "12 log lines were dropped"};
-	size_t n;
-	const char *exprs[] = {
-	    "d['@timestamp'] == '1970-01-01T00:00:00.000000Z'",
-	    "d['event'] == {'action':'log-dropped','outcome':'failure','kind':'event',"
-	    "'module':'fanguard'}",
-	    "d['fanguard'] == {'count':12} and d['message'] == '12 log lines were dropped'",
-	    "'process' not in d and 'user' not in d and 'file' not in d and 'open' not in d",
-	    NULL,
-	};
-
-	n = fg_log_format(&ev, FG_FMT_JSON, buf, sizeof(buf));
-	ck_assert_int_eq(py_check(buf, n, exprs), 0);
-}
-END_TEST
-
-START_TEST(test_fg_log_format_text)
-{
-	static char buf[FG_LINE_CAP];
-	_cleanup_free_ struct fg_proc *p = make_proc();
-	struct fg_event ev = make_event(p);
-	size_t n;
-
-	p->auid = FG_AUID_UNSET;
-	ev.rule = "editors";
-	ev.path = "/etc/sudoers.d/a b\n\"c\xff";
-	n = fg_log_format(&ev, FG_FMT_TEXT, buf, sizeof(buf));
-	ck_assert_str_eq(buf,
-			 "fanguard: action=open-write decision=deny reason=no-rule mode=enforce "
-			 "subtree=sudoers key=priv_esc_persist "
-			 "path=\"/etc/sudoers.d/a b\\n\\\"c\\ufffd\" pid=4242 tid=4243 "
-			 "exe=\"/usr/bin/vim\" comm=\"vim\" uid=0 auid=unset ppid=4100 "
-			 "pexe=\"/usr/bin/bash\" rule=editors flags=0x241 syscall=openat\n");
-	ck_assert_uint_eq(n, strlen(buf));
-	ck_assert_uint_eq(count_char(buf, n, '\n'), 1);
-}
-END_TEST
-
-START_TEST(test_fg_log_format_text_truncated)
-{
-	char buf[128];
-	struct fg_event ev = {.action = "daemon-start",
-			      .message = "a message far too long for the small buffer given here, "
-					 "so that it is dropped whole and the line marked"};
-	size_t n = fg_log_format(&ev, FG_FMT_TEXT, buf, sizeof(buf));
-
-	ck_assert_str_eq(buf, "fanguard: action=daemon-start truncated=true\n");
-	ck_assert_uint_eq(n, strlen(buf));
-}
-END_TEST
-
-START_TEST(test_fg_log_format_journal_fields)
-{
-	static char buf[FG_LINE_CAP];
-	_cleanup_free_ struct fg_proc *p = make_proc();
-	struct fg_event ev = make_event(p);
-	const char *want[] = {"PRIORITY=4",
-			      "SYSLOG_IDENTIFIER=fanguardd",
-			      "FANGUARD_ACTION=open-write",
-			      "FANGUARD_DECISION=deny",
-			      "FANGUARD_KEY=priv_esc_persist",
-			      "FANGUARD_SUBTREE=sudoers",
-			      "FANGUARD_PATH=/etc/sudoers.d/evil",
-			      "FANGUARD_PID=4242",
-			      "FANGUARD_EXE=/usr/bin/vim",
-			      "FANGUARD_AUID=unset"};
-	const char *exprs[] = {"d['fanguard']['decision'] == 'deny'", NULL};
-	size_t n, i = 0, k = 0;
-
-	p->auid = FG_AUID_UNSET;
-	n = fg_log_format_journal(&ev, buf, sizeof(buf));
-	ck_assert_uint_gt(n, 0);
-	ck_assert_int_eq(buf[n - 1], '\0');
-	for (; k < FG_ARRAY_SIZE(want); k++) {
-		ck_assert_str_eq(buf + i, want[k]);
-		i += strlen(buf + i) + 1;
-	}
-	ck_assert_int_eq(strncmp(buf + i, "MESSAGE={", 9), 0);
-	ck_assert_uint_eq(i + strlen(buf + i) + 1, n);
-	ck_assert_int_eq(py_check(buf + i + 8, strlen(buf + i + 8), exprs), 0);
-}
-END_TEST
 
 static size_t read_file(const char *path, char *buf, size_t cap)
 {
@@ -329,6 +34,82 @@ static size_t read_file(const char *path, char *buf, size_t cap)
 	while ((r = read(fd, buf + got, cap - got)) > 0)
 		got += (size_t)r;
 	return got;
+}
+
+/* Runs a python3 program over the lines in s (n bytes) as `lines` (a list
+ * of parsed objects; a line that is not JSON fails it); it must exit 0. */
+static int py_lines(const char *s, size_t n, const char *program)
+{
+	char script[8192];
+	const char *argv[] = {"python3", "-c", script, NULL};
+
+	snprintf(script, sizeof(script),
+		 "import json,sys\n"
+		 "raw=sys.stdin.buffer.read().decode('utf-8')\n"
+		 "assert raw.endswith('\\n'), 'last line cut'\n"
+		 "lines=[json.loads(l) for l in raw.splitlines()]\n"
+		 "def need(c, *what):\n"
+		 "    if not c: print('failed:', *what, file=sys.stderr); sys.exit(1)\n"
+		 "%s\n",
+		 program);
+	return py_pipe(argv, s, n);
+}
+
+struct reader {
+	int fd;
+	char *buf;
+	size_t cap, len;
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	ssize_t n;
+
+	while ((n = read(r->fd, r->buf + r->len, r->cap - r->len)) > 0)
+		r->len += (size_t)n;
+	return NULL;
+}
+
+/* A logger on a pipe, read by a thread into rd once started. */
+struct piped {
+	struct fg_logger lg;
+	struct reader rd;
+	pthread_t th;
+	int rfd;
+};
+
+static void piped_open(struct piped *pp, const struct fg_logopts *o)
+{
+	int fds[2];
+
+	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+	pp->rfd = fds[0];
+	pp->rd = (struct reader){.fd = fds[0], .cap = 16 << 20};
+	pp->rd.buf = malloc(pp->rd.cap);
+	ck_assert_ptr_nonnull(pp->rd.buf);
+	ck_assert_int_eq(fg_logger_open_fd_opts(&pp->lg, fds[1], FG_FMT_JSON, o), 0);
+}
+
+static void piped_read(struct piped *pp)
+{
+	ck_assert_int_eq(pthread_create(&pp->th, NULL, reader_main, &pp->rd), 0);
+}
+
+/* Closes the logger (its windows end, its ring drains), then the pipe. */
+static void piped_close(struct piped *pp)
+{
+	fg_logger_close(&pp->lg);
+	pthread_join(pp->th, NULL);
+	close(pp->rfd);
+}
+
+static void opts(struct fg_logopts *o, unsigned threshold, uint64_t window_ms, uint64_t hb_ms)
+{
+	fg_logopts_default(o);
+	o->repeat_threshold = threshold;
+	o->repeat_window_ns = window_ms * 1000000ULL;
+	o->heartbeat_interval_ns = hb_ms * 1000000ULL;
 }
 
 START_TEST(test_fg_logger_open_file)
@@ -344,12 +125,14 @@ START_TEST(test_fg_logger_open_file)
 	size_t n;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
+	fg_config_init(&cfg);
 	cfg.log = FG_SINK_FILE;
-	cfg.log_format = FG_FMT_JSON;
+	cfg.repeat_threshold = 0;
 	snprintf(cfg.log_path, sizeof(cfg.log_path), "%s/fanguard.log", dir);
 	ck_assert_int_eq(fg_logger_open(&lg, &cfg), 0);
 	ck_assert_int_gt(lg.tid, 0);
 	ck_assert_int_ne(lg.tid, getpid());
+	ck_assert_uint_eq(lg.opts.max_line, 7500);
 	for (int i = 0; i < 200; i++)
 		ck_assert_int_eq(fg_logger_event(&lg, &ev), 0);
 	fg_logger_close(&lg);
@@ -361,6 +144,21 @@ START_TEST(test_fg_logger_open_file)
 	ck_assert_uint_eq(st.st_mode & 0137, 0);
 	n = read_file(cfg.log_path, buf, sizeof(buf));
 	ck_assert_uint_eq(count_char(buf, n, '\n'), 200);
+	/* Numbered 1..200 in file order, each id once, the host read for real. */
+	ck_assert_int_eq(
+	    py_lines(buf, n,
+		     "need([l['event']['sequence'] for l in lines] == "
+		     "list(range(1, 201)), 'sequence')\n"
+		     "need(len({l['event']['id'] for l in lines}) == 200, 'ids')\n"
+		     "need(all(l['event']['id'].startswith(l['fanguard']['instance'] "
+		     "+ '-') for l in lines), 'id prefix')\n"
+		     "import socket\n"
+		     "need(lines[0]['host']['name'] == socket.gethostname(), 'host')\n"
+		     "need(lines[0]['host']['id'] == "
+		     "open('/etc/machine-id').read().strip(), 'machine-id')\n"
+		     "need(lines[0]['host']['boot']['id'] == "
+		     "open('/proc/sys/kernel/random/boot_id').read().strip(), 'boot id')\n"),
+	    0);
 	unlink(cfg.log_path);
 	rmdir(dir);
 }
@@ -371,6 +169,7 @@ START_TEST(test_fg_logger_open_file_missing_dir)
 	static struct fg_config cfg;
 	struct fg_logger lg;
 
+	fg_config_init(&cfg);
 	cfg.log = FG_SINK_FILE;
 	fg_strlcpy(cfg.log_path, "/nonexistent-fg-dir/x.log", sizeof(cfg.log_path));
 	ck_assert_int_eq(fg_logger_open(&lg, &cfg), -ENOENT);
@@ -400,7 +199,7 @@ END_TEST
 
 START_TEST(test_fg_logger_submit_oversize)
 {
-	static char big[FG_LINE_CAP + 1];
+	static char big[FG_RECORD_CAP + 1];
 	struct fg_logger lg;
 	uint64_t dropped;
 
@@ -416,76 +215,225 @@ START_TEST(test_fg_logger_submit_oversize)
 }
 END_TEST
 
-struct reader {
-	int fd;
-	char *buf;
-	size_t cap, len;
-};
-
-static void *reader_main(void *arg)
+/* The sink is a pipe nobody reads while we log: the pipe fills, then the
+ * ring, then lines are dropped. Once a reader drains it, every accepted
+ * line arrives, then one log-dropped line naming exactly the sequence
+ * numbers that are missing. Repeats are off: every event is numbered. */
+START_TEST(test_fg_logger_event_ring_overflow)
 {
-	struct reader *r = arg;
-	ssize_t n;
-
-	while ((n = read(r->fd, r->buf + r->len, r->cap - r->len)) > 0)
-		r->len += (size_t)n;
-	return NULL;
-}
-
-/* The sink is a pipe nobody reads while we submit: the pipe fills, then the
- * ring, then lines are dropped. Once a reader drains it, every accepted line
- * arrives, followed by one summary line counting the dropped ones. */
-START_TEST(test_fg_logger_submit_ring_overflow)
-{
-	enum { LINE = 1000, TOTAL = 1000 };
-	static char line[LINE];
-	struct reader rd = {.cap = 4 << 20};
-	struct fg_logger lg;
-	pthread_t th;
-	int fds[2], accepted = 0;
+	_cleanup_free_ struct fg_proc *p = make_proc();
+	struct fg_event ev = make_event(p);
+	struct fg_logopts o;
+	struct piped pp;
 	uint64_t written, dropped, errors;
-	char *last, want[160];
+	int accepted = 0, total = 3000;
+	char want[256];
 
-	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
-	ck_assert_int_eq(fg_logger_open_fd(&lg, fds[1], FG_FMT_JSON), 0);
-	memset(line, 'a', LINE - 1);
-	line[LINE - 1] = '\n';
-	for (int i = 0; i < TOTAL; i++) {
-		int r = fg_logger_submit(&lg, line, LINE);
+	opts(&o, 0, 1000, 0);
+	piped_open(&pp, &o);
+	deep_ancestry(p, 30);
+	for (int i = 0; i < total; i++) {
+		int r = fg_logger_event(&pp.lg, &ev);
 
 		ck_assert(r == 0 || r == -ENOBUFS);
 		accepted += r == 0;
 	}
-	ck_assert_int_lt(accepted, TOTAL);
-	ck_assert_int_gt(accepted, FG_RING_CAP / LINE / 2);
-
-	rd.fd = fds[0];
-	rd.buf = malloc(rd.cap);
-	ck_assert_ptr_nonnull(rd.buf);
-	ck_assert_int_eq(pthread_create(&th, NULL, reader_main, &rd), 0);
-	fg_logger_close(&lg);
-	pthread_join(th, NULL);
-	close(fds[0]);
-
-	fg_logger_stats(&lg, &written, &dropped, &errors);
-	ck_assert_uint_eq(dropped, (uint64_t)(TOTAL - accepted));
-	ck_assert_uint_eq(written, (uint64_t)accepted + 1);
-	ck_assert_uint_eq(errors, 0);
-	ck_assert_uint_eq(count_char(rd.buf, rd.len, '\n'), (size_t)accepted + 1);
-	ck_assert_uint_gt(rd.len, (size_t)accepted * LINE);
-	/* The summary comes after every accepted line. */
-	last = rd.buf + (size_t)accepted * LINE;
-	snprintf(want, sizeof(want),
-		 "d['event']['action'] == 'log-dropped' and d['fanguard']['count'] == %d",
-		 TOTAL - accepted);
-	{
-		const char *exprs[] = {want,
-				       "d['message'].endswith(' log lines were dropped because the "
-				       "sink was too slow')",
-				       NULL};
-		ck_assert_int_eq(py_check(last, rd.len - (size_t)accepted * LINE, exprs), 0);
+	ck_assert_int_lt(accepted, total);
+	piped_read(&pp);
+	/* Once the ring has drained, the report goes out, then later events. */
+	for (int i = 0; i < 500; i++) {
+		fg_logger_stats(&pp.lg, &written, NULL, NULL);
+		if (written > (uint64_t)accepted)
+			break;
+		usleep(10000);
 	}
-	free(rd.buf);
+	ck_assert_int_eq(fg_logger_event(&pp.lg, &ev), 0);
+	piped_close(&pp);
+	fg_logger_stats(&pp.lg, &written, &dropped, &errors);
+	ck_assert_uint_eq(dropped, (uint64_t)(total - accepted));
+	/* Reports also go out while the loop runs, whenever the thread has
+	 * taken a batch out of the ring: each names what was lost since the
+	 * one before. */
+	ck_assert_uint_gt(written, (uint64_t)accepted + 1);
+	ck_assert_uint_eq(written, count_char(pp.rd.buf, pp.rd.len, '\n'));
+	ck_assert_uint_eq(errors, 0);
+	ck_assert_int_eq(
+	    py_lines(
+		pp.rd.buf, pp.rd.len,
+		"seqs=[l['event']['sequence'] for l in lines]\n"
+		"need(seqs == sorted(seqs), 'order')\n"
+		"need(len(set(seqs)) == len(seqs), 'unique')\n"
+		"missing=set(range(1, max(seqs) + 1)) - set(seqs)\n"
+		"named=set()\n"
+		"for l in lines:\n"
+		"    if l['event']['action'] != 'log-dropped': continue\n"
+		"    lost=l['fanguard']['lost']; here=set()\n"
+		"    for r in lost['ranges'].split(','):\n"
+		"        a, _, b = r.partition('-'); here |= set(range(int(a), int(b or a) + 1))\n"
+		"    need(lost['count'] == len(here), 'count', lost)\n"
+		"    need(min(here) == lost['first'] and max(here) == lost['last'], 'ends')\n"
+		"    need(not here & named, 'named twice')\n"
+		"    need(l['event']['sequence'] > lost['last'], 'report after the loss')\n"
+		"    need(l['log']['level'] == 'error', 'loud')\n"
+		"    named |= here\n"
+		"need(named == missing, 'every missing number named', len(named), "
+		"len(missing))\n"
+		"need(lines[-1]['event']['action'] == 'open-write', 'the later event')\n"),
+	    0);
+	snprintf(want, sizeof(want),
+		 "seqs={l['event']['sequence'] for l in lines}\n"
+		 "need(len(set(range(1, max(seqs) + 1)) - seqs) == %d, 'as many as dropped')\n",
+		 total - accepted);
+	ck_assert_int_eq(py_lines(pp.rd.buf, pp.rd.len, want), 0);
+	free(pp.rd.buf);
+}
+END_TEST
+
+/* Identical denials past the threshold fold into one `repeated` line at
+ * the window's end, without waiting for close; an alert in the middle and
+ * another writer's denial are logged as they come; the window after is
+ * logged in full again. */
+START_TEST(test_fg_logger_event_repeats)
+{
+	_cleanup_free_ struct fg_proc *p = make_proc(), *q = make_proc();
+	struct fg_event ev = make_event(p), other = make_event(q), alert = make_event(p);
+	struct fg_logopts o;
+	struct piped pp;
+	char path[64];
+
+	opts(&o, 3, 400, 0);
+	piped_open(&pp, &o);
+	piped_read(&pp);
+	q->auid = 1001;
+	alert.decision = "detected";
+	alert.action = "modify";
+	alert.outcome = "success";
+	for (int i = 1; i <= 50; i++) {
+		snprintf(path, sizeof(path), "/etc/sudoers.d/f%d", i);
+		ev.path = path;
+		ck_assert_int_eq(fg_logger_event(&pp.lg, &ev), 0);
+		if (i == 10 || i == 20 || i == 30)
+			ck_assert_int_eq(fg_logger_event(&pp.lg, &alert), 0);
+		if (i == 40)
+			ck_assert_int_eq(fg_logger_event(&pp.lg, &other), 0);
+	}
+	ck_assert_uint_eq(fg_logger_aggregated(&pp.lg), 47);
+	/* The window's line comes on the logger's own timer. */
+	for (int i = 0; i < 100 && !memmem(pp.rd.buf, pp.rd.len, "\"repeated\"", 10); i++)
+		usleep(20000);
+	ck_assert_ptr_nonnull(memmem(pp.rd.buf, pp.rd.len, "\"repeated\"", 10));
+	ev.path = "/etc/sudoers.d/after";
+	ck_assert_int_eq(fg_logger_event(&pp.lg, &ev), 0);
+	piped_close(&pp);
+	ck_assert_int_eq(
+	    py_lines(pp.rd.buf, pp.rd.len,
+		     "acts=[l['event']['action'] for l in lines]\n"
+		     "need(acts.count('repeated') == 1, 'one repeated', acts)\n"
+		     "full=[l['file']['path'] for l in lines if l['event']['action'] == "
+		     "'open-write' and l['user']['audit']['id'] == '1000']\n"
+		     "need(full == ['/etc/sudoers.d/f1','/etc/sudoers.d/f2','/etc/sudoers.d/f3',"
+		     "'/etc/sudoers.d/after'], 'full lines', full)\n"
+		     "need(acts.count('modify') == 3, 'alerts never folded')\n"
+		     "need(sum(1 for l in lines if l.get('user', {}).get('audit', {}).get('id') "
+		     "== '1001') == 1, 'other writer')\n"
+		     "r=[l for l in lines if l['event']['action'] == 'repeated'][0]\n"
+		     "need(r['fanguard']['repeated'] == {'action':'open-write','count':47,"
+		     "'last_path':'/etc/sudoers.d/f50'}, r['fanguard']['repeated'])\n"
+		     "need(r['file']['path'] == '/etc/sudoers.d/f4', 'first file')\n"
+		     "need(r['event']['type'] == ['change','denied'], r['event'])\n"
+		     "need(r['fanguard']['decision'] == 'deny' and r['tags'] == "
+		     "['priv_esc_persist'], 'words')\n"
+		     "need(r['process']['executable'] == '/usr/bin/vim' and 'pid' not in "
+		     "r['process'], 'writer', r['process'])\n"
+		     "need(r['event']['start'] <= r['event']['end'], 'span')\n"
+		     "need(acts.index('repeated') < len(acts) - 1, 'before the next window')\n"),
+	    0);
+	free(pp.rd.buf);
+}
+END_TEST
+
+static uint64_t hb_calls;
+
+static void hb_fill(void *ctx, struct fg_heartbeat *ret)
+{
+	(void)ctx;
+	hb_calls++;
+	ret->mode = "audit";
+	ret->generation = 3;
+	ret->marks = 17;
+	ret->have_counters = true;
+	ret->c.denied = 5 * hb_calls;
+	ret->c.read_allowed = 100 * hb_calls;
+}
+
+/* Heartbeats on the logger's own timer, with what changed since the last
+ * and the sequence number of the line before. */
+START_TEST(test_fg_logger_heartbeat)
+{
+	_cleanup_free_ struct fg_proc *p = make_proc();
+	struct fg_event ev = make_event(p);
+	struct fg_logopts o;
+	struct piped pp;
+
+	opts(&o, 0, 1000, 300);
+	piped_open(&pp, &o);
+	fg_logger_set_heartbeat(&pp.lg, hb_fill, NULL);
+	piped_read(&pp);
+	ck_assert_int_eq(fg_logger_event(&pp.lg, &ev), 0);
+	ck_assert_int_eq(fg_logger_event(&pp.lg, &ev), 0);
+	usleep(1100 * 1000);
+	piped_close(&pp);
+	ck_assert_int_eq(
+	    py_lines(pp.rd.buf, pp.rd.len,
+		     "hb=[l for l in lines if l['event']['action'] == 'heartbeat']\n"
+		     "need(3 <= len(hb) <= 4, 'count', len(hb))\n"
+		     "h=hb[0]['fanguard']\n"
+		     "need(hb[0]['event']['kind'] == 'state' and hb[0]['log']['level'] == "
+		     "'notice', hb[0]['event'])\n"
+		     "need(h['mode'] == 'audit' and h['heartbeat']['generation'] == 3 and "
+		     "h['heartbeat']['marks'] == 17, h)\n"
+		     "need(h['heartbeat']['interval'] == 0, 'interval in whole seconds')\n"
+		     "need(h['heartbeat']['counters']['denied'] == 5 and "
+		     "h['heartbeat']['counters']['read_allowed'] == 100, 'first counts')\n"
+		     "need(h['heartbeat']['last_sequence'] == 2 and h['heartbeat']['lines'] == 2,"
+		     " 'last', h)\n"
+		     "need(hb[0]['event']['sequence'] == 3, 'its own number')\n"
+		     "h2=hb[1]['fanguard']['heartbeat']\n"
+		     "need(h2['counters']['denied'] == 5 and h2['lines'] == 0 and "
+		     "h2['last_sequence'] == 3, 'since the last', h2)\n"),
+	    0);
+	free(pp.rd.buf);
+}
+END_TEST
+
+/* Through the whole logger, a 300-deep writer with the worst name stays
+ * one line within max_line. */
+START_TEST(test_fg_logger_event_never_cut)
+{
+	static char name[PATH_MAX];
+	_cleanup_free_ struct fg_proc *p = make_proc();
+	struct fg_event ev = make_event(p);
+	struct fg_logopts o;
+	struct piped pp;
+
+	opts(&o, 0, 1000, 0);
+	o.max_line = 4096;
+	piped_open(&pp, &o);
+	piped_read(&pp);
+	deep_ancestry(p, 300);
+	ck_assert_int_eq(fg_logger_event(&pp.lg, &ev), 0);
+	hostile_name(name, sizeof(name));
+	ev.path = name;
+	ck_assert_int_eq(fg_logger_event(&pp.lg, &ev), 0);
+	piped_close(&pp);
+	ck_assert_int_eq(
+	    py_lines(pp.rd.buf, pp.rd.len,
+		     "need(len(lines) == 2, 'two lines')\n"
+		     "for l in raw.splitlines(): need(len(l.encode()) + 1 <= 4096, "
+		     "'max_line', len(l))\n"
+		     "need(all(l['fanguard']['truncated'] for l in lines), 'said so')\n"),
+	    0);
+	free(pp.rd.buf);
 }
 END_TEST
 
@@ -495,19 +443,14 @@ static Suite *log_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_fg_log_format_json_full);
-	tcase_add_test(tc, test_fg_log_format_json_auid_unset);
-	tcase_add_test(tc, test_fg_log_format_json_hostile_path);
-	tcase_add_test(tc, test_fg_log_format_json_deep_ancestry);
-	tcase_add_test(tc, test_fg_log_format_json_daemon_event);
-	tcase_add_test(tc, test_fg_log_format_text);
-	tcase_add_test(tc, test_fg_log_format_text_truncated);
-	tcase_add_test(tc, test_fg_log_format_journal_fields);
 	tcase_add_test(tc, test_fg_logger_open_file);
 	tcase_add_test(tc, test_fg_logger_open_file_missing_dir);
 	tcase_add_test(tc, test_fg_logger_open_fd_signals_blocked);
 	tcase_add_test(tc, test_fg_logger_submit_oversize);
-	tcase_add_test(tc, test_fg_logger_submit_ring_overflow);
+	tcase_add_test(tc, test_fg_logger_event_ring_overflow);
+	tcase_add_test(tc, test_fg_logger_event_repeats);
+	tcase_add_test(tc, test_fg_logger_heartbeat);
+	tcase_add_test(tc, test_fg_logger_event_never_cut);
 	suite_add_tcase(s, tc);
 	return s;
 }
