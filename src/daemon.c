@@ -54,6 +54,10 @@ struct daemon {
 	int harden_err; /* capabilities, then seccomp: 0 or the first -errno */
 	struct fg_status_server srv;
 	int selftest;	      /* 1 passed, -1 failed, 0 not run */
+	/* What a heartbeat reports, copied here because the logger thread
+	 * reads it without a lock and a reload frees pol and fan. */
+	bool hb_audit;
+	uint64_t hb_marks;
 	bool notify;	      /* started by systemd with NOTIFY_SOCKET */
 	uint64_t watchdog_ns; /* WATCHDOG=1 this often; 0: no watchdog */
 	uint64_t next_status_ns, next_watchdog_ns;
@@ -127,6 +131,24 @@ static void free_fan(struct fg_fan *fan)
 	if (fan)
 		fg_fan_close(fan);
 	free(fan);
+}
+
+/* The heartbeat's source (fg_heartbeat_fn), on the logger thread. */
+static void heartbeat_fill(void *ctx, struct fg_heartbeat *ret)
+{
+	const struct daemon *d = ctx;
+
+	ret->mode = __atomic_load_n(&d->hb_audit, __ATOMIC_RELAXED) ? "audit" : "enforce";
+	ret->generation = __atomic_load_n(&d->generation, __ATOMIC_RELAXED);
+	ret->marks = __atomic_load_n(&d->hb_marks, __ATOMIC_RELAXED);
+	ret->c = d->state.c;
+	ret->have_counters = true;
+}
+
+static void heartbeat_update(struct daemon *d)
+{
+	__atomic_store_n(&d->hb_audit, d->pol->cfg.mode == FG_MODE_AUDIT, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->hb_marks, d->fan->marks, __ATOMIC_RELAXED);
 }
 
 static void describe(const struct daemon *d, char *buf, size_t size)
@@ -212,7 +234,8 @@ static int reload(struct daemon *d, char *why, size_t size)
 	old_fan->perm_fd = -1; /* closed by the answering thread */
 	d->pol = pol;
 	d->fan = fan;
-	d->generation++;
+	__atomic_store_n(&d->generation, d->generation + 1, __ATOMIC_RELAXED);
+	heartbeat_update(d);
 	free_fan(old_fan);
 	free_policy(old_pol);
 	describe(d, msg, sizeof(msg));
@@ -609,6 +632,8 @@ static int start(struct daemon *d, struct fg_diag *diag)
 	d->guard.pc = &d->pcache;
 	fg_guard_add_self(&d->guard, d->log.tid);
 	d->pol->generation = d->generation = 1;
+	heartbeat_update(d);
+	fg_logger_set_heartbeat(&d->log, heartbeat_fill, d);
 	/* The event threads exist from here on: made before the seccomp
 	 * filter (which allows no clone) and after the capability drop. */
 	err = fg_guard_start(&d->guard);
