@@ -240,6 +240,11 @@ static void json_health(struct fg_json *j, const struct fg_snapshot *s)
 				      : "not-run");
 	if (s->audit_records)
 		fg_json_str(j, "audit_records", s->audit_records);
+	if (s->on_daemon_exit) {
+		fg_json_str(j, "on_daemon_exit", s->on_daemon_exit);
+		fg_json_str(j, "fd_store", s->fd_store ? s->fd_store : "unknown");
+		fg_json_u64(j, "takeovers", s->takeovers);
+	}
 	fg_json_obj_close(j);
 	if (!s->pc)
 		return;
@@ -484,6 +489,12 @@ static void text_health(struct out *o, const struct fg_snapshot *s)
 			       : "not run");
 	if (s->audit_records)
 		line(o, "  %-40s %12s", "kernel audit records", s->audit_records);
+	if (s->on_daemon_exit) {
+		line(o, "  %-40s %12s", "on daemon exit", s->on_daemon_exit);
+		line(o, "    (permission group %s)", s->fd_store ? s->fd_store : "unknown");
+		line(o, "  %-40s %12" PRIu64, "takeovers (restarts that held the gate)",
+		     s->takeovers);
+	}
 	if (!s->pc)
 		return;
 	line(o, "  %-40s %12s", "writer cache", s->pc->on ? "on" : "OFF");
