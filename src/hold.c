@@ -266,11 +266,10 @@ static void take_fd(struct fg_hold *h, int fd, const char *name)
 		fg_strlcpy(h->held_name[h->n_held++], name, FG_HOLD_NAME_MAX);
 		return;
 	}
-	/* Not what its name says (or one too many): it goes from the store
-	 * too, or every restart would meet it again. */
+	/* Not what its name says (or one too many). It stays in the store:
+	 * removing by name could take a good fd of that name with it. Every
+	 * start logs it. */
 	close(fd);
-	if (group || !strcmp(name, FG_HOLD_NAME_JOURNAL))
-		remove_name(name);
 	h->tk.rejected++;
 }
 
@@ -286,7 +285,8 @@ static void keep_one(struct fg_hold *h)
 	if (h->j && !strncmp(h->j->complete, h->held_name[1], FG_HOLD_NAME_MAX))
 		keep = 1;
 	close(h->held[1 - keep]);
-	remove_name(h->held_name[1 - keep]);
+	if (strcmp(h->held_name[0], h->held_name[1]) != 0)
+		remove_name(h->held_name[1 - keep]);
 	h->held[0] = h->held[keep];
 	memmove(h->held_name[0], h->held_name[keep], FG_HOLD_NAME_MAX);
 	h->held[1] = -1;
