@@ -335,7 +335,7 @@ static void snapshot(struct daemon *d, struct fg_snapshot *s)
 	s->selftest = d->selftest;
 	s->pc = &d->pcache;
 	s->audit_records = audit_state(d);
-	s->on_daemon_exit = d->hold.on ? "hold" : "release";
+	s->on_daemon_exit = d->hold.asked ? "hold" : "release";
 	s->fd_store = fg_hold_state(&d->hold);
 	s->takeovers = fg_hold_takeovers(&d->hold);
 	fg_logger_stats(&d->log, &s->log_written, &s->log_dropped, &s->log_errors);
@@ -654,7 +654,7 @@ static void hold_report(struct daemon *d)
 		fg_guard_log_daemon(&d->guard, "takeover",
 				    t->sweep_why || t->rejected ? "failure" : "success", msg);
 	}
-	if (d->hold.on && strcmp(fg_hold_state(&d->hold), "held") != 0) {
+	if (d->hold.asked && strcmp(fg_hold_state(&d->hold), "held") != 0) {
 		snprintf(msg, sizeof(msg),
 			 "on_daemon_exit = hold, but the permission group is %s: if fanguardd "
 			 "dies, the kernel lets every pending and later open through",
@@ -700,7 +700,7 @@ static int start(struct daemon *d, struct fg_diag *diag)
 	}
 	if (fg_state_init(&d->state, d->pol->cfg.n_writers) < 0 || setup_signals(d) < 0)
 		return FG_EXIT_OSERR;
-	(void)fg_hold_setup(&d->hold, d->pol->cfg.on_daemon_exit == FG_ONEXIT_HOLD);
+	(void)fg_hold_setup(&d->hold, &d->pol->cfg);
 	d->fan = place_marks(d->pol, &d->hold, &err);
 	if (!d->fan) {
 		fprintf(stderr, "fanguardd: cannot guard: %s\n", strerror(-err));

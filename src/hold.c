@@ -344,11 +344,59 @@ int fg_hold_takeover(struct fg_hold *h)
 	return n < 0 ? n : (int)h->tk.groups;
 }
 
-int fg_hold_setup(struct fg_hold *h, bool on)
+/* path is dir itself or lies below it. */
+static bool below(const char *path, const char *dir)
 {
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return true;
+	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+/* A held group that nobody answers blocks every opener of what it marks.
+ * That must never be what brings the successor up: PID 1 (which would
+ * start it, and which blocked cannot even give up on the unit), every exec
+ * (the dynamic loader's files) or our own executable. */
+static const char *unsafe(const struct fg_config *cfg, char *buf, size_t size)
+{
+	static const char *const vital[] = {"/etc/systemd", "/etc/ld.so.preload",
+					    "/etc/ld.so.cache", "/etc/ld.so.conf",
+					    "/etc/ld.so.conf.d"};
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	exe[n > 0 ? n : 0] = '\0';
+	for (unsigned i = 0; i < cfg->n_subtrees; i++) {
+		const struct fg_subtree_cfg *t = &cfg->subtrees[i];
+
+		for (size_t k = 0; k < FG_ARRAY_SIZE(vital); k++)
+			if (below(t->path, vital[k]) || below(vital[k], t->path)) {
+				snprintf(buf, size,
+					 "NOT HELD (subtree %s covers %s, which %s needs while no "
+					 "fanguardd answers)",
+					 t->name, vital[k], k == 0 ? "PID 1" : "every exec");
+				return buf;
+			}
+		if (exe[0] && below(exe, t->path)) {
+			snprintf(buf, size, "NOT HELD (subtree %s covers fanguardd itself, %s)",
+				 t->name, exe);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+int fg_hold_setup(struct fg_hold *h, const struct fg_config *cfg)
+{
+	bool on = cfg->on_daemon_exit == FG_ONEXIT_HOLD;
 	int r;
 
-	h->on = on;
+	h->asked = on;
+	h->refused = on ? unsafe(cfg, h->refused_buf, sizeof(h->refused_buf)) : NULL;
+	h->on = on = on && !h->refused;
+	if (h->refused)
+		h->store_err = -EDEADLK;
 	h->notify = getenv("NOTIFY_SOCKET") != NULL;
 	if (!on) {
 		/* A journal without a group: nothing to take over, nothing to keep. */
@@ -620,6 +668,8 @@ size_t fg_hold_describe(const struct fg_hold *h, char *buf, size_t size)
 
 const char *fg_hold_state(const struct fg_hold *h)
 {
+	if (h->refused)
+		return h->refused;
 	if (!h->on)
 		return "released";
 	if (h->store_err == -ENOTCONN)

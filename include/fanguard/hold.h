@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "fanguard/config.h"
 #include "fanguard/proc.h"
 
 #define FG_HOLD_NAME_MAX 16
@@ -117,7 +118,10 @@ struct fg_hold_bridge;
 struct fg_guard;
 
 struct fg_hold {
-	bool on;		   /* on_daemon_exit = hold */
+	bool asked;		   /* on_daemon_exit = hold in the config */
+	bool on;		   /* ... and it is safe: the groups go to the store */
+	const char *refused;	   /* why not, when asked but not on; NULL */
+	char refused_buf[PATH_MAX + 128];
 	bool notify;		   /* a NOTIFY_SOCKET to talk to */
 	int jfd;		   /* the journal memfd, -1 */
 	struct fg_hold_journal *j; /* its mapping, NULL */
@@ -143,9 +147,12 @@ void fg_hold_init(struct fg_hold *h);
  * of groups taken over (0: a plain start), or -errno. */
 int fg_hold_takeover(struct fg_hold *h);
 
-/* Once the config is known: on = hold mode. With hold and no journal yet,
- * makes one and stores it. Returns 0 or -errno (store_err says it too). */
-int fg_hold_setup(struct fg_hold *h, bool on);
+/* Once the config is known: hold mode when cfg asks for it and no subtree
+ * covers what the successor's start needs (PID 1's /etc/systemd, the
+ * dynamic loader's files, fanguardd itself; otherwise refused, and status
+ * says why). With hold and no journal yet, makes one and stores it.
+ * Returns 0 or -errno (store_err says it too). */
+int fg_hold_setup(struct fg_hold *h, const struct fg_config *cfg);
 
 /* The bridge stops for a moment (capability sets are per thread: it must
  * not be there when they drop) and starts again with what it held. */

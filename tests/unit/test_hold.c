@@ -46,6 +46,9 @@ static void tmpdir_teardown(void)
 	(void)!system(cmd);
 }
 
+static const struct fg_config hold_cfg = {.on_daemon_exit = FG_ONEXIT_HOLD};
+static const struct fg_config release_cfg = {.on_daemon_exit = FG_ONEXIT_RELEASE};
+
 /* A NOTIFY_SOCKET of our own: what the daemon would tell systemd. */
 static int notify_socket(void)
 {
@@ -105,7 +108,7 @@ START_TEST(test_fg_hold_setup_journal)
 	int sock = notify_socket(), jfd, p[2];
 
 	fg_hold_init(&h);
-	ck_assert_int_eq(fg_hold_setup(&h, true), 0);
+	ck_assert_int_eq(fg_hold_setup(&h, &hold_cfg), 0);
 	ck_assert(recv_notify(sock, msg, sizeof(msg), &jfd));
 	ck_assert_str_eq(msg, "FDSTORE=1\nFDNAME=fanotify-journal");
 	/* What the store keeps: sealed at its size, the same memory. */
@@ -148,7 +151,7 @@ START_TEST(test_fg_hold_note_batch)
 	char msg[256];
 
 	fg_hold_init(&h);
-	ck_assert_int_eq(fg_hold_setup(&h, true), 0);
+	ck_assert_int_eq(fg_hold_setup(&h, &hold_cfg), 0);
 	ck_assert(recv_notify(sock, msg, sizeof(msg), &fd));
 	close(fd);
 	for (int i = 0; i < 3; i++) {
@@ -179,7 +182,7 @@ START_TEST(test_fg_hold_store_names)
 	char msg[256];
 
 	fg_hold_init(&h);
-	ck_assert_int_eq(fg_hold_setup(&h, true), 0);
+	ck_assert_int_eq(fg_hold_setup(&h, &hold_cfg), 0);
 	ck_assert(recv_notify(sock, msg, sizeof(msg), &fd));
 	close(fd);
 	/* First group, then a reload's: names alternate, the old one goes. */
@@ -203,15 +206,54 @@ START_TEST(test_fg_hold_store_names)
 	fg_hold_free(&h);
 	/* Release mode stores nothing; hold without a socket says so. */
 	fg_hold_init(&h);
-	ck_assert_int_eq(fg_hold_setup(&h, false), 0);
+	ck_assert_int_eq(fg_hold_setup(&h, &release_cfg), 0);
 	ck_assert_int_eq(fg_hold_store(&h, 0), 0);
 	ck_assert(!recv_notify(sock, msg, sizeof(msg), &fd));
 	ck_assert_str_eq(fg_hold_state(&h), "released");
 	unsetenv("NOTIFY_SOCKET");
-	ck_assert_int_eq(fg_hold_setup(&h, true), -ENOTCONN);
+	ck_assert_int_eq(fg_hold_setup(&h, &hold_cfg), -ENOTCONN);
 	ck_assert_str_eq(fg_hold_state(&h), "NOT HELD (no NOTIFY_SOCKET)");
 	fg_hold_free(&h);
 	close(sock);
+}
+END_TEST
+
+/* Nothing the successor's start needs may be held: PID 1 reading a unit
+ * would wait on a group nobody answers, and could not restart us. */
+static const char *setup_with(const char *path)
+{
+	static struct fg_hold h;
+	static bool used;
+	struct fg_subtree_cfg t = {.name = "t", .path = (char *)path};
+	struct fg_config cfg = {.on_daemon_exit = FG_ONEXIT_HOLD, .subtrees = &t, .n_subtrees = 1};
+
+	if (used)
+		fg_hold_free(&h);
+	used = true;
+	fg_hold_init(&h);
+	unsetenv("NOTIFY_SOCKET");
+	fg_hold_setup(&h, &cfg);
+	ck_assert(h.asked);
+	return fg_hold_state(&h);
+}
+
+START_TEST(test_fg_hold_setup_refuses_vital_paths)
+{
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	ck_assert_str_eq(setup_with("/etc/sudoers.d"), "NOT HELD (no NOTIFY_SOCKET)");
+	ck_assert_str_eq(setup_with("/etc/systemdx"), "NOT HELD (no NOTIFY_SOCKET)");
+	ck_assert_ptr_nonnull(strstr(setup_with("/etc/systemd/system"), "/etc/systemd, which PID 1"));
+	ck_assert_ptr_nonnull(strstr(setup_with("/etc"), "covers /etc/systemd"));
+	ck_assert_ptr_nonnull(strstr(setup_with("/"), "covers /etc/systemd"));
+	ck_assert_ptr_nonnull(strstr(setup_with("/etc/ld.so.preload"), "every exec"));
+	ck_assert_ptr_nonnull(strstr(setup_with("/etc/ld.so.conf.d"), "every exec"));
+	ck_assert_int_gt(n, 0);
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	*slash = '\0';
+	ck_assert_ptr_nonnull(strstr(setup_with(exe), "covers fanguardd itself"));
 }
 END_TEST
 
@@ -370,7 +412,7 @@ static struct fg_hold *journal(int sock)
 	int fd;
 
 	fg_hold_init(&h);
-	ck_assert_int_eq(fg_hold_setup(&h, true), 0);
+	ck_assert_int_eq(fg_hold_setup(&h, &hold_cfg), 0);
 	ck_assert(recv_notify(sock, msg, sizeof(msg), &fd));
 	close(fd);
 	return &h;
@@ -502,6 +544,7 @@ static Suite *hold_suite(void)
 	tcase_add_test(tc, test_fg_hold_setup_journal);
 	tcase_add_test(tc, test_fg_hold_note_batch);
 	tcase_add_test(tc, test_fg_hold_store_names);
+	tcase_add_test(tc, test_fg_hold_setup_refuses_vital_paths);
 	tcase_add_test(tc, test_fg_hold_takeover_nothing_stored);
 	tcase_add_test(tc, test_fg_hold_takeover_journal);
 	tcase_add_test(tc, test_fg_hold_takeover_sweep);
