@@ -228,6 +228,11 @@ static int reload(struct daemon *d, char *why, size_t size)
 	char msg[1024];
 	int err = 0;
 
+	if (pol && fg_hold_refuses(&d->hold, &pol->cfg, diag)) {
+		err = -EDEADLK;
+		free_policy(pol);
+		pol = NULL;
+	}
 	if (pol)
 		fan = attach_marks(d, pol, &err);
 	if (!pol || !fan) {
@@ -251,6 +256,9 @@ static int reload(struct daemon *d, char *why, size_t size)
 	free_fan(old_fan);
 	free_policy(old_pol);
 	describe(d, msg, sizeof(msg));
+	if ((pol->cfg.on_daemon_exit == FG_ONEXIT_HOLD) != d->hold.asked)
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+			 "; on_daemon_exit changes at the next start, not on reload");
 	fg_guard_log_daemon(&d->guard, "reload", "success", msg);
 	snprintf(why, size, "generation %llu", (unsigned long long)d->generation);
 	return 0;
@@ -639,31 +647,6 @@ static int drop_caps(const struct daemon *d)
 	return fg_harden_caps_opts(&o);
 }
 
-/* After a takeover the stored group is drained and closed like a group a
- * reload replaced, then the store drops it; both are logged. */
-static void hold_report(struct daemon *d)
-{
-	const struct fg_hold_takeover *t = &d->hold.tk;
-	char msg[1024];
-
-	if (t->groups)
-		fg_guard_wait_retired(&d->guard);
-	fg_hold_retired(&d->hold);
-	if (t->groups || t->rejected) {
-		fg_hold_describe(&d->hold, msg, sizeof(msg));
-		fg_guard_log_daemon(&d->guard, "takeover",
-				    t->sweep_why || t->rejected ? "failure" : "success", msg);
-	}
-	if (d->hold.asked && strcmp(fg_hold_state(&d->hold), "held") != 0) {
-		snprintf(msg, sizeof(msg),
-			 "on_daemon_exit = hold, but the permission group is %s: if fanguardd "
-			 "dies, the kernel lets every pending and later open through",
-			 fg_hold_state(&d->hold));
-		fg_guard_log_daemon(&d->guard, "fd-store", "failure", msg);
-		fprintf(stderr, "fanguardd: %s\n", msg);
-	}
-}
-
 static int start(struct daemon *d, struct fg_diag *diag)
 {
 	/* A group the fd store kept comes first, before anything here opens a
@@ -721,7 +704,7 @@ static int start(struct daemon *d, struct fg_diag *diag)
 		fprintf(stderr, "fanguardd: cannot start the event threads: %s\n", strerror(-err));
 		return FG_EXIT_OSERR;
 	}
-	hold_report(d);
+	fg_hold_started(&d->hold, &d->guard);
 	status_setup(d, status_err);
 	systemd_setup(d);
 	return FG_EXIT_OK;

@@ -358,7 +358,7 @@ static bool below(const char *path, const char *dir)
  * That must never be what brings the successor up: PID 1 (which would
  * start it, and which blocked cannot even give up on the unit), every exec
  * (the dynamic loader's files) or our own executable. */
-static const char *unsafe(const struct fg_config *cfg, char *buf, size_t size)
+const char *fg_hold_unsafe(const struct fg_config *cfg, char *buf, size_t size)
 {
 	static const char *const vital[] = {"/etc/systemd", "/etc/ld.so.preload",
 					    "/etc/ld.so.cache", "/etc/ld.so.conf",
@@ -373,14 +373,14 @@ static const char *unsafe(const struct fg_config *cfg, char *buf, size_t size)
 		for (size_t k = 0; k < FG_ARRAY_SIZE(vital); k++)
 			if (below(t->path, vital[k]) || below(vital[k], t->path)) {
 				snprintf(buf, size,
-					 "NOT HELD (subtree %s covers %s, which %s needs while no "
-					 "fanguardd answers)",
+					 "subtree %s covers %s, which %s needs while no fanguardd "
+					 "answers",
 					 t->name, vital[k], k == 0 ? "PID 1" : "every exec");
 				return buf;
 			}
 		if (exe[0] && below(exe, t->path)) {
-			snprintf(buf, size, "NOT HELD (subtree %s covers fanguardd itself, %s)",
-				 t->name, exe);
+			snprintf(buf, size, "subtree %s covers fanguardd itself, %s", t->name,
+				 exe);
 			return buf;
 		}
 	}
@@ -392,11 +392,17 @@ int fg_hold_setup(struct fg_hold *h, const struct fg_config *cfg)
 	bool on = cfg->on_daemon_exit == FG_ONEXIT_HOLD;
 	int r;
 
+	char why[sizeof(h->refused_buf) - 16];
+
 	h->asked = on;
-	h->refused = on ? unsafe(cfg, h->refused_buf, sizeof(h->refused_buf)) : NULL;
-	h->on = on = on && !h->refused;
-	if (h->refused)
+	h->refused = NULL;
+	if (on && fg_hold_unsafe(cfg, why, sizeof(why))) {
+		snprintf(h->refused_buf, sizeof(h->refused_buf), "NOT HELD (%s)", why);
+		h->refused = h->refused_buf;
 		h->store_err = -EDEADLK;
+		on = false;
+	}
+	h->on = on;
 	h->notify = getenv("NOTIFY_SOCKET") != NULL;
 	if (!on) {
 		/* A journal without a group: nothing to take over, nothing to keep. */
@@ -640,6 +646,41 @@ void fg_hold_handover(struct fg_hold *h, struct fg_guard *g)
 }
 
 /* ---- reporting ---- */
+
+bool fg_hold_refuses(const struct fg_hold *h, const struct fg_config *cfg, struct fg_diag *diag)
+{
+	char why[400];
+
+	if (!h->on || !fg_hold_unsafe(cfg, why, sizeof(why)))
+		return false;
+	fg_diag_add(diag, "on_daemon_exit = hold, and %s (restart with release, or drop it)", why);
+	return true;
+}
+
+void fg_hold_started(struct fg_hold *h, struct fg_guard *g)
+{
+	const struct fg_hold_takeover *t = &h->tk;
+	char msg[1024];
+
+	/* The stored group is drained and closed like a group a reload
+	 * replaced; then the store drops it. */
+	if (t->groups)
+		fg_guard_wait_retired(g);
+	fg_hold_retired(h);
+	if (t->groups || t->rejected) {
+		fg_hold_describe(h, msg, sizeof(msg));
+		fg_guard_log_daemon(g, "takeover", t->sweep_why || t->rejected ? "failure" : "success",
+				    msg);
+	}
+	if (h->asked && strcmp(fg_hold_state(h), "held") != 0) {
+		snprintf(msg, sizeof(msg),
+			 "on_daemon_exit = hold, but the permission group is %s: if fanguardd dies, "
+			 "the kernel lets every pending and later open through",
+			 fg_hold_state(h));
+		fg_guard_log_daemon(g, "fd-store", "failure", msg);
+		fprintf(stderr, "fanguardd: %s\n", msg);
+	}
+}
 
 size_t fg_hold_describe(const struct fg_hold *h, char *buf, size_t size)
 {

@@ -154,6 +154,10 @@ int fg_hold_takeover(struct fg_hold *h);
  * Returns 0 or -errno (store_err says it too). */
 int fg_hold_setup(struct fg_hold *h, const struct fg_config *cfg);
 
+/* Why hold mode would be unsafe with cfg (into buf, returned), or NULL. A
+ * reload to such a config is refused while the group is held. */
+const char *fg_hold_unsafe(const struct fg_config *cfg, char *buf, size_t size);
+
 /* The bridge stops for a moment (capability sets are per thread: it must
  * not be there when they drop) and starts again with what it held. */
 void fg_hold_bridge_pause(struct fg_hold *h);
@@ -175,6 +179,15 @@ void fg_hold_retired(struct fg_hold *h);
  * becomes the answering thread's deferred events on the taken-over group,
  * which is read and retired like a group replaced by a reload. */
 void fg_hold_handover(struct fg_hold *h, struct fg_guard *g);
+
+/* A reload to cfg is refused while the group is held and cfg is unsafe
+ * (fg_hold_unsafe): the reason goes into diag. */
+bool fg_hold_refuses(const struct fg_hold *h, const struct fg_config *cfg, struct fg_diag *diag);
+
+/* Right after the answering thread started: waits until it retired the
+ * taken-over group, lets the store drop it, and logs the takeover and any
+ * failure to hold. */
+void fg_hold_started(struct fg_hold *h, struct fg_guard *g);
 
 /* One line on the takeover for the log. Returns the length. */
 size_t fg_hold_describe(const struct fg_hold *h, char *buf, size_t size);

@@ -370,6 +370,38 @@ check "a stop: no fanguardd is left" bash -c "! kill -0 $P 2>/dev/null"
 check "a stop: nothing holds the subtree (a write goes through, as documented)" \
 	timeout 5 bash -c "echo after-stop > '$S/existing'"
 
+# ==== hold is refused where a held group could block its own restart ====
+# (here: a subtree holding the fanguardd that runs; the same rule covers
+# /etc/systemd and the dynamic loader's files, which no test may mark)
+cp "$FANGUARDD" "$T/bin/fanguardd"
+REAL_FANGUARDD=$FANGUARDD
+FANGUARDD=$T/bin/fanguardd
+write_conf hold
+cat >>"$CONF" <<EOC
+
+[subtree bin]
+path = $T/bin
+EOC
+sv_start
+check "a subtree covering fanguardd: nothing goes to the store" test "$(n_sv fdstore)" = 0
+check "status says hold is NOT HELD, and why" \
+	bash -c "timeout 10 '$FANGUARD' status --json --socket '$SOCK' | grep -q 'NOT HELD (subtree bin covers fanguardd itself'"
+logged "the failure to hold is logged" 1 event.action=fd-store event.outcome=failure
+sv_stop
+write_conf hold
+sv_start
+cat >>"$CONF" <<EOC
+
+[subtree bin]
+path = $T/bin
+EOC
+kill -HUP "$(main_pid)"
+logged "a reload that would cover fanguardd is refused while the group is held" 1 \
+	event.action=reload event.outcome=failure message="~covers fanguardd itself"
+check "and the group is still held" test "$(status_json | cut -d' ' -f1-2)" = "hold held"
+sv_stop
+FANGUARDD=$REAL_FANGUARDD
+
 # ==== release mode fails open at once ====
 echo original >"$S/existing"
 write_conf release
