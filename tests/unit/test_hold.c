@@ -534,6 +534,24 @@ START_TEST(test_fg_hold_takeover_two_groups)
 }
 END_TEST
 
+#ifndef FG_HAVE_SYSTEMD
+/* A build without libsystemd speaks no store protocol: hold is a config
+ * error there (test_config), and this module refuses to store. */
+START_TEST(test_fg_hold_without_libsystemd)
+{
+	struct fg_hold h;
+	int sock = notify_socket();
+
+	fg_hold_init(&h);
+	ck_assert_int_eq(fg_hold_takeover(&h), 0);
+	ck_assert_int_eq(fg_hold_setup(&h, &hold_cfg), -EOPNOTSUPP);
+	ck_assert_str_eq(fg_hold_state(&h), "NOT HELD (the store refused it)");
+	fg_hold_free(&h);
+	close(sock);
+}
+END_TEST
+#endif
+
 static Suite *hold_suite(void)
 {
 	Suite *s = suite_create("hold");
@@ -541,6 +559,12 @@ static Suite *hold_suite(void)
 
 	tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
 	tcase_set_timeout(tc, 30);
+#ifndef FG_HAVE_SYSTEMD
+	tcase_add_test(tc, test_fg_hold_without_libsystemd);
+	tcase_add_test(tc, test_fg_hold_setup_refuses_vital_paths);
+	suite_add_tcase(s, tc);
+	return s;
+#endif
 	tcase_add_test(tc, test_fg_hold_setup_journal);
 	tcase_add_test(tc, test_fg_hold_note_batch);
 	tcase_add_test(tc, test_fg_hold_store_names);
