@@ -86,12 +86,13 @@ static bool digest_ok(const char *d)
 /* One line, comments and blanks already skipped: the digest and the rest. */
 static int approved_line(char *line, struct fg_approved_entry *e, char *why, size_t cap)
 {
-	char *rest = line + strcspn(line, " \t");
+	char *rest;
 
+	line[strcspn(line, "\r\n")] = '\0';
+	rest = line + strcspn(line, " \t");
 	if (*rest)
 		*rest++ = '\0';
 	rest += strspn(rest, " \t");
-	rest[strcspn(rest, "\r\n")] = '\0';
 	for (size_t n = strlen(rest); n && isspace((unsigned char)rest[n - 1]); n--)
 		rest[n - 1] = '\0';
 	if (!digest_ok(line)) {
