@@ -327,13 +327,13 @@ START_TEST(test_fg_log_format_ecs_every_action)
 	o.f = fopen(lines, "we");
 	ck_assert_ptr_nonnull(o.f);
 	for (unsigned i = 0; (action = fg_log_action(i)); i++) {
-		const char *const files[] = {"open-write",	 "modify",	    "attrib",
-					     "rename-in",	 "link-in",	    "symlink-in",
+		const char *const files[] = {"open-write",	 "modify",	   "attrib",
+					     "rename-in",	 "link-in",	   "symlink-in",
 					     "subtree-appeared", "unguarded-files", "mount-below"};
-		const char *const daemon[] = {
-		    "daemon-start",  "daemon-stop",	"reload",   "harden",
-		    "status-socket", "writer-cache",	"overload", "subtree-replaced",
-		    "remark-failed", "inode-table-full"};
+		const char *const daemon[] = {"daemon-start", "daemon-stop",	 "reload",
+					      "harden",	      "status-socket",	 "writer-cache",
+					      "overload",     "subtree-replaced", "remark-failed",
+					      "inode-table-full"};
 		bool done = false;
 
 		for (size_t k = 0; k < FG_ARRAY_SIZE(files); k++)
