@@ -36,6 +36,21 @@ static void respond(struct fg_guard *g, int group, int fd, bool allow)
 		FG_COUNT(g->state->c.reply_errors);
 }
 
+/* The answer to a write decision, with a kernel audit record when the
+ * policy asks for one (audit_records): the rule is the 1-based number of
+ * the [writer] that decided, 0 for none (fanguard explain shows it). */
+static void respond_write(struct fg_guard *g, int group, int fd, bool allow, bool verdict_deny,
+			  int rule)
+{
+	enum fg_auditrec how = g->pol->cfg.audit_records;
+	bool audit = how == FG_AUDITREC_YES || (how == FG_AUDITREC_DENY && verdict_deny);
+	int r = audit ? fg_fan_respond_audit(g->fan, group, fd, allow, rule >= 0 ? (uint32_t)rule + 1 : 0)
+		      : fg_fan_respond(group, fd, allow);
+
+	if (r < 0)
+		FG_COUNT(g->state->c.reply_errors);
+}
+
 /* A file next to a single-file subtree (policy.json's directory carries a
  * mark too, so that replacing the file is decided): not guarded. */
 static bool beside_single_file(const struct fg_guard *g, const char *path)
@@ -142,7 +157,7 @@ static void open_write(struct fg_guard *g, int group, const struct fanotify_even
 		known = fg_policy_first_ancestry_free(g->pol, (unsigned)in->subtree, p);
 	early = known >= 0;
 	if (early)
-		respond(g, group, md->fd, true);
+		respond_write(g, group, md->fd, true, false, known);
 	if (!hit && resolved >= 0) {
 		int walked = fg_proc_resolve_ancestry(p);
 		if (walked < 0 && !early)
@@ -152,7 +167,7 @@ static void open_write(struct fg_guard *g, int group, const struct fanotify_even
 	}
 	fg_guard_judge(g->pol, in->subtree, p, resolved, known, &o, &d);
 	if (!early)
-		respond(g, group, md->fd, o.allow);
+		respond_write(g, group, md->fd, o.allow, d.verdict == FG_VERDICT_DENY, d.rule);
 	fg_state_latency(g->state, fg_now_ns() - t0);
 	if (d.verdict == FG_VERDICT_ALLOW && fstat(md->fd, &st) == 0)
 		fg_guard_note_allowed(g, md->pid, st.st_dev, st.st_ino);

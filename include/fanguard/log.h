@@ -147,7 +147,10 @@ struct fg_logger {
 	pid_t tid;  /* the logger thread, so its opens are allowed */
 	char *ring; /* FG_RING_CAP bytes of whole records */
 	size_t head, used;
-	char *scratch; /* FG_RECORD_CAP: lines are formatted here, under lock */
+	char *scratch; /* FG_RECORD_CAP: events are packed (or lines formatted)
+			* here, under lock */
+	char *pk;		/* FG_RECORD_CAP: the logger thread's copy of a packed record */
+	struct fg_proc *uproc;	/* the logger thread's unpacked writer */
 	struct fg_logagg *agg;
 	uint64_t seq;	     /* last sequence number given out */
 	uint64_t written;    /* lines handed to the sink, summaries included */
