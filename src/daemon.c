@@ -143,6 +143,7 @@ static void heartbeat_fill(void *ctx, struct fg_heartbeat *ret)
 	ret->marks = __atomic_load_n(&d->hb_marks, __ATOMIC_RELAXED);
 	ret->c = d->state.c;
 	ret->have_counters = true;
+	ret->sigpolicy = fg_sigwatch_verdict(d->guard.sigwatch);
 }
 
 static void heartbeat_update(struct daemon *d)
@@ -320,6 +321,7 @@ static void snapshot(struct daemon *d, struct fg_snapshot *s)
 	s->selftest = d->selftest;
 	s->pc = &d->pcache;
 	s->audit_records = audit_state(d);
+	s->sigpolicy = fg_sigwatch_verdict(d->guard.sigwatch);
 	fg_logger_stats(&d->log, &s->log_written, &s->log_dropped, &s->log_errors);
 }
 
@@ -681,6 +683,9 @@ static void stop(struct daemon *d)
 	}
 	if (d->guard.perm.proc) {
 		fg_guard_log_daemon(&d->guard, "daemon-stop", "success", "fanguardd stopped");
+		/* the heartbeat reads the guard's sigwatch: no more of it */
+		if (d->log.started)
+			fg_logger_set_heartbeat(&d->log, NULL, NULL);
 		fg_guard_free(&d->guard);
 	}
 	fg_pcache_close(&d->pcache);

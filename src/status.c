@@ -240,6 +240,8 @@ static void json_health(struct fg_json *j, const struct fg_snapshot *s)
 				      : "not-run");
 	if (s->audit_records)
 		fg_json_str(j, "audit_records", s->audit_records);
+	if (s->sigpolicy)
+		fg_json_str(j, "signature_policy", s->sigpolicy);
 	fg_json_obj_close(j);
 	if (!s->pc)
 		return;
@@ -484,6 +486,8 @@ static void text_health(struct out *o, const struct fg_snapshot *s)
 			       : "not run");
 	if (s->audit_records)
 		line(o, "  %-40s %12s", "kernel audit records", s->audit_records);
+	if (s->sigpolicy)
+		line(o, "  %-40s %12s", "signature policy (policy.json)", s->sigpolicy);
 	if (!s->pc)
 		return;
 	line(o, "  %-40s %12s", "writer cache", s->pc->on ? "on" : "OFF");

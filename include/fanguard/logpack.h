@@ -10,7 +10,8 @@
 
 /* Bytes fg_logpack_write needs for ev, or 0 when ev cannot be packed: the
  * logger's own events (repeat, loss and heartbeat summaries), which it
- * formats where it makes them. */
+ * formats where it makes them, and deployment findings and signature
+ * verdicts, formatted where they are logged. */
 size_t fg_logpack_size(const struct fg_event *ev);
 
 /* Packs ev into buf (fg_logpack_size(ev) bytes). */

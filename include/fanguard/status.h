@@ -48,6 +48,7 @@ struct fg_snapshot {
 	int selftest;		    /* 1 passed, 0 not run, -1 failed */
 	const struct fg_pcache *pc; /* the writer cache; NULL: none */
 	const char *audit_records;  /* kernel audit records: on, off, why not; NULL: not known */
+	const char *sigpolicy;	    /* policy.json's verdict; NULL: not watched yet */
 };
 
 enum fg_status_word { FG_STATUS_ENFORCING = 0, FG_STATUS_AUDIT, FG_STATUS_DEGRADED };

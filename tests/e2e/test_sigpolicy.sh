@@ -30,6 +30,9 @@ subtrees = containers-policy
 [deployments]
 images = quay.io/example/os:*
 signature_policy = $P
+
+[fanguard]
+heartbeat_interval = 1s
 EOF
 } >"$CONF"
 
@@ -57,6 +60,23 @@ logged "the alert is event.kind alert, decision detected, syslog alert" 1 \
 	fanguard.decision=detected log.level=alert fanguard.sigpolicy.trigger=write
 logged "it names the writer and its rule" 1 event.action=signature-policy \
 	fanguard.sigpolicy.verdict=weakened process.executable=/usr/bin/cp fanguard.rule=config-agent
+status_verdict() {
+	timeout 10 "$FANGUARD" status --socket "$SOCK" --json 2>/dev/null | python3 -c '
+import json, sys
+def find(o):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k == "signature_policy":
+                return v
+            r = find(v)
+            if r:
+                return r
+print(find(json.load(sys.stdin)))'
+}
+check "fanguard status --json shows the verdict: weakened" test "$(status_verdict)" = weakened
+logged "a heartbeat carries the verdict" 1 event.action=heartbeat fanguard.heartbeat.sigpolicy=weakened
+check "fanguard status shows it in text" \
+	bash -c "timeout 10 '$FANGUARD' status --socket '$SOCK' | grep -q 'signature policy (policy.json) *weakened'"
 logged "it names the scopes that changed" 1 event.action=signature-policy \
 	'fanguard.sigpolicy.changed=~default: reject -> insecureAcceptAnything' \
 	'fanguard.sigpolicy.changed=~quay.io/example/os:*: sigstoreSigned -> insecureAcceptAnything'
@@ -95,6 +115,8 @@ check "a refused write is not judged again" test "$(sp)" = "$n"
 timeout 10 "$FANGUARD" reload --socket "$SOCK" >/dev/null
 logged "reload: judged again" 1 event.action=signature-policy fanguard.sigpolicy.trigger=reload \
 	fanguard.sigpolicy.verdict=unparseable
+
+check "fanguard status: unparseable now" test "$(status_verdict)" = unparseable
 
 # One event per change: start, 4 writes/renames, reload.
 check "one signature-policy event per change (6)" test "$(sp)" = 6

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "fanguard/deployments.h"
+#include "fanguard/logpack.h"
 #include "fanguard/util.h"
 
 #define TMPDIR_PREFIX "/tmp/fg-deploy"
@@ -234,6 +235,15 @@ START_TEST(test_fg_deploy_compare_without_policy)
 	    fg_deploy_compare(&host, &in, &prev, &next, found, FG_FINDINGS_MAX, &n_found), 0);
 	ck_assert_str_eq(fired(), "deployment-staged staged not-approved ALERT");
 	ck_assert(!found[0].approved);
+	/* a finding points at its caller's memory: the logger formats it at
+	 * once rather than packing it for later */
+	{
+		struct fg_event ev = {.action = found[0].action, .finding = &found[0]};
+
+		ck_assert_uint_eq(fg_logpack_size(&ev), 0);
+		ev.finding = NULL;
+		ck_assert_uint_gt(fg_logpack_size(&ev), 0);
+	}
 	/* room for one finding only: the rest are counted as left out */
 	load_host("seq-07-unapproved.json");
 	ck_assert_int_eq(fg_deploy_compare(&host, &in, &next, &prev, found, 1, &n_found), -E2BIG);
