@@ -223,11 +223,12 @@ static void notif_one(struct fg_guard *g, const struct fanotify_event_metadata *
 		notif_log(g, md->pid, "attrib", idx, path, NULL);
 	}
 	/* after the handlers above: a new or renamed-in policy is marked now */
-	if (md->mask & (FAN_CLOSE_WRITE | FAN_MOVED_TO | FAN_RENAME | FAN_CREATE))
-		fg_sigwatch_check(g, md->mask & FAN_CLOSE_WRITE ? "write"
-				     : md->mask & FAN_CREATE    ? "create"
-								: "rename",
-				  path, md->pid);
+	if (md->mask & FAN_CLOSE_WRITE)
+		fg_sigwatch_check(g, "write", path, md->pid);
+	else if (md->mask & (FAN_MOVED_TO | FAN_RENAME))
+		fg_sigwatch_check(g, "rename", path, md->pid);
+	else if (md->mask & FAN_CREATE)
+		fg_sigwatch_check(g, "create", path, md->pid);
 }
 
 /* Events that carry names are padded to 4 bytes, not to the 8 the metadata
