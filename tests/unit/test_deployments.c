@@ -355,6 +355,48 @@ START_TEST(test_fg_deploy_state_save_atomic)
 }
 END_TEST
 
+/* fanguard(8) documents every finding, fanguard.conf(5) every key. */
+START_TEST(test_fg_deploy_action_documented)
+{
+	static const char *const keys[] = {
+	    "images",	      "approved",	  "min_timestamp",   "require_signature",
+	    "allow_rollback", "allow_usroverlay", "signature_policy"};
+	static char page[256 * 1024];
+	char want[128];
+	size_t n;
+	FILE *f;
+
+	f = fopen(FG_SOURCE_DIR "/man/fanguard.8", "re");
+	ck_assert_ptr_nonnull(f);
+	n = fread(page, 1, sizeof(page) - 1, f);
+	fclose(f);
+	page[n] = '\0';
+	for (unsigned i = 0; fg_deploy_action(i); i++) {
+		/* roff spells a hyphen \- */
+		size_t k = 0;
+
+		for (const char *c = fg_deploy_action(i); *c && k < sizeof(want) - 3; c++) {
+			if (*c == '-')
+				want[k++] = '\\';
+			want[k++] = *c;
+		}
+		want[k] = '\0';
+		ck_assert_msg(strstr(page, want), "fanguard(8) does not name %s",
+			      fg_deploy_action(i));
+	}
+	ck_assert_uint_eq(fg_deploy_action(8) == NULL, 1);
+	f = fopen(FG_SOURCE_DIR "/man/fanguard.conf.5", "re");
+	ck_assert_ptr_nonnull(f);
+	n = fread(page, 1, sizeof(page) - 1, f);
+	fclose(f);
+	page[n] = '\0';
+	for (size_t i = 0; i < FG_ARRAY_SIZE(keys); i++) {
+		snprintf(want, sizeof(want), ".BI %s \" = \"", keys[i]);
+		ck_assert_msg(strstr(page, want), "fanguard.conf(5) does not document %s", keys[i]);
+	}
+}
+END_TEST
+
 static Suite *deployments_suite(void)
 {
 	Suite *s = suite_create("deployments");
@@ -368,6 +410,7 @@ static Suite *deployments_suite(void)
 	tcase_add_test(tc, test_fg_approved_load_errors);
 	tcase_add_test(tc, test_fg_deploy_state_round_trip);
 	tcase_add_test(tc, test_fg_deploy_state_save_atomic);
+	tcase_add_test(tc, test_fg_deploy_action_documented);
 	suite_add_tcase(s, tc);
 	return s;
 }
