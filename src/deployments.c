@@ -446,17 +446,18 @@ int fg_deploy_compare(const struct fg_bootc_host *h, const struct fg_deploy_inpu
 		remember(&h->slot[s], &r.now[s]);
 	memcpy(next->slot, r.now, sizeof(next->slot));
 	remember_ref(&h->spec_image, &next->spec);
-	/* Downgrades are judged against builds booted before this run. */
+	/* The booted build is judged against those booted before it, the
+	 * staged one against those and the booted one too. */
 	next->newest_booted = prev->newest_booted;
 	changes(&r);
 	rollback_queued(&r);
 	downgrade_of(&r, FG_SLOT_BOOTED);
+	newest(&r);
 	downgrade_of(&r, FG_SLOT_STAGED);
 	switched(&r);
 	unapproved(&r);
 	unsigned_images(&r);
 	usr_overlay(&r);
-	newest(&r);
 	*ret_n = r.n;
 	return r.full ? -E2BIG : 0;
 }

@@ -194,7 +194,7 @@ static void decide(struct fg_sigpolicy_scope *s, json_t *a, const char *entry)
 /* The weaker of s and (a from entry) stays in s. */
 static void weaker(struct fg_sigpolicy_scope *s, json_t *a, const char *entry)
 {
-	struct fg_sigpolicy_scope t;
+	struct fg_sigpolicy_scope t = {0};
 
 	decide(&t, a, entry);
 	if (s->req == FG_SIGREQ_NONE || t.req < s->req) {

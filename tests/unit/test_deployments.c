@@ -185,6 +185,20 @@ START_TEST(test_fg_deploy_compare_sequence)
 }
 END_TEST
 
+/* Found by fuzz_bootc: at the baseline a staged build older than the booted
+ * one is a downgrade already, not only from the second run on. */
+START_TEST(test_fg_deploy_compare_baseline_staged_downgrade)
+{
+	run("seq-06-downgrade-staged.json", "secure.json");
+	ck_assert_str_eq(fired(), "deployment-staged staged not-approved ALERT\n"
+				  "downgrade staged older-than-min-timestamp ALERT\n"
+				  "downgrade staged older-than-booted ALERT\n"
+				  "image-unapproved staged not-approved ALERT");
+	run("seq-06-downgrade-staged.json", "secure.json");
+	ck_assert_str_eq(fired(), "");
+}
+END_TEST
+
 START_TEST(test_fg_deploy_compare_signature_policy)
 {
 	run("seq-01-baseline.json", "insecure-default.json");
@@ -404,6 +418,7 @@ static Suite *deployments_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_fg_deploy_compare_sequence);
+	tcase_add_test(tc, test_fg_deploy_compare_baseline_staged_downgrade);
 	tcase_add_test(tc, test_fg_deploy_compare_signature_policy);
 	tcase_add_test(tc, test_fg_deploy_compare_allowances);
 	tcase_add_test(tc, test_fg_deploy_compare_without_policy);
