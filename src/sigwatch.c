@@ -63,13 +63,17 @@ static void set_watched(struct fg_sigwatch *w, const char *path)
 	pthread_mutex_unlock(&w->lock);
 }
 
-/* The writer of tid as its open saw it, when it is gone now. */
-static bool noted_writer(struct fg_sigwatch *w, pid_t tid, struct fg_proc *ret, char *rule)
+/* The writer of tid as its open saw it: when it is gone (or a zombie
+ * whose exe cannot be read) by now, or still the same process (start, its
+ * start time; 0: unknown). */
+static bool noted_writer(struct fg_sigwatch *w, pid_t tid, uint64_t start, struct fg_proc *ret,
+			 char *rule)
 {
 	bool found;
 
 	pthread_mutex_lock(&w->lock);
-	found = w->have_writer && w->writer.tid == tid;
+	found =
+	    w->have_writer && w->writer.tid == tid && (start == 0 || w->writer.start_time == start);
 	if (found) {
 		memcpy(ret, &w->writer, sizeof(*ret));
 		fg_strlcpy(rule, w->rule, FG_NAME_MAX);
@@ -135,11 +139,13 @@ static void log_verdict(struct fg_guard *g, const char *path, const char *trigge
 		ev.key = pol->cfg.subtrees[subtree].key;
 	}
 	if (tid > 0) {
-		resolved = fg_proc_resolve(tid, g->notif.proc);
-		ev.proc = g->notif.proc;
+		struct fg_proc *p = g->notif.proc;
+		bool live = (resolved = fg_proc_resolve(tid, p)) >= 0 && (p->known & FG_PROC_EXE);
+
+		ev.proc = p;
 		ev.proc_partial = resolved < 0;
-		if (resolved < 0 && noted_writer(w, tid, g->notif.proc, rule)) {
-			/* gone since its open: the identity its open was decided on */
+		if (noted_writer(w, tid, live ? p->start_time : 0, p, rule)) {
+			/* the identity its open was decided on */
 			ev.proc_partial = false;
 			ev.rule = rule[0] ? rule : NULL;
 		} else if (subtree >= 0) {
