@@ -106,8 +106,8 @@ static void describe(struct fg_sigwatch *w, const char *trigger, unsigned change
 		snprintf(w->message, sizeof(w->message), "signature policy %s (%s): %s", verdict,
 			 trigger, w->changes);
 	else
-		snprintf(w->message, sizeof(w->message),
-			 "signature policy %s (%s), no scope changed", verdict, trigger);
+		snprintf(w->message, sizeof(w->message), "signature policy %s (%s)%s", verdict,
+			 trigger, w->known ? ", no scope changed" : "");
 }
 
 /* The event: the writer (when there is one) judged by the policy, so its
@@ -181,8 +181,9 @@ void fg_sigwatch_check(struct fg_guard *g, const char *trigger, const char *path
 		return;
 	if (fg_sigpolicy_eval_file(policy, &sc, &w->cur) < 0)
 		return;
-	changed = fg_sigpolicy_changes(w->known ? &w->last : NULL, &w->cur, w->changes,
-				       sizeof(w->changes));
+	/* the first verdict has nothing to differ from: its scopes say it all */
+	changed =
+	    w->known ? fg_sigpolicy_changes(&w->last, &w->cur, w->changes, sizeof(w->changes)) : 0;
 	log_verdict(g, policy, trigger, tid, changed);
 	w->last = w->cur;
 	w->known = true;
