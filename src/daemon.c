@@ -32,7 +32,8 @@ enum {
 	PFD_SIGNAL,
 	PFD_WAKE, /* a transaction began: poll its pidfd */
 	PFD_TX0,
-	PFD_STATUS = PFD_TX0 + FG_TX_MAX, /* listener, then one per client */
+	PFD_RUN0 = PFD_TX0 + FG_TX_MAX,
+	PFD_STATUS = PFD_RUN0 + FG_RUN_MAX, /* listener, then one per client */
 	PFD_N = PFD_STATUS + 1 + FG_STATUS_CLIENTS_MAX,
 };
 
@@ -285,6 +286,9 @@ static unsigned fill_pollfds(struct daemon *d, struct pollfd *p)
 	for (unsigned i = 0; i < FG_TX_MAX; i++)
 		p[PFD_TX0 + i] = (struct pollfd){.fd = fg_tx_pidfd(&d->guard, i),
 						 .events = POLLIN};
+	for (unsigned i = 0; i < FG_RUN_MAX; i++)
+		p[PFD_RUN0 + i] = (struct pollfd){.fd = fg_run_pidfd(&d->guard, i),
+						  .events = POLLIN};
 	if (d->srv.fd >= 0)
 		fg_status_pollfds(&d->srv, p + PFD_STATUS);
 	else
@@ -449,6 +453,9 @@ static int loop(struct daemon *d)
 		for (unsigned i = 0; i < FG_TX_MAX; i++)
 			if (p[PFD_TX0 + i].revents)
 				fg_tx_end(&d->guard, i);
+		for (unsigned i = 0; i < FG_RUN_MAX; i++)
+			if (p[PFD_RUN0 + i].revents)
+				fg_run_end(&d->guard, i);
 		if (p[PFD_SIGNAL].revents) {
 			r = on_signal(d);
 			if (r)

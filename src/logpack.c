@@ -20,8 +20,8 @@ struct wproc {
 /* The string fields, in one order for both directions. */
 #define STRINGS(e)                                                                                 \
 	&(e)->action, &(e)->outcome, &(e)->decision, &(e)->reason, &(e)->mode, &(e)->rule,         \
-	    &(e)->subtree, &(e)->key, &(e)->path, &(e)->message, &(e)->open_syscall,               \
-	    &(e)->tx_exe, &(e)->old_path, &(e)->file_type
+	    &(e)->subtree, &(e)->key, &(e)->path, &(e)->message, &(e)->open_syscall, &(e)->tx_exe, \
+	    &(e)->old_path, &(e)->file_type, &(e)->run_id, &(e)->tx_id
 
 static size_t str_size(const char *s)
 {
@@ -36,7 +36,8 @@ size_t fg_logpack_size(const struct fg_event *ev)
 
 	/* deployments' findings and signature verdicts are rare and point at
 	 * their caller's memory: formatted at once, not packed */
-	if (ev->repeat || ev->lost || ev->heartbeat || ev->finding || ev->sigpolicy)
+	if (ev->repeat || ev->lost || ev->heartbeat || ev->run_end || ev->finding ||
+	    ev->sigpolicy)
 		return 0;
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		n += str_size(*strs[i]);
@@ -179,6 +180,7 @@ int fg_logpack_read(const char *buf, size_t len, struct fg_event *ret, struct fg
 	ret->repeat = NULL;
 	ret->lost = NULL;
 	ret->heartbeat = NULL;
+	ret->run_end = NULL;
 	ret->finding = NULL;
 	ret->sigpolicy = NULL;
 	ret->sigpolicy_changes = ret->sigpolicy_trigger = NULL;

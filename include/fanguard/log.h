@@ -70,6 +70,23 @@ struct fg_repeat {
 	struct timespec first, last; /* when the first and last left out happened */
 };
 
+/* What one run wrote, for its run-end line (DESIGN 15: a run is the writes
+ * of one allowed writer and its descendants that match the same rule). */
+#define FG_RUN_KEYS 8
+struct fg_run_end {
+	const char *id;	  /* "<pid>-<start ticks>" of the run's root */
+	const char *rule; /* the writer rule */
+	uint64_t files;	  /* write-opens allowed in the run */
+	uint64_t duration_ms;
+	const char *first, *last; /* the first and last file written */
+	bool lone_sensitive;	  /* 1 or 2 files, one under priv_esc_persist or ssh_persist */
+	unsigned n_per;
+	struct {
+		const char *key, *subtree;
+		uint64_t files;
+	} per[FG_RUN_KEYS];
+};
+
 /* One thing worth a line. Strings may be NULL (field omitted). Everything a
  * pointer reaches is only read during fg_logger_event. */
 struct fg_event {
@@ -104,6 +121,9 @@ struct fg_event {
 	const struct fg_repeat *repeat;	   /* action "repeated" */
 	const struct fg_lost *lost;	   /* action "log-dropped" */
 	const struct fg_hbline *heartbeat; /* action "heartbeat" */
+	const char *run_id;		   /* fanguard.run.id of an allowed write */
+	const char *tx_id;		   /* fanguard.transaction.id: "<pid>-<start ticks>" */
+	const struct fg_run_end *run_end;  /* action "run-end" */
 
 	/* `fanguard deployments` and the signature policy (logdeploy.c). */
 	const struct fg_finding *finding;	      /* fanguard.deployment.* */
