@@ -151,6 +151,7 @@ static void heartbeat_fill(void *ctx, struct fg_heartbeat *ret)
 	ret->marks = __atomic_load_n(&d->hb_marks, __ATOMIC_RELAXED);
 	ret->c = d->state.c;
 	ret->have_counters = true;
+	ret->sigpolicy = fg_sigwatch_verdict(d->guard.sigwatch);
 }
 
 static void heartbeat_update(struct daemon *d)
@@ -346,6 +347,7 @@ static void snapshot(struct daemon *d, struct fg_snapshot *s)
 	s->on_daemon_exit = d->hold.asked ? "hold" : "release";
 	s->fd_store = fg_hold_state(&d->hold);
 	s->takeovers = fg_hold_takeovers(&d->hold);
+	s->sigpolicy = fg_sigwatch_verdict(d->guard.sigwatch);
 	fg_logger_stats(&d->log, &s->log_written, &s->log_dropped, &s->log_errors);
 }
 
@@ -728,6 +730,9 @@ static void stop(struct daemon *d)
 	if (d->guard.perm.proc) {
 		fg_guard_log_daemon(&d->guard, "daemon-stop", "success",
 				    d->hold.on && d->hold.cur[0] ? held_stop : "fanguardd stopped");
+		/* the heartbeat reads the guard's sigwatch: no more of it */
+		if (d->log.started)
+			fg_logger_set_heartbeat(&d->log, NULL, NULL);
 		fg_guard_free(&d->guard);
 	}
 	fg_hold_free(&d->hold);

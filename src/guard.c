@@ -33,8 +33,9 @@ int fg_guard_init(struct fg_guard *g, struct fg_policy *pol, struct fg_fan *fan,
 	g->notif.modseen = calloc(FG_MODSEEN_MAX, sizeof(*g->notif.modseen));
 	/* calloc: untouched slots stay unbacked pages */
 	g->perm.deferred = calloc(FG_DEFER_MAX, sizeof(*g->perm.deferred));
+	g->sigwatch = fg_sigwatch_new();
 	if (g->perm_wake < 0 || g->notif_wake < 0 || g->main_wake < 0 || !g->perm.proc ||
-	    !g->notif.proc || !g->notif.modseen || !g->perm.deferred ||
+	    !g->notif.proc || !g->notif.modseen || !g->perm.deferred || !g->sigwatch ||
 	    pthread_mutex_init(&g->lock, NULL) != 0) {
 		fg_guard_free(g);
 		return -ENOMEM;
@@ -57,6 +58,8 @@ void fg_guard_free(struct fg_guard *g)
 	free(g->notif.proc);
 	free(g->notif.modseen);
 	free(g->perm.deferred);
+	fg_sigwatch_free(g->sigwatch);
+	g->sigwatch = NULL;
 	g->perm.proc = g->notif.proc = NULL;
 	g->notif.modseen = NULL;
 	g->perm.deferred = NULL;

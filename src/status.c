@@ -245,6 +245,8 @@ static void json_health(struct fg_json *j, const struct fg_snapshot *s)
 		fg_json_str(j, "fd_store", s->fd_store ? s->fd_store : "unknown");
 		fg_json_u64(j, "takeovers", s->takeovers);
 	}
+	if (s->sigpolicy)
+		fg_json_str(j, "signature_policy", s->sigpolicy);
 	fg_json_obj_close(j);
 	if (!s->pc)
 		return;
@@ -495,6 +497,8 @@ static void text_health(struct out *o, const struct fg_snapshot *s)
 		line(o, "  %-40s %12" PRIu64, "takeovers (restarts that held the gate)",
 		     s->takeovers);
 	}
+	if (s->sigpolicy)
+		line(o, "  %-40s %12s", "signature policy (policy.json)", s->sigpolicy);
 	if (!s->pc)
 		return;
 	line(o, "  %-40s %12s", "writer cache", s->pc->on ? "on" : "OFF");

@@ -30,6 +30,7 @@
 #include "fanguard/pcache.h"
 #include "fanguard/policy.h"
 #include "fanguard/proc.h"
+#include "fanguard/sigwatch.h"
 #include "fanguard/state.h"
 
 #define FG_SELF_TIDS_MAX 8
@@ -148,6 +149,7 @@ struct fg_guard {
 
 	struct fg_perm perm;
 	struct fg_notif notif;
+	struct fg_sigwatch *sigwatch; /* policy.json's last verdict (sigwatch.c) */
 	pthread_t perm_thread, notif_thread;
 	bool threads_started;
 };

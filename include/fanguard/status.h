@@ -51,6 +51,7 @@ struct fg_snapshot {
 	const char *on_daemon_exit; /* hold or release; NULL: not known */
 	const char *fd_store;	    /* hold mode: held, NOT HELD (why); release: released */
 	uint64_t takeovers;	    /* restarts that took the held group over */
+	const char *sigpolicy;	    /* policy.json's verdict; NULL: not watched yet */
 };
 
 enum fg_status_word { FG_STATUS_ENFORCING = 0, FG_STATUS_AUDIT, FG_STATUS_DEGRADED };
