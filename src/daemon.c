@@ -32,7 +32,8 @@ enum {
 	PFD_SIGNAL,
 	PFD_WAKE, /* a transaction began: poll its pidfd */
 	PFD_TX0,
-	PFD_STATUS = PFD_TX0 + FG_TX_MAX, /* listener, then one per client */
+	PFD_RUN0 = PFD_TX0 + FG_TX_MAX,
+	PFD_STATUS = PFD_RUN0 + FG_RUN_MAX, /* listener, then one per client */
 	PFD_N = PFD_STATUS + 1 + FG_STATUS_CLIENTS_MAX,
 };
 
@@ -108,7 +109,7 @@ static struct fg_fan *place_marks(const struct fg_policy *pol, int *ret_err)
 		*ret_err = -ENOMEM;
 		return NULL;
 	}
-	r = fg_fan_open(fan);
+	r = fg_fan_open(fan, pol->cfg.audit_records != FG_AUDITREC_NO);
 	if (r < 0) {
 		*ret_err = r;
 		free(fan);
@@ -184,7 +185,7 @@ static void refuse(struct daemon *d, const char *why)
 static struct fg_fan *attach_marks(struct daemon *d, const struct fg_policy *pol, int *ret_err)
 {
 	struct fg_fan *fan = calloc(1, sizeof(*fan));
-	int r = fan ? fg_fan_open(fan) : -ENOMEM;
+	int r = fan ? fg_fan_open(fan, pol->cfg.audit_records != FG_AUDITREC_NO) : -ENOMEM;
 
 	if (r < 0) {
 		free(fan);
@@ -284,12 +285,26 @@ static unsigned fill_pollfds(struct daemon *d, struct pollfd *p)
 	for (unsigned i = 0; i < FG_TX_MAX; i++)
 		p[PFD_TX0 + i] = (struct pollfd){.fd = fg_tx_pidfd(&d->guard, i),
 						 .events = POLLIN};
+	for (unsigned i = 0; i < FG_RUN_MAX; i++)
+		p[PFD_RUN0 + i] = (struct pollfd){.fd = fg_run_pidfd(&d->guard, i),
+						  .events = POLLIN};
 	if (d->srv.fd >= 0)
 		fg_status_pollfds(&d->srv, p + PFD_STATUS);
 	else
 		for (unsigned i = PFD_STATUS; i < PFD_N; i++)
 			p[i].fd = -1;
 	return PFD_N;
+}
+
+/* What `fanguard status` says of kernel audit records. */
+static const char *audit_state(const struct daemon *d)
+{
+	if (d->pol->cfg.audit_records == FG_AUDITREC_NO)
+		return "off";
+	if (!d->fan->audit)
+		return d->fan->audit_err == -EPERM ? "UNAVAILABLE (no CAP_AUDIT_WRITE)"
+						   : "UNAVAILABLE (kernel refused)";
+	return d->fan->audit_rule ? "on" : "on, without rule numbers";
 }
 
 static void snapshot(struct daemon *d, struct fg_snapshot *s)
@@ -308,6 +323,7 @@ static void snapshot(struct daemon *d, struct fg_snapshot *s)
 	s->state = &d->state;
 	s->selftest = d->selftest;
 	s->pc = &d->pcache;
+	s->audit_records = audit_state(d);
 	fg_logger_stats(&d->log, &s->log_written, &s->log_dropped, &s->log_errors);
 }
 
@@ -435,6 +451,9 @@ static int loop(struct daemon *d)
 		for (unsigned i = 0; i < FG_TX_MAX; i++)
 			if (p[PFD_TX0 + i].revents)
 				fg_tx_end(&d->guard, i);
+		for (unsigned i = 0; i < FG_RUN_MAX; i++)
+			if (p[PFD_RUN0 + i].revents)
+				fg_run_end(&d->guard, i);
 		if (p[PFD_SIGNAL].revents) {
 			r = on_signal(d);
 			if (r)
@@ -596,6 +615,16 @@ static void writer_cache(struct daemon *d)
 		(void)fg_pcache_connect(&d->pcache);
 }
 
+/* CAP_AUDIT_WRITE stays only when decisions go to the kernel's audit log:
+ * every reload makes a group with FAN_ENABLE_AUDIT. */
+static int drop_caps(const struct daemon *d)
+{
+	struct fg_harden_opts o = FG_HARDEN_OPTS_DEFAULT;
+
+	o.keep_audit_write = d->pol->cfg.audit_records != FG_AUDITREC_NO;
+	return fg_harden_caps_opts(&o);
+}
+
 static int start(struct daemon *d, struct fg_diag *diag)
 {
 	int err = 0, status_err;
@@ -614,7 +643,7 @@ static int start(struct daemon *d, struct fg_diag *diag)
 	 * because capability sets are per thread. */
 	status_err = fg_status_open(&d->srv, d->pol->cfg.status_socket, d->pol->cfg.status_group);
 	writer_cache(d);
-	d->harden_err = fg_harden_caps();
+	d->harden_err = drop_caps(d);
 	err = fg_logger_open(&d->log, &d->pol->cfg);
 	if (err < 0) {
 		fprintf(stderr, "fanguardd: cannot open log sink: %s\n", strerror(-err));
