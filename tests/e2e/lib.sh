@@ -108,6 +108,26 @@ wait_log() {
 	done
 }
 
+# wait_stopped PID: until every thread of PID is in state T (stopped), up
+# to 5 s. SIGSTOP reaches each thread when it next runs; a thread woken by
+# an event in the same instant may answer it first, so a test that needs
+# openers to queue waits for this before it starts them.
+wait_stopped() {
+	local t st all
+	for _ in $(seq 100); do
+		all=1
+		for t in /proc/$1/task/*; do
+			st=$(cat "$t/stat" 2>/dev/null) || continue
+			st=${st##*) }
+			[ "${st%% *}" = T ] || all=0
+		done
+		[ -d "/proc/$1" ] || return 1
+		[ $all = 1 ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 pass() { PASSES=$((PASSES + 1)); echo "ok - $*"; }
 fail() { FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
 

@@ -38,6 +38,7 @@ check "status answers from a socket inside the subtree" status_quiet
 
 # Writers block while the daemon is stopped; then it dies.
 kill -STOP "$DPID"
+check "daemon stopped" wait_stopped "$DPID"
 WRITERS=()
 for i in 1 2 3 4 5; do
 	timeout 30 bash -c "echo late$i > '$S/blocked$i'" 2>/dev/null &

@@ -255,6 +255,7 @@ refuse "hold mode still decides" "$S/existing" bash -c "echo evil > '$S/existing
 # ==== the gap: openers wait for the successor ====
 P=$(main_pid)
 kill -STOP "$P"
+check "daemon stopped" wait_stopped "$P"
 t_block=${EPOCHREALTIME//[!0-9]/}
 ( timeout 20 bash -c "echo evil > '$S/existing'" 2>/dev/null
   echo "$? ${EPOCHREALTIME//[!0-9]/}" >"$T/gapw" ) &
@@ -362,6 +363,7 @@ check "the stop line says everything read was answered" \
 # ==== a stop drops the store: every opener goes on ====
 P=$(main_pid)
 kill -STOP "$P"
+check "daemon stopped" wait_stopped "$P"
 ( timeout 20 cat "$S/existing" >/dev/null 2>&1; echo $? >"$T/stopr" ) &
 SR=$!
 sleep 0.2
@@ -415,6 +417,7 @@ check "release: nothing goes to the store" test "$(n_sv fdstore)" = 0
 check "release: status says so" test "$(status_json)" = "release released 0"
 P=$(main_pid)
 kill -STOP "$P"
+check "daemon stopped" wait_stopped "$P"
 ( timeout 20 bash -c "echo released > '$S/existing'" 2>/dev/null; echo "$? ${EPOCHREALTIME//[!0-9]/}" >"$T/relw" ) &
 RW=$!
 sleep 0.3

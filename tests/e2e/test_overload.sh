@@ -19,6 +19,7 @@ start_daemon
 
 # Stop the daemon so every open queues, then let it find them all at once.
 kill -STOP "$DPID"
+check "daemon stopped" wait_stopped "$DPID"
 timeout 60 "$FG_BUILD/tests/fg_flood" 2500 100 "$S/target" > "$T/flood.out" &
 FLOOD=$!
 sleep 2

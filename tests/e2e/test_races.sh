@@ -93,17 +93,6 @@ wait_blocked() {
 	return 1
 }
 
-# wait_stopped PID: until PID's state is T (stopped). Up to 5 s.
-wait_stopped() {
-	local rest
-	for _ in $(seq 100); do
-		rest=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-		rest=${rest##*) }
-		[ "${rest%% *}" = T ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 eq() { [ "$1" = "$2" ]; }
 ne() { [ -n "$1" ] && [ -n "$2" ] && [ "$1" != "$2" ]; }
