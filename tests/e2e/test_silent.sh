@@ -109,7 +109,7 @@ print([t['state'] for t in d['subtrees'] if t['name']==sys.argv[1]][0])" "$1"
 
 layout() {
 	rm -rf "$E" "$O"
-	mkdir -p "$S" "$SSHD" "$UNITS" "$CRON" "$O" "${POL%/*}" \
+	mkdir -p "$S" "$SSHD" "$UNITS" "$CRON" "$O" "${POL%/*}" "$E/containers/registries.conf.d" \
 		"$E/systemd.staged/system" "$E/ssh.staged/sshd_config.d"
 	echo "root ALL=(ALL) ALL" > "$S/admins"
 	echo "%wheel ALL=(ALL) ALL" > "$S/10-admins"
@@ -170,6 +170,10 @@ key = cron_persist
 path = $POL
 key = supply_chain
 
+[subtree regs]
+path = $E/containers/registries.conf.d
+key = supply_chain
+
 [writer allowed]
 exe = $T/bin/allowed
 EOC
@@ -196,7 +200,58 @@ parent_swap() {
 	check "[$ROUND] the kernel holds our mark on the swapped-in directory" kernel_marked "$UNITS"
 	prevented "write into the swapped-in subtree" "$UNITS/later.service" \
 		bash -c "echo '[Service]' > '$UNITS/later.service'"
+	if [ "$MODE" = enforce ]; then
+		logged "[$ROUND] the denied create's leftover is removed, naming who was denied" 1 \
+			event.action=removed-empty file.path="$UNITS/later.service" process.name=bash
+	fi
 	reap
+}
+
+# tid_of_notif: the notification thread, the one waiting in poll(2) on
+# three fds with no timeout (the answering thread polls four, with one).
+tid_of_notif() {
+	local t
+	for t in /proc/"$DPID"/task/*; do
+		read -r nr _ nfds tmo _ < "$t/syscall" 2>/dev/null || continue
+		[ "$nr" = 7 ] && [ "$nfds" = 0x3 ] && [ "$tmo" = 0xffffffff ] &&
+			{ echo "${t##*/}"; return; }
+	done
+}
+
+# Status reports from a fresh look, not from what the daemon believes: with
+# its notification thread held still (ptrace stops that one thread), a
+# parent swapped above a subtree leaves it unmarked, and status says so;
+# let go, the thread re-marks it and status says guarded again.
+status_fresh() {
+	local tid
+	tid=$(tid_of_notif)
+	[ -n "$tid" ] || { fail "[$ROUND] no notification thread found"; return; }
+	mkdir -p "$E/containers.staged/registries.conf.d"
+	echo '[[registry]]' > "$E/containers.staged/registries.conf.d/evil.conf"
+	check "[$ROUND] fresh status: guarded before" test "$(status_of regs)" = guarded
+	python3 - "$tid" "$E/containers" "$E/containers.staged" "$SOCK" "$FANGUARD" > "$T/fresh.out" <<'EOP'
+import ctypes, json, os, subprocess, sys
+tid, a, b, sock, cli = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+if libc.ptrace(0x4206, tid, None, None) != 0 or libc.ptrace(0x4207, tid, None, None) != 0:
+    sys.exit("ptrace: " + os.strerror(ctypes.get_errno()))
+os.waitpid(tid, 0x40000000)  # __WALL: it is stopped
+try:
+    os.rename(a, a + ".old")
+    os.rename(b, a)
+    out = subprocess.run([cli, "status", "--json", "--socket", sock], capture_output=True,
+                         timeout=20).stdout
+    st = [t for t in json.loads(out)["subtrees"] if t["name"] == "regs"][0]
+    print(st["state"], st.get("unmarked", ""), json.loads(out)["status"])
+finally:
+    libc.ptrace(17, tid, None, None)  # PTRACE_DETACH: it runs on
+EOP
+	check "[$ROUND] fresh status: not guarded while the swap is not followed ($(cat "$T/fresh.out"))" \
+		grep -Eq "^UNMARKED $E/containers/registries.conf.d degraded$" "$T/fresh.out"
+	detected "parent swapped while the thread was held, followed after" \
+		event.action=subtree-moved file.path="$E/containers/registries.conf.d"
+	check "[$ROUND] fresh status: guarded again" test "$(status_of regs)" = guarded
 }
 
 parent_exchange() {
@@ -448,6 +503,7 @@ round() {
 	bypass_writes
 	parent_swap
 	parent_exchange
+	[ "$MODE" = enforce ] && [ -z "$storm" ] && status_fresh
 	missing_parent
 	no_open_creates
 	renames_deletes
