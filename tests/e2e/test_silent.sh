@@ -22,9 +22,13 @@ BYPASS=$FG_BUILD/tests/fg_bypass
 E=$T/etc
 O=$T/outside
 S=$E/sudoers.d
-SSHD=$E/ssh/sshd_config.d
-UNITS=$E/systemd/system
-NM=$E/NetworkManager/dispatcher.d
+# Each swapped subtree sits two levels below a directory no other subtree
+# watches: only its own chain sees the swap.
+SSHD=$T/srv/ssh/sshd_config.d
+UNITS=$T/opt/systemd/system
+# under a parent of its own, so that its watch on the nearest existing
+# directory does not stand in for the chain of the subtrees in $E
+NM=$T/nm/NetworkManager/dispatcher.d
 CRON=$E/cron.d
 POL=$E/containers/policy.json
 RESULTS=$T/results
@@ -108,9 +112,9 @@ print([t['state'] for t in d['subtrees'] if t['name']==sys.argv[1]][0])" "$1"
 }
 
 layout() {
-	rm -rf "$E" "$O"
-	mkdir -p "$S" "$SSHD" "$UNITS" "$CRON" "$O" "${POL%/*}" "$E/containers/registries.conf.d" \
-		"$E/systemd.staged/system" "$E/ssh.staged/sshd_config.d"
+	rm -rf "$E" "$O" "$T/nm" "$T/opt" "$T/srv" "$T/var"
+	mkdir -p "$T/nm" "$S" "$SSHD" "$UNITS" "$CRON" "$O" "${POL%/*}" "$T/var/containers/registries.conf.d" \
+		"$T/opt/systemd.staged/system" "$T/srv/ssh.staged/sshd_config.d"
 	echo "root ALL=(ALL) ALL" > "$S/admins"
 	echo "%wheel ALL=(ALL) ALL" > "$S/10-admins"
 	echo original > "$S/README"
@@ -120,9 +124,9 @@ layout() {
 	printf 'aio-original\n' > "$S/aio"
 	echo "PermitRootLogin no" > "$SSHD/50-hardening.conf"
 	echo "[Unit]" > "$UNITS/sshd.service"
-	echo "[Service]" > "$E/systemd.staged/system/evil.service"
-	echo "PermitRootLogin yes" > "$E/ssh.staged/sshd_config.d/00-evil.conf"
-	echo "PasswordAuthentication no" > "$E/ssh.staged/sshd_config.d/50-hardening.conf"
+	echo "[Service]" > "$T/opt/systemd.staged/system/evil.service"
+	echo "PermitRootLogin yes" > "$T/srv/ssh.staged/sshd_config.d/00-evil.conf"
+	echo "PasswordAuthentication no" > "$T/srv/ssh.staged/sshd_config.d/50-hardening.conf"
 	echo '{"default":[{"type":"reject"}]}' > "$POL"
 	# A directory chain deeper than PATH_MAX inside the sudoers subtree.
 	python3 - "$S" <<'EOP'
@@ -171,7 +175,7 @@ path = $POL
 key = supply_chain
 
 [subtree regs]
-path = $E/containers/registries.conf.d
+path = $T/var/containers/registries.conf.d
 key = supply_chain
 
 [writer allowed]
@@ -191,9 +195,9 @@ parent_swap() {
 	# /etc/systemd away, a staged copy in its place: two renames above
 	# the subtree root.
 	bg python3 -c "import os,sys,time; os.rename(sys.argv[1], sys.argv[1] + '.old'); os.rename(sys.argv[2], sys.argv[1]); time.sleep(1)" \
-		"$E/systemd" "$E/systemd.staged"
+		"$T/opt/systemd" "$T/opt/systemd.staged"
 	detected "parent directory renamed away and replaced" event.action=subtree-moved \
-		file.path="$UNITS" fanguard.old_path="$E/systemd.old/system"
+		file.path="$UNITS" fanguard.old_path="$T/opt/systemd.old/system"
 	detected "  ...the file the staged copy brought" event.action=unguarded-file \
 		file.path="$UNITS/evil.service"
 	check "[$ROUND] status after the swap: guarded" test "$(status_of units)" = guarded
@@ -226,10 +230,10 @@ status_fresh() {
 	local tid
 	tid=$(tid_of_notif)
 	[ -n "$tid" ] || { fail "[$ROUND] no notification thread found"; return; }
-	mkdir -p "$E/containers.staged/registries.conf.d"
-	echo '[[registry]]' > "$E/containers.staged/registries.conf.d/evil.conf"
+	mkdir -p "$T/var/containers.staged/registries.conf.d"
+	echo '[[registry]]' > "$T/var/containers.staged/registries.conf.d/evil.conf"
 	check "[$ROUND] fresh status: guarded before" test "$(status_of regs)" = guarded
-	python3 - "$tid" "$E/containers" "$E/containers.staged" "$SOCK" "$FANGUARD" > "$T/fresh.out" <<'EOP'
+	python3 - "$tid" "$T/var/containers" "$T/var/containers.staged" "$SOCK" "$FANGUARD" > "$T/fresh.out" <<'EOP'
 import ctypes, json, os, subprocess, sys
 tid, a, b, sock, cli = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 libc = ctypes.CDLL(None, use_errno=True)
@@ -248,9 +252,9 @@ finally:
     libc.ptrace(17, tid, None, None)  # PTRACE_DETACH: it runs on
 EOP
 	check "[$ROUND] fresh status: not guarded while the swap is not followed ($(cat "$T/fresh.out"))" \
-		grep -Eq "^UNMARKED $E/containers/registries.conf.d degraded$" "$T/fresh.out"
+		grep -Eq "^UNMARKED $T/var/containers/registries.conf.d degraded$" "$T/fresh.out"
 	detected "parent swapped while the thread was held, followed after" \
-		event.action=subtree-moved file.path="$E/containers/registries.conf.d"
+		event.action=subtree-moved file.path="$T/var/containers/registries.conf.d"
 	check "[$ROUND] fresh status: guarded again" test "$(status_of regs)" = guarded
 }
 
@@ -260,9 +264,9 @@ import ctypes,os,sys,time
 libc = ctypes.CDLL(None, use_errno=True)
 if libc.renameat2(-100, sys.argv[1].encode(), -100, sys.argv[2].encode(), 2) != 0:
     sys.exit('renameat2: ' + os.strerror(ctypes.get_errno()))
-time.sleep(1)" "$E/ssh" "$E/ssh.staged"
+time.sleep(1)" "$T/srv/ssh" "$T/srv/ssh.staged"
 	detected "parent directory exchanged (RENAME_EXCHANGE)" event.action=subtree-moved \
-		file.path="$SSHD" fanguard.old_path="$E/ssh.staged/sshd_config.d"
+		file.path="$SSHD" fanguard.old_path="$T/srv/ssh.staged/sshd_config.d"
 	detected "  ...the drop-in the exchanged copy brought" event.action=unguarded-file \
 		file.path="$SSHD/00-evil.conf"
 	check "[$ROUND] status after the exchange: guarded" test "$(status_of sshd)" = guarded
@@ -409,7 +413,7 @@ tid_reuse() {
 	python3 - "$x" "$S/reuse" <<'EOP'
 import os, sys, time
 want, path = int(sys.argv[1]), sys.argv[2]
-for _ in range(200):
+for _ in range(3000):
     with open("/proc/sys/kernel/ns_last_pid", "w") as f:
         f.write(str(want - 1))
     pid = os.fork()
