@@ -387,7 +387,8 @@ void fg_creat_pending(struct fg_guard *g, enum fg_pending_kind kind, pid_t tid, 
 	fg_strlcpy(p->path, path, sizeof(p->path));
 	/* Judged now, while the writer is likely still there; one walk's
 	 * finds share their judge. */
-	if (last && last->who.tid == judge && last->subtree == subtree && judge) {
+	if (last && judge && last->who.tid == judge && last->subtree == subtree &&
+	    last->who.start_time == (judge == tid ? start : fg_proc_start_time(judge))) {
 		p->who = last->who;
 		p->judged = last->judged;
 	} else {
