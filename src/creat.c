@@ -36,14 +36,22 @@
 const char *fg_creat_type(mode_t mode)
 {
 	switch (mode & S_IFMT) {
-	case S_IFREG: return "file";
-	case S_IFDIR: return "dir";
-	case S_IFLNK: return "symlink";
-	case S_IFIFO: return "fifo";
-	case S_IFSOCK: return "socket";
-	case S_IFCHR: return "char-device";
-	case S_IFBLK: return "block-device";
-	default: return NULL;
+	case S_IFREG:
+		return "file";
+	case S_IFDIR:
+		return "dir";
+	case S_IFLNK:
+		return "symlink";
+	case S_IFIFO:
+		return "fifo";
+	case S_IFSOCK:
+		return "socket";
+	case S_IFCHR:
+		return "char-device";
+	case S_IFBLK:
+		return "block-device";
+	default:
+		return NULL;
 	}
 }
 
@@ -118,8 +126,7 @@ static void remove_empty(struct fg_guard *g, const struct fg_creat_req *q)
 	ev.path = q->path;
 	ev.file_type = "file";
 	ev.message = "removed the empty file left by a denied create";
-	fg_guard_log_decision(g, n->pol, &ev, &o, q->subtree, n->proc->known ? n->proc : NULL,
-			      -1);
+	fg_guard_log_decision(g, n->pol, &ev, &o, q->subtree, n->proc->known ? n->proc : NULL, -1);
 }
 
 static struct fg_creat_req *denied_match(struct fg_notif *n, const struct fg_creat *c)
@@ -191,7 +198,9 @@ void fg_creat_unexplained(struct fg_guard *g, pid_t tid, const char *path, int s
 	} else if (S_ISLNK(st->st_mode)) {
 		/* sudo or sshd would follow it to a file we do not guard */
 		FG_COUNT(g->state->c.symlink_in);
-		nt = (struct fg_notice){.action = "symlink-in", .subtree = subtree, .path = path,
+		nt = (struct fg_notice){.action = "symlink-in",
+					.subtree = subtree,
+					.path = path,
 					.file_type = "symlink"};
 	} else if (special(st->st_mode)) {
 		/* no open of it is ever decided: a reader gets what its writer
@@ -406,8 +415,8 @@ void fg_creat_found(void *ctx, unsigned idx, const char *path, const char *name,
 
 	if (!path) {
 		/* the name is all there is: say so, never drop it */
-		snprintf(msg, sizeof(msg), "an entry '%s' deeper than PATH_MAX was not guarded before",
-			 name);
+		snprintf(msg, sizeof(msg),
+			 "an entry '%s' deeper than PATH_MAX was not guarded before", name);
 		fg_notif_log(c->g, c->judge,
 			     &(struct fg_notice){.action = "path-too-long",
 						 .subtree = (int)idx,

@@ -295,9 +295,10 @@ void fg_guard_note_open(struct fg_guard *g, pid_t tid, uint64_t start, uint64_t 
 	struct fg_opened_ring *a = &g->opened;
 
 	pthread_mutex_lock(&g->lock);
-	a->e[a->next] = (struct fg_opened){.id = {.tid = tid, .start = start, .dev = dev, .ino = ino},
-					   .seen_ns = fg_now_ns(),
-					   .allowed = allowed};
+	a->e[a->next] =
+	    (struct fg_opened){.id = {.tid = tid, .start = start, .dev = dev, .ino = ino},
+			       .seen_ns = fg_now_ns(),
+			       .allowed = allowed};
 	a->next = (a->next + 1) % FG_ALLOWED_MAX;
 	pthread_mutex_unlock(&g->lock);
 }
@@ -330,14 +331,14 @@ static bool ring_has(struct fg_guard *g, const struct fg_creat *want, bool allow
 	for (unsigned i = 0; i < FG_ALLOWED_MAX && !found; i++) {
 		struct fg_opened *a = &g->opened.e[i];
 		found = a->id.ino == want->ino && a->id.dev == want->dev && a->id.ino &&
-			(a->allowed || !allowed_only) && same_task(a, want, now, g->opened.reuse_ns);
+			(a->allowed || !allowed_only) &&
+			same_task(a, want, now, g->opened.reuse_ns);
 	}
 	pthread_mutex_unlock(&g->lock);
 	return found;
 }
 
-bool fg_guard_was_allowed(struct fg_guard *g, pid_t tid, uint64_t start, uint64_t dev,
-			  uint64_t ino)
+bool fg_guard_was_allowed(struct fg_guard *g, pid_t tid, uint64_t start, uint64_t dev, uint64_t ino)
 {
 	const struct fg_creat c = {.tid = tid, .start = start, .dev = dev, .ino = ino};
 

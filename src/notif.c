@@ -66,7 +66,8 @@ static int fid_path(const struct fg_fan *fan, const struct fanotify_event_info_f
 	n = fg_fan_fd_path(dfd, out, PATH_MAX);
 	if (with_name && !strcmp(name, "."))
 		with_name = false;
-	if ((n == -ENAMETOOLONG || (n >= 0 && with_name && (size_t)n + 1 + strlen(name) >= PATH_MAX)) &&
+	if ((n == -ENAMETOOLONG ||
+	     (n >= 0 && with_name && (size_t)n + 1 + strlen(name) >= PATH_MAX)) &&
 	    !nm->too_long && fstat(dfd, &st) == 0) {
 		nm->too_long = true;
 		nm->long_dev = st.st_dev;
@@ -126,8 +127,8 @@ void fg_notif_snap(const struct fg_proc *p, struct fg_writer_snap *ret)
 	ret->auid = p->auid;
 	ret->sessionid = p->sessionid;
 	ret->start_time = p->start_time;
-	ret->known = p->known & (FG_PROC_STAT | FG_PROC_STATUS | FG_PROC_AUID | FG_PROC_SESSION |
-				 FG_PROC_EXE);
+	ret->known = p->known &
+		     (FG_PROC_STAT | FG_PROC_STATUS | FG_PROC_AUID | FG_PROC_SESSION | FG_PROC_EXE);
 	memcpy(ret->comm, p->comm, sizeof(ret->comm));
 	fg_strlcpy(ret->exe, p->exe, sizeof(ret->exe));
 }
@@ -176,7 +177,8 @@ void fg_notif_judge(struct fg_guard *g, pid_t tid, int subtree, struct fg_judged
 void fg_notif_emit(struct fg_guard *g, const struct fg_notice *nt, const struct fg_proc *w,
 		   const struct fg_judged *j)
 {
-	struct fg_outcome o = {.allow = true, .reason = j->reason, .rule = j->rule[0] ? j->rule : NULL};
+	struct fg_outcome o = {
+	    .allow = true, .reason = j->reason, .rule = j->rule[0] ? j->rule : NULL};
 	struct fg_event ev;
 
 	if (j->quiet && !nt->alert)
@@ -253,10 +255,9 @@ static void written(struct fg_guard *g, pid_t tid, const char *path, bool close)
 	if (fg_guard_was_allowed(g, tid, start, st.st_dev, st.st_ino))
 		return;
 	/* a would-deny of audit mode: its open line said it */
-	if (close && fg_guard_was_decided(g, &(struct fg_creat){.tid = tid,
-								 .start = start,
-								 .dev = st.st_dev,
-								 .ino = st.st_ino}))
+	if (close && fg_guard_was_decided(
+			 g, &(struct fg_creat){
+				.tid = tid, .start = start, .dev = st.st_dev, .ino = st.st_ino}))
 		return;
 	if (modify_seen(n, tid, start, &st, true))
 		return;
@@ -265,16 +266,17 @@ static void written(struct fg_guard *g, pid_t tid, const char *path, bool close)
 		return;
 	if (close)
 		FG_COUNT(g->state->c.close_write);
-	fg_notif_emit(g,
-		      &(struct fg_notice){.action = close ? "close-write" : "modify",
-					  .subtree = subtree,
-					  .path = path,
-					  .file_type = "file",
-					  .message = close ? "a writable fd no open of ours decided was "
-							     "closed: writes through a mapping or AIO "
-							     "show only here"
-							   : NULL},
-		      n->proc, &j);
+	fg_notif_emit(
+	    g,
+	    &(struct fg_notice){.action = close ? "close-write" : "modify",
+				.subtree = subtree,
+				.path = path,
+				.file_type = "file",
+				.message = close ? "a writable fd no open of ours decided was "
+						   "closed: writes through a mapping or AIO "
+						   "show only here"
+						 : NULL},
+	    n->proc, &j);
 }
 
 /* ---- entries ---- */
@@ -319,8 +321,8 @@ static void created(struct fg_guard *g, pid_t tid, const char *path, bool chain)
 
 /* A name went from a subtree. A guarded file removed is a change that
  * landed: a deleted sshd hardening drop-in weakens sshd without a write. */
-static void deleted(struct fg_guard *g, const struct fanotify_event_metadata *md,
-		    const char *path, bool chain)
+static void deleted(struct fg_guard *g, const struct fanotify_event_metadata *md, const char *path,
+		    bool chain)
 {
 	struct fg_notif *n = &g->notif;
 	int idx = fg_policy_match_path(n->pol, path);
@@ -405,8 +407,9 @@ static void too_long(struct fg_guard *g, const struct fanotify_event_metadata *m
 		 "(device %u:%u, inode %llu)",
 		 (unsigned long long)md->mask, nm->long_name, major(nm->long_dev),
 		 minor(nm->long_dev), (unsigned long long)nm->long_ino);
-	fg_notif_log(g, md->pid,
-		     &(struct fg_notice){.action = "path-too-long", .subtree = idx, .message = msg});
+	fg_notif_log(
+	    g, md->pid,
+	    &(struct fg_notice){.action = "path-too-long", .subtree = idx, .message = msg});
 }
 
 static void notif_one(struct fg_guard *g, const struct fanotify_event_metadata *md)
@@ -457,8 +460,9 @@ static void notif_one(struct fg_guard *g, const struct fanotify_event_metadata *
 		written(g, md->pid, entry, true);
 	if ((md->mask & FAN_ATTRIB) && (idx = fg_policy_match_path(n->pol, entry)) >= 0) {
 		FG_COUNT(g->state->c.attrib);
-		fg_notif_log(g, md->pid,
-			     &(struct fg_notice){.action = "attrib", .subtree = idx, .path = entry});
+		fg_notif_log(
+		    g, md->pid,
+		    &(struct fg_notice){.action = "attrib", .subtree = idx, .path = entry});
 	}
 }
 

@@ -56,8 +56,10 @@ static void report_mount(struct fg_guard *g, unsigned idx, const char *point, co
 	struct fg_event ev;
 
 	FG_COUNT(g->state->c.replaced);
-	snprintf(msg, sizeof(msg), "a %s mount (source %s) sits below the subtree root: "
-		 "what it covers is not the marked file", fstype, source);
+	snprintf(msg, sizeof(msg),
+		 "a %s mount (source %s) sits below the subtree root: "
+		 "what it covers is not the marked file",
+		 fstype, source);
 	fg_guard_event_base(&ev, "mount-below");
 	ev.path = point;
 	ev.message = msg;
@@ -168,8 +170,7 @@ static bool at_or_above(const char *entry, const char *root)
 /* A missing subtree: each level that appears extends the watch down, and
  * the root appearing (made, or renamed onto the path) is logged with what
  * it already holds. */
-static void appeared(struct fg_guard *g, unsigned i, pid_t tid, const char *path,
-		     const char *old)
+static void appeared(struct fg_guard *g, unsigned i, pid_t tid, const char *path, const char *old)
 {
 	struct fg_notif *n = &g->notif;
 	const char *root = n->pol->cfg.subtrees[i].path;

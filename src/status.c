@@ -177,8 +177,7 @@ static void json_subtrees(struct fg_json *j, const struct fg_snapshot *s)
 		fg_json_str(j, "key", t->key);
 		fg_json_str(j, "mode", subtree_mode(s, i));
 		fg_json_u64(j, "marks", s->st ? s->st[i].marks : 0);
-		fg_json_bool(j, "exists",
-			     s->check ? s->check[i].exists : s->st && s->st[i].exists);
+		fg_json_bool(j, "exists", s->check ? s->check[i].exists : s->st && s->st[i].exists);
 		fg_json_str(j, "state", subtree_state(s, i));
 		if (s->check && s->check[i].exists && !s->check[i].marked)
 			jraw(j, "unmarked", s->check[i].unmarked);

@@ -287,8 +287,8 @@ struct fg_notice {
 	const char *action;
 	int subtree;
 	const char *path;
-	const char *old_path; /* a rename's source */
-	const char *new_path; /* where a name that left the subtrees went */
+	const char *old_path;  /* a rename's source */
+	const char *new_path;  /* where a name that left the subtrees went */
 	const char *file_type; /* fg_creat_type's word, or NULL */
 	const char *message;
 	bool alert; /* detected whoever did it (a special file) */

@@ -117,7 +117,7 @@ static void file_event(struct out *o, const char *action)
 	writer_events(o, ev, noticed);
 	/* The types ECS does not name are in fanguard.file_type only. */
 	if (!strcmp(action, "create")) {
-		static const char *const types[] = {"file",	    "dir",	  "fifo", "socket",
+		static const char *const types[] = {"file",	   "dir",	   "fifo", "socket",
 						    "char-device", "block-device", NULL};
 		for (const char *const *t = types; *t; t++) {
 			ev.file_type = *t;
@@ -265,11 +265,11 @@ START_TEST(test_fg_log_format_ecs_every_action)
 	ck_assert_ptr_nonnull(o.f);
 	for (unsigned i = 0; (action = fg_log_action(i)); i++) {
 		const char *const files[] = {
-		    "open-write",    "modify",	      "attrib",		"rename-in",
-		    "link-in",	     "symlink-in",    "subtree-appeared", "unguarded-file",
-		    "mount-below",   "create",	      "rename",		"rename-out",
-		    "delete",	     "close-write",   "subtree-moved",	"path-too-long",
-		    "writable-fd",   "writable-mapping"};
+		    "open-write",  "modify",	      "attrib",		  "rename-in",
+		    "link-in",	   "symlink-in",      "subtree-appeared", "unguarded-file",
+		    "mount-below", "create",	      "rename",		  "rename-out",
+		    "delete",	   "close-write",     "subtree-moved",	  "path-too-long",
+		    "writable-fd", "writable-mapping"};
 		const char *const daemon[] = {"daemon-start", "daemon-stop",	 "reload",
 					      "harden",	      "status-socket",	 "writer-cache",
 					      "overload",     "subtree-replaced", "remark-failed",
