@@ -76,41 +76,62 @@ static int open_dir(const char *path)
 	return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-void fg_fan_watch_chain(struct fg_fan *f, unsigned idx, const char *path)
+/* Calls fn for each directory above path, nearest first, up to the root
+ * of its mount (fd -1: that level is missing), until fn returns false.
+ * Nothing when path is itself a mount root: a mount point cannot be
+ * renamed or removed, and what covers or uncovers it changes the mount
+ * table. */
+static void walk_up(const char *path, bool (*fn)(void *ctx, const char *dir, int fd), void *ctx)
 {
-	struct fg_fan_subtree *s = &f->st[idx];
 	char dir[PATH_MAX];
-	bool nearest = true;
 	int fd = open_dir(path);
+	bool top = fd >= 0 && is_mount_root(fd);
 
-	s->chain = 0;
-	fg_strlcpy(s->watch, path, sizeof(s->watch));
-	/* A root that is a mount point cannot be renamed or removed; what
-	 * covers or uncovers it changes the mount table. */
-	if (fd >= 0 && is_mount_root(fd)) {
-		close(fd);
-		return;
-	}
 	if (fd >= 0)
 		close(fd);
+	if (top)
+		return;
 	fg_strlcpy(dir, path, sizeof(dir));
 	while (up_one(dir)) {
+		bool more;
+
 		fd = open_dir(dir);
-		if (fd < 0)
-			continue; /* a missing level: the one above is watched */
-		if (nearest && fg_fan_mark_chain_dir(f, fd) == 0) {
-			fg_strlcpy(s->watch, dir, sizeof(s->watch));
-			nearest = false;
-		} else if (!nearest) {
-			fg_fan_mark_chain_dir(f, fd);
-		}
-		s->chain++;
-		if (is_mount_root(fd)) {
+		more = fn(ctx, dir, fd);
+		top = fd >= 0 && is_mount_root(fd);
+		if (fd >= 0)
 			close(fd);
-			break;
-		}
-		close(fd);
+		if (!more || top)
+			return;
 	}
+}
+
+struct watch {
+	struct fg_fan *f;
+	struct fg_fan_subtree *s;
+	bool nearest;
+};
+
+static bool watch_one(void *ctx, const char *dir, int fd)
+{
+	struct watch *w = ctx;
+
+	if (fd < 0)
+		return true; /* a missing level: the one above is watched */
+	if (fg_fan_mark_chain_dir(w->f, fd) == 0 && w->nearest) {
+		fg_strlcpy(w->s->watch, dir, sizeof(w->s->watch));
+		w->nearest = false;
+	}
+	w->s->chain++;
+	return true;
+}
+
+void fg_fan_watch_chain(struct fg_fan *f, unsigned idx, const char *path)
+{
+	struct watch w = {.f = f, .s = &f->st[idx], .nearest = true};
+
+	w.s->chain = 0;
+	fg_strlcpy(w.s->watch, path, sizeof(w.s->watch));
+	walk_up(path, watch_one, &w);
 }
 
 /* ---- the fresh check ---- */
@@ -228,37 +249,31 @@ static void check_dir(struct check *c, int fd, char *path, size_t len, unsigned 
 	closedir(d);
 }
 
+struct chain_check {
+	struct fg_fan_check *out;
+	const struct markset *notif;
+};
+
+static bool check_link(void *ctx, const char *dir, int fd)
+{
+	struct chain_check *c = ctx;
+	struct stat st;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && has_mark(c->notif, &st))
+		return true;
+	if (c->out->marked)
+		fg_strlcpy(c->out->unmarked, dir, sizeof(c->out->unmarked));
+	c->out->marked = false;
+	return false;
+}
+
 /* Every directory above the root, to its mount root, carries the chain's
  * notification mark. */
 static void check_chain(struct fg_fan_check *out, const struct markset *notif, const char *path)
 {
-	char dir[PATH_MAX];
-	struct stat st;
-	int fd = open_dir(path);
+	struct chain_check c = {.out = out, .notif = notif};
 
-	if (fd >= 0 && is_mount_root(fd)) {
-		close(fd);
-		return;
-	}
-	if (fd >= 0)
-		close(fd);
-	fg_strlcpy(dir, path, sizeof(dir));
-	while (up_one(dir)) {
-		fd = open_dir(dir);
-		if (fd < 0 || fstat(fd, &st) < 0 || !has_mark(notif, &st)) {
-			if (out->marked)
-				fg_strlcpy(out->unmarked, dir, sizeof(out->unmarked));
-			out->marked = false;
-			if (fd >= 0)
-				close(fd);
-			return;
-		}
-		if (is_mount_root(fd)) {
-			close(fd);
-			return;
-		}
-		close(fd);
-	}
+	walk_up(path, check_link, &c);
 }
 
 static void check_one(const struct markset *perm, const struct markset *notif,
