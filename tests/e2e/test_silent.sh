@@ -531,6 +531,9 @@ round() {
 	fi
 	stop_daemon
 	check "[$ROUND] every line is one JSON object" test "$(count_log)" != LOGQ-FAILED
+	# In the sanitizer build a finding goes to the daemon's stderr.
+	check "[$ROUND] no sanitizer finding in the daemon" \
+		test "$(grep -Ec 'runtime error|AddressSanitizer|LeakSanitizer' "$T/daemon.stderr")" = 0
 }
 
 : > "$RESULTS"
