@@ -25,11 +25,14 @@
  * other changes made without an open file reach only groups that report
  * file ids, never the fd-based permission group. */
 #define PERM_MASK	FAN_OPEN_PERM
-/* The last close of a writable fd (FAN_CLOSE_WRITE) is the one trace of
- * writes that raise no FAN_MODIFY: stores through a shared mapping, Linux
- * AIO. Entries of a directory are watched both ways (FAN_MOVED_TO becomes
- * FAN_RENAME, which names both ends) and as they go (FAN_DELETE). */
-#define FILE_NOTIF_MASK (FAN_MODIFY | FAN_ATTRIB | FAN_CLOSE_WRITE)
+/* Entries of a directory are watched both ways (FAN_MOVED_TO becomes
+ * FAN_RENAME, which names both ends) and as they go (FAN_DELETE). The last
+ * close of a writable fd (FAN_CLOSE_WRITE), the one trace of writes that
+ * raise no FAN_MODIFY (stores through a shared mapping, Linux AIO), is
+ * watched only on files a handle no open of ours decided is known to
+ * write (fg_fan_watch_close): on every file it would cost each allowed
+ * writer's close an event, and the notification thread the work. */
+#define FILE_NOTIF_MASK (FAN_MODIFY | FAN_ATTRIB)
 #define DIR_NOTIF_MASK                                                                             \
 	(FAN_CREATE | FAN_DELETE | FAN_MOVED_TO | FILE_NOTIF_MASK | FAN_ONDIR |                    \
 	 FAN_EVENT_ON_CHILD | FAN_DELETE_SELF | FAN_MOVE_SELF)
@@ -597,6 +600,15 @@ int fg_fan_mark_new_at(struct fg_fan *f, const struct fg_config *cfg, unsigned i
 	w = (struct walk){.f = f, .cfg = cfg, .idx = idx, .found = found, .len = sizeof(w.path)};
 	r = mark_subdir(&w, dirfd, name, 0);
 	return r < 0 ? r : w.entries;
+}
+
+int fg_fan_watch_close(struct fg_fan *f, const char *path)
+{
+	/* followed: path is a /proc link to the open file */
+	if (f->notif_fd < 0 || fanotify_mark(f->notif_fd, FAN_MARK_ADD, FAN_CLOSE_WRITE, AT_FDCWD,
+					       path) < 0)
+		return f->notif_fd < 0 ? -ENOTSUP : -errno;
+	return 0;
 }
 
 int fg_fan_respond(int group, int event_fd, bool allow)

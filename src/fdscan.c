@@ -4,9 +4,9 @@
  * event; stores through a mapping and Linux AIO raise no FAN_MODIFY either
  * (their last close is still seen, notif.c). So at start and after every
  * reload each process's fds and mappings are looked at, and each writable
- * one on a guarded inode is logged with its process. Runs on the
- * notification thread; it stats through /proc/PID/fd links, which opens
- * nothing. */
+ * one on a guarded inode is logged with its process, and the file's last
+ * close is watched from then on. Runs on the notification thread; it
+ * stats through /proc/PID/fd links, which opens nothing. */
 #include "fanguard/guard.h"
 
 #include <ctype.h>
@@ -43,9 +43,14 @@ static bool seen(struct scan *s, dev_t dev, ino_t ino)
 	return false;
 }
 
+/* link: the /proc link through which the file's close gets watched. */
 static void report(struct scan *s, const char *action, int subtree, const char *path,
-		   const char *msg)
+		   const char *msg, const char *link)
 {
+	char proc[PATH_MAX];
+
+	snprintf(proc, sizeof(proc), "/proc/%d/%s", (int)s->pid, link);
+	fg_fan_watch_close(s->g->notif.fan, proc);
 	fg_notif_log(s->g, s->pid,
 		     &(struct fg_notice){.action = action,
 					 .subtree = subtree,
@@ -77,7 +82,7 @@ static void scan_fds(struct scan *s, int piddir)
 	int fdd = openat(piddir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fdd >= 0 ? fdopendir(fdd) : NULL;
 	struct dirent *de;
-	char link[PATH_MAX], msg[NAME_MAX + 80];
+	char link[PATH_MAX], msg[NAME_MAX + 80], name[NAME_MAX + 8];
 	struct stat st;
 	int subtree;
 
@@ -100,7 +105,8 @@ static void scan_fds(struct scan *s, int piddir)
 		link[n > 0 ? n : 0] = '\0';
 		snprintf(msg, sizeof(msg), "fd %s is open for writing; no open of ours decided it",
 			 de->d_name);
-		report(s, "writable-fd", subtree, link[0] ? link : NULL, msg);
+		snprintf(name, sizeof(name), "fd/%s", de->d_name);
+		report(s, "writable-fd", subtree, link[0] ? link : NULL, msg, name);
 	}
 	closedir(d);
 }
@@ -120,20 +126,22 @@ static void scan_maps(struct scan *s, int piddir)
 		return;
 	}
 	while (getline(&line, &cap, f) > 0) {
-		char perms[8], path[PATH_MAX] = "";
+		char range[48], perms[8], path[PATH_MAX] = "", link[64];
 		unsigned maj, min;
 		unsigned long long ino;
 		int subtree;
 
-		if (sscanf(line, "%*s %7s %*s %x:%x %llu %4095[^\n]", perms, &maj, &min, &ino,
-			   path) < 4 ||
+		if (sscanf(line, "%47s %7s %*s %x:%x %llu %4095[^\n]", range, perms, &maj, &min,
+			   &ino, path) < 5 ||
 		    strlen(perms) < 4 || perms[1] != 'w' || perms[3] != 's' || !ino)
 			continue;
 		subtree = fg_fan_inode_subtree(s->g->notif.fan, makedev(maj, min), ino);
 		if (subtree < 0 || seen(s, makedev(maj, min), (ino_t)ino))
 			continue;
+		snprintf(link, sizeof(link), "map_files/%s", range);
 		report(s, "writable-mapping", subtree, path[0] ? path : NULL,
-		       "mapped shared and writable: its stores raise no event until it is closed");
+		       "mapped shared and writable: its stores raise no event until it is closed",
+		       link);
 	}
 	free(line);
 	fclose(f);

@@ -303,49 +303,67 @@ void fg_guard_note_open(struct fg_guard *g, pid_t tid, uint64_t start, uint64_t 
 	pthread_mutex_unlock(&g->lock);
 }
 
-/* Whether entry a is want's task: the same start time while it lives; once
- * it is gone, the same id soon enough after it was last seen alive. */
-static bool same_task(struct fg_opened *a, const struct fg_creat *want, uint64_t now,
-		      uint64_t reuse_ns)
+/* The newest entry for want's inode (and task id, unless it is 0), copied
+ * out with its slot; the caller compares start times outside the lock.
+ * Newest first: the entry that matches is nearly always the last noted. */
+static bool ring_find(struct fg_guard *g, const struct fg_creat *want, bool allowed_only,
+		      unsigned *ret_i, struct fg_opened *ret)
 {
-	if (!want->tid)
-		return true;
-	if (a->id.tid != want->tid)
-		return false;
-	if (want->start) {
-		if (a->id.start != want->start)
-			return false;
-		a->seen_ns = now;
-		return true;
-	}
-	return now - a->seen_ns < reuse_ns;
-}
-
-/* tid 0 in want matches any task; only allowed opens with allowed_only. */
-static bool ring_has(struct fg_guard *g, const struct fg_creat *want, bool allowed_only)
-{
-	uint64_t now = fg_now_ns();
+	const struct fg_opened_ring *r = &g->opened;
 	bool found = false;
 
 	pthread_mutex_lock(&g->lock);
-	for (unsigned i = 0; i < FG_ALLOWED_MAX && !found; i++) {
-		struct fg_opened *a = &g->opened.e[i];
-		found = a->id.ino == want->ino && a->id.dev == want->dev && a->id.ino &&
-			(a->allowed || !allowed_only) &&
-			same_task(a, want, now, g->opened.reuse_ns);
+	for (unsigned k = 0; k < FG_ALLOWED_MAX && !found; k++) {
+		unsigned i = (r->next + FG_ALLOWED_MAX - 1 - k) % FG_ALLOWED_MAX;
+		const struct fg_opened *a = &r->e[i];
+
+		if (!a->id.ino)
+			break; /* not filled yet: nothing older */
+		found = a->id.ino == want->ino && a->id.dev == want->dev &&
+			(!want->tid || a->id.tid == want->tid) && (a->allowed || !allowed_only);
+		if (found) {
+			*ret = *a;
+			*ret_i = i;
+		}
 	}
 	pthread_mutex_unlock(&g->lock);
 	return found;
 }
 
-bool fg_guard_was_allowed(struct fg_guard *g, pid_t tid, uint64_t start, uint64_t dev, uint64_t ino)
+/* Whether entry e is the task with start time `start`: the same start while
+ * it lives (and e counts as seen alive now); once it is gone (start 0), the
+ * same id soon enough after it was last seen alive. */
+static bool same_task(struct fg_guard *g, const struct fg_opened *e, unsigned i, uint64_t start)
 {
-	const struct fg_creat c = {.tid = tid, .start = start, .dev = dev, .ino = ino};
+	uint64_t now = fg_now_ns();
+	struct fg_opened *slot = &g->opened.e[i];
 
-	return tid > 0 && ring_has(g, &c, true);
+	if (!start)
+		return now - e->seen_ns < g->opened.reuse_ns;
+	if (e->id.start != start)
+		return false;
+	pthread_mutex_lock(&g->lock);
+	if (slot->id.tid == e->id.tid && slot->id.ino == e->id.ino && slot->id.start == start)
+		slot->seen_ns = now;
+	pthread_mutex_unlock(&g->lock);
+	return true;
+}
+
+bool fg_guard_was_allowed(struct fg_guard *g, pid_t tid, uint64_t dev, uint64_t ino)
+{
+	const struct fg_creat want = {.tid = tid, .dev = dev, .ino = ino};
+	struct fg_opened e;
+	unsigned i;
+
+	/* the start time is read only when there is an entry to compare */
+	return tid > 0 && ring_find(g, &want, true, &i, &e) &&
+	       same_task(g, &e, i, fg_proc_start_time(tid));
 }
 
 bool fg_guard_was_decided(struct fg_guard *g, const struct fg_creat *c)
 {
-	return ring_has(g, c, false);
+	struct fg_opened e;
+	unsigned i;
+
+	return ring_find(g, c, false, &i, &e) && (!c->tid || same_task(g, &e, i, c->start));
 }

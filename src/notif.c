@@ -251,9 +251,9 @@ static void written(struct fg_guard *g, pid_t tid, const char *path, bool close)
 
 	if (subtree < 0)
 		return;
-	start = fg_proc_start_time(tid);
-	if (fg_guard_was_allowed(g, tid, start, st.st_dev, st.st_ino))
+	if (fg_guard_was_allowed(g, tid, st.st_dev, st.st_ino))
 		return;
+	start = fg_proc_start_time(tid);
 	/* a would-deny of audit mode: its open line said it */
 	if (close && fg_guard_was_decided(
 			 g, &(struct fg_creat){
@@ -454,10 +454,9 @@ static void notif_one(struct fg_guard *g, const struct fanotify_event_metadata *
 		deleted(g, md, entry, chain);
 	if (md->mask & FAN_CREATE)
 		created(g, md->pid, entry, chain);
-	if (md->mask & FAN_MODIFY)
-		written(g, md->pid, entry, false);
-	if (md->mask & FAN_CLOSE_WRITE)
-		written(g, md->pid, entry, true);
+	/* a write and its close, merged into one event, make one check */
+	if (md->mask & (FAN_MODIFY | FAN_CLOSE_WRITE))
+		written(g, md->pid, entry, !(md->mask & FAN_MODIFY));
 	if ((md->mask & FAN_ATTRIB) && (idx = fg_policy_match_path(n->pol, entry)) >= 0) {
 		FG_COUNT(g->state->c.attrib);
 		fg_notif_log(

@@ -125,6 +125,11 @@ int fg_fan_mark_new(struct fg_fan *f, const struct fg_config *cfg, unsigned idx,
 int fg_fan_mark_new_at(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, int dirfd,
 		       const char *name, const struct fg_fan_found *found);
 
+/* Reports the last close of the file path leads to (a /proc/PID/fd or
+ * map_files link is followed): for a writable handle found at start.
+ * Returns 0 or -errno. */
+int fg_fan_watch_close(struct fg_fan *f, const char *path);
+
 /* Where the directory (or file) marked as subtree idx's root is now, by its
  * handle: 0 with its path in buf, or -errno (-ESTALE: it is gone). */
 int fg_fan_root_where(const struct fg_fan *f, unsigned idx, char *buf, size_t size);

@@ -266,11 +266,11 @@ void fg_guard_log_daemon(struct fg_guard *g, const char *action, const char *out
 /* The decided-open ring: the answering thread notes every write-open it
  * decided, the notification thread asks: a FAN_MODIFY or close by a writer
  * we allowed needs no second look, and an entry whose create a decided
- * open made was logged already. start: the opener's start time. */
+ * open made was logged already. start: the opener's start time (read by
+ * fg_guard_was_allowed itself, from /proc, when there is an entry). */
 void fg_guard_note_open(struct fg_guard *g, pid_t tid, uint64_t start, uint64_t dev, uint64_t ino,
 			bool allowed);
-bool fg_guard_was_allowed(struct fg_guard *g, pid_t tid, uint64_t start, uint64_t dev,
-			  uint64_t ino);
+bool fg_guard_was_allowed(struct fg_guard *g, pid_t tid, uint64_t dev, uint64_t ino);
 /* Whether a decided open explains inode (dev, ino): by task c->tid with
  * start c->start (0: the task is gone, see reuse_ns), or by anyone when
  * c->tid is 0. */
