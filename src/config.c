@@ -6,6 +6,8 @@
  * the handler for line N before it asks the reader for line N+1, the reader's
  * counter is always the line of the key the handler is looking at. */
 #include "fanguard/config.h"
+#include "fanguard/selfprot.h"
+#include "fanguard/unitcg.h"
 #include "fanguard/util.h"
 
 #include <ctype.h>
@@ -18,11 +20,12 @@
 #include <sys/stat.h>
 
 /* clang-format off */
-enum sect_kind { SECT_NONE, SECT_FANGUARD, SECT_SUBTREE, SECT_WRITER, SECT_TRANSACTION, SECT_UNKNOWN };
+enum sect_kind { SECT_NONE, SECT_FANGUARD, SECT_SUBTREE, SECT_WRITER, SECT_TRANSACTION, SECT_DEPLOYMENTS,
+		 SECT_UNKNOWN };
 /* clang-format on */
 
 #define FG_AUTO_NAME "fanguard-config"
-#define FG_AUTO_PATH "/etc/fanguard"
+#define FG_AUTO_PATH FG_SELF_DIR
 #define FG_AUTO_KEY  "fanguard_config"
 
 /* Everything one file's parse needs; inih hands it back through `user`. */
@@ -81,8 +84,8 @@ __attribute__((format(printf, 3, 4))) static void perr(struct parse_state *st, i
 	st->errors++;
 }
 
-/* "FILE:LINE" of a recorded location; the auto-added subtree has no file. */
-static const char *where_str(const struct fg_config *cfg, struct fg_where w, char *buf, size_t size)
+/* The auto-added subtree has no file. */
+const char *fg_config_where(const struct fg_config *cfg, struct fg_where w, char *buf, size_t size)
 {
 	if (w.file < 0 || (unsigned)w.file >= cfg->n_files)
 		snprintf(buf, size, "(built-in)");
@@ -114,6 +117,7 @@ void fg_config_init(struct fg_config *cfg)
 	cfg->repeat_threshold = FG_REPEAT_THRESHOLD_DEFAULT;
 	cfg->repeat_window = FG_REPEAT_WINDOW_DEFAULT;
 	cfg->heartbeat_interval = FG_HEARTBEAT_DEFAULT;
+	cfg->deployments.require_signature = true;
 }
 
 static void strlist_free(struct fg_strlist *l)
@@ -143,6 +147,9 @@ void fg_config_free(struct fg_config *cfg)
 	free(cfg->writers);
 	strlist_free(&cfg->transaction.exe);
 	strlist_free(&cfg->transaction.cgroup);
+	strlist_free(&cfg->deployments.images);
+	free(cfg->deployments.approved);
+	free(cfg->deployments.signature_policy);
 	for (unsigned i = 0; i < cfg->n_files; i++)
 		free(cfg->files[i]);
 	memset(cfg, 0, sizeof(*cfg));
@@ -203,7 +210,7 @@ enum vtype {
 	V_BOOL,
 	V_GLOBS,    /* list of globs */
 	V_PATHS,    /* list of absolute path globs */
-	V_CGROUPS,  /* list of cgroup path globs */
+	V_CGROUPS,  /* list of exact unit cgroup paths */
 	V_UIDS,	    /* list of numbers */
 	V_AUIDS,    /* list of numbers, "unset" or "*" */
 	V_SUBTREES, /* list of subtree names or "*" */
@@ -213,6 +220,7 @@ enum vtype {
 	V_NAME,	    /* a char[FG_NAME_MAX] name */
 	V_UINT,	    /* a uint32_t within its num_ranges entry */
 	V_SECONDS,  /* the same, in seconds: N, Ns, Nm or Nh */
+	V_TIME,	    /* an int64_t: an RFC 3339 date-time or a date */
 };
 
 struct keydef {
@@ -292,8 +300,9 @@ static int idlist_push(struct parse_state *st, const struct keydef *k, const cha
 }
 
 /* One word of a list value. exe, ancestor and parent are matched against
- * /proc/PID/exe and the unified cgroup path starts with '/': a pattern
- * that does not could never match, so it is an error, not a dead rule. */
+ * /proc/PID/exe, which starts with '/': a pattern that does not could never
+ * match, so it is an error, not a dead rule. A cgroup names one unit's
+ * cgroup exactly: a glob would match a cgroup anyone can create. */
 static int list_item(struct parse_state *st, const struct keydef *k, const char *w, void *field)
 {
 	if (k->type == V_UIDS || k->type == V_AUIDS)
@@ -302,8 +311,8 @@ static int list_item(struct parse_state *st, const struct keydef *k, const char 
 		perr(st, st->line, "%s: '%s' is not an absolute path", k->name, w);
 		return -EINVAL;
 	}
-	if (k->type == V_CGROUPS && w[0] != '/' && w[0] != '*') {
-		perr(st, st->line, "%s: '%s' does not start with '/' or '*'", k->name, w);
+	if (k->type == V_CGROUPS && fg_unitcg_name_problem(w)) {
+		perr(st, st->line, "%s: '%s' %s", k->name, w, fg_unitcg_name_problem(w));
 		return -EINVAL;
 	}
 	return strlist_push(st, k->name, w, field);
@@ -413,10 +422,25 @@ static void set_path(struct parse_state *st, const struct keydef *k, const char 
 	} else if (k->type == V_SOCKET) {
 		fg_strlcpy(field, value, k->size);
 	} else {
+		/* a later file's [deployments] replaces the earlier value */
+		free(*(char **)field);
 		*(char **)field = strdup(value);
 		if (!*(char **)field)
 			perr(st, st->line, "%s: out of memory", k->name);
 	}
+}
+
+static void set_time(struct parse_state *st, const struct keydef *k, const char *value,
+		     int64_t *field)
+{
+	if (fg_parse_time(value, true, field) < 0) {
+		perr(st, st->line,
+		     "%s: '%s' is not a date (2024-05-01) or an RFC 3339 time "
+		     "(2024-05-01T12:00:00Z)",
+		     k->name, value);
+		return;
+	}
+	st->cfg->deployments.has_min_timestamp = true;
 }
 
 static struct fg_subtree_cfg *cur_sub(struct parse_state *st)
@@ -439,9 +463,28 @@ static void *section_base(struct parse_state *st)
 		return cur_wr(st);
 	case SECT_TRANSACTION:
 		return &st->cfg->transaction;
+	case SECT_DEPLOYMENTS:
+		return &st->cfg->deployments;
 	default:
 		return st->cfg;
 	}
+}
+
+/* Hold mode speaks the service manager's fd store protocol through
+ * libsystemd: a build without it refuses the mode rather than pretend. */
+static void hold_needs_systemd(struct parse_state *st, const struct keydef *k, const void *field)
+{
+#ifndef FG_HAVE_SYSTEMD
+	if (st->kind == SECT_FANGUARD && k->off == offsetof(struct fg_config, on_daemon_exit) &&
+	    *(const int *)field == FG_ONEXIT_HOLD)
+		perr(st, st->line,
+		     "on_daemon_exit: 'hold' needs fanguardd built with libsystemd (the fd store "
+		     "protocol); this build can only release");
+#else
+	(void)st;
+	(void)k;
+	(void)field;
+#endif
 }
 
 static void set_value(struct parse_state *st, const struct keydef *k, const char *value)
@@ -451,6 +494,7 @@ static void set_value(struct parse_state *st, const struct keydef *k, const char
 	switch (k->type) {
 	case V_CHOICE:
 		pick(st, k, value, field);
+		hold_needs_systemd(st, k, field);
 		break;
 	case V_BOOL:
 		pick_bool(st, k->name, value, field);
@@ -469,6 +513,9 @@ static void set_value(struct parse_state *st, const struct keydef *k, const char
 	case V_SECONDS:
 		set_uint(st, k, value, field);
 		break;
+	case V_TIME:
+		set_time(st, k, value, field);
+		break;
 	case V_NAME:
 		/* status_group may be emptied again by a later file */
 		if (*value && !valid_name(value))
@@ -478,6 +525,8 @@ static void set_value(struct parse_state *st, const struct keydef *k, const char
 			fg_strlcpy(field, value, FG_NAME_MAX);
 		break;
 	default:
+		if (st->kind == SECT_DEPLOYMENTS)
+			strlist_free(field);
 		set_list(st, k, value, field);
 		break;
 	}
@@ -493,6 +542,10 @@ static const struct choice formats[] = {{"json", FG_FMT_JSON}, {"text", FG_FMT_T
 static const struct choice fails[] = {{"deny", FG_FAIL_DENY}, {"allow", FG_FAIL_ALLOW}, {NULL, 0}};
 static const struct choice intents[] = {
 	{"write", FG_UNKNOWN_WRITE}, {"read", FG_UNKNOWN_READ}, {NULL, 0}};
+static const struct choice auditrecs[] = {
+	{"deny", FG_AUDITREC_DENY}, {"yes", FG_AUDITREC_YES}, {"no", FG_AUDITREC_NO}, {NULL, 0}};
+static const struct choice onexits[] = {
+	{"release", FG_ONEXIT_RELEASE}, {"hold", FG_ONEXIT_HOLD}, {NULL, 0}};
 static const struct choice overloads[] = {
 	{"deny-writes", FG_OVERLOAD_DENY_WRITES}, {"allow", FG_OVERLOAD_ALLOW},
 	{"deny", FG_OVERLOAD_DENY}, {NULL, 0}};
@@ -514,6 +567,8 @@ static const struct keydef fanguard_keys[] = {
 	CHOICE("on_error", struct fg_config, on_error, fails),
 	CHOICE("unknown_intent", struct fg_config, unknown_intent, intents),
 	CHOICE("on_overload", struct fg_config, on_overload, overloads),
+	CHOICE("audit_records", struct fg_config, audit_records, auditrecs),
+	CHOICE("on_daemon_exit", struct fg_config, on_daemon_exit, onexits),
 	NUM("max_line", V_UINT, max_line),
 	NUM("repeat_threshold", V_UINT, repeat_threshold),
 	NUM("repeat_window", V_SECONDS, repeat_window),
@@ -528,6 +583,7 @@ static const struct keydef subtree_keys[] = {
 	KEY("recursive", V_BOOL, struct fg_subtree_cfg, recursive),
 	CHOICE("mode", struct fg_subtree_cfg, mode, sub_modes),
 	CHOICE("mark", struct fg_subtree_cfg, mark, marks),
+	KEY("optional", V_BOOL, struct fg_subtree_cfg, optional),
 	{NULL, 0, 0, 0, NULL, false},
 };
 
@@ -556,10 +612,22 @@ static const struct keydef transaction_keys[] = {
 	{NULL, 0, 0, 0, NULL, false},
 };
 
+enum { DEP_APPROVED = 1 };
+static const struct keydef deployments_keys[] = {
+	KEY("images", V_GLOBS, struct fg_deployments_cfg, images),
+	[DEP_APPROVED] = KEY("approved", V_PATH, struct fg_deployments_cfg, approved),
+	KEY("min_timestamp", V_TIME, struct fg_deployments_cfg, min_timestamp),
+	KEY("require_signature", V_BOOL, struct fg_deployments_cfg, require_signature),
+	KEY("allow_rollback", V_BOOL, struct fg_deployments_cfg, allow_rollback),
+	KEY("allow_usroverlay", V_BOOL, struct fg_deployments_cfg, allow_usroverlay),
+	KEY("signature_policy", V_PATH, struct fg_deployments_cfg, signature_policy),
+	{NULL, 0, 0, 0, NULL, false},
+};
+
 static const struct keydef *const section_keys[] = {
 	[SECT_FANGUARD] = fanguard_keys, [SECT_SUBTREE] = subtree_keys,
 	[SECT_WRITER] = writer_keys, [SECT_TRANSACTION] = transaction_keys,
-	[SECT_UNKNOWN] = NULL};
+	[SECT_DEPLOYMENTS] = deployments_keys, [SECT_UNKNOWN] = NULL};
 /* clang-format on */
 
 /* ---- sections ---- */
@@ -624,7 +692,7 @@ static void subtree_begin(struct parse_state *st, const char *name)
 	st->kind = SECT_SUBTREE;
 	if (dup >= 0)
 		perr(st, st->line, "subtree '%s' already defined at %s", name,
-		     where_str(cfg, cfg->subtrees[dup].where, at, sizeof(at)));
+		     fg_config_where(cfg, cfg->subtrees[dup].where, at, sizeof(at)));
 	else if (cfg->n_subtrees >= FG_SUBTREES_MAX)
 		perr(st, st->line, "too many subtrees (at most %d)", FG_SUBTREES_MAX);
 	else if (grow((void **)&cfg->subtrees, cfg->n_subtrees, sizeof(*cfg->subtrees)) < 0)
@@ -649,7 +717,7 @@ static void writer_begin(struct parse_state *st, const char *name)
 	st->kind = SECT_WRITER;
 	if (dup >= 0)
 		perr(st, st->line, "writer '%s' already defined at %s", name,
-		     where_str(cfg, cfg->writers[dup].where, at, sizeof(at)));
+		     fg_config_where(cfg, cfg->writers[dup].where, at, sizeof(at)));
 	else if (cfg->n_writers >= FG_WRITERS_MAX)
 		perr(st, st->line, "too many writers (at most %d)", FG_WRITERS_MAX);
 	else if (grow((void **)&cfg->writers, cfg->n_writers, sizeof(*cfg->writers)) < 0)
@@ -677,6 +745,11 @@ static void section_begin(struct parse_state *st, const char *text)
 		if (!st->cfg->transaction.present)
 			st->cfg->transaction.where = (struct fg_where){st->file, st->line};
 		st->cfg->transaction.present = true;
+	} else if (strcmp(text, "deployments") == 0) {
+		st->kind = SECT_DEPLOYMENTS;
+		if (!st->cfg->deployments.present)
+			st->cfg->deployments.where = (struct fg_where){st->file, st->line};
+		st->cfg->deployments.present = true;
 	} else if (strncmp(text, "subtree ", 8) == 0 && valid_name(text + 8)) {
 		subtree_begin(st, text + 8);
 	} else if (strncmp(text, "writer ", 7) == 0 && valid_name(text + 7)) {
@@ -796,6 +869,8 @@ static int conf_handler(void *user, const char *section, const char *name, const
 	}
 	st->seen |= 1U << i;
 	st->seen_line[i] = st->line;
+	if (st->kind == SECT_DEPLOYMENTS && i == DEP_APPROVED)
+		st->cfg->deployments.approved_where = (struct fg_where){st->file, st->line};
 	if (!value || (!*value && !k[i].may_be_empty)) {
 		perr(st, st->line, "empty value for '%s'", name);
 		return 1;
@@ -804,7 +879,8 @@ static int conf_handler(void *user, const char *section, const char *name, const
 	return 1;
 }
 
-static int load_stream(struct fg_config *cfg, const char *path, FILE *f, struct fg_diag *diag)
+static int load_stream(struct fg_config *cfg, const char *path, FILE *f, struct fg_diag *diag,
+		       bool trusted)
 {
 	struct parse_state st = {.cfg = cfg, .diag = diag, .f = f, .path = path, .idx = -1};
 	int r;
@@ -820,6 +896,8 @@ static int load_stream(struct fg_config *cfg, const char *path, FILE *f, struct 
 		return -ENOMEM;
 	}
 	st.file = (int)cfg->n_files++;
+	if (trusted)
+		cfg->trusted_files |= 1ULL << st.file;
 	r = ini_parse_stream(conf_reader, &st, conf_handler, &st);
 	section_end(&st);
 	if (ferror(f)) {
@@ -835,8 +913,10 @@ static int load_stream(struct fg_config *cfg, const char *path, FILE *f, struct 
 	return st.errors ? -EINVAL : 0;
 }
 
-/* With missing_ok, a file that does not exist returns -ENOENT silently. */
-static int load_path(struct fg_config *cfg, const char *path, struct fg_diag *diag, bool missing_ok)
+/* With missing_ok, a file that does not exist returns -ENOENT silently.
+ * trusted: the image's policy (selfprot.h), not a drop-in. */
+static int load_path(struct fg_config *cfg, const char *path, struct fg_diag *diag, bool missing_ok,
+		     bool trusted)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	struct stat stb;
@@ -857,12 +937,12 @@ static int load_path(struct fg_config *cfg, const char *path, struct fg_diag *di
 		fg_diag_add(diag, "%s: is a directory", path);
 		return -EISDIR;
 	}
-	return load_stream(cfg, path, f, diag);
+	return load_stream(cfg, path, f, diag, trusted);
 }
 
 int fg_config_load_file(struct fg_config *cfg, const char *path, struct fg_diag *diag)
 {
-	return load_path(cfg, path, diag, false);
+	return load_path(cfg, path, diag, false, true);
 }
 
 static void finish_writer(const struct fg_config *cfg, const struct fg_writer_cfg *w,
@@ -874,7 +954,7 @@ static void finish_writer(const struct fg_config *cfg, const struct fg_writer_cf
 		if (fg_config_find_subtree(cfg, w->subtrees.v[j]) >= 0)
 			continue;
 		fg_diag_add(diag, "%s: writer '%s' names unknown subtree '%s'",
-			    where_str(cfg, w->subtrees_where, at, sizeof(at)), w->name,
+			    fg_config_where(cfg, w->subtrees_where, at, sizeof(at)), w->name,
 			    w->subtrees.v[j]);
 		*r = -EINVAL;
 	}
@@ -897,27 +977,23 @@ int fg_config_finish(struct fg_config *cfg, struct fg_diag *diag)
 				continue;
 			fg_diag_add(diag,
 				    "%s: subtree '%s' has the same path as subtree '%s' at %s",
-				    where_str(cfg, t->where, a, sizeof(a)), t->name, s->name,
-				    where_str(cfg, s->where, b, sizeof(b)));
+				    fg_config_where(cfg, t->where, a, sizeof(a)), t->name, s->name,
+				    fg_config_where(cfg, s->where, b, sizeof(b)));
 			r = -EINVAL;
 			break;
 		}
 	}
+	if (fg_selfprot_check(cfg, diag) < 0)
+		r = -EINVAL;
 	return r;
 }
 
-/* /etc/fanguard holds the drop-ins: a subtree must cover it, either by its
- * own path or a recursive parent (a non-recursive /etc misses conf.d). */
+/* /etc/fanguard holds the drop-ins: a subtree of its own must guard it. A
+ * recursive parent (/etc) would not do, as the rules of that subtree would
+ * then reach fanguard's policy (selfprot.h). */
 static bool covers_config_dir(const struct fg_subtree_cfg *s)
 {
-	size_t n;
-
-	if (!s->path)
-		return false;
-	if (strcmp(s->path, FG_AUTO_PATH) == 0)
-		return true;
-	n = strlen(s->path);
-	return s->recursive && strncmp(s->path, FG_AUTO_PATH, n) == 0 && FG_AUTO_PATH[n] == '/';
+	return s->path && strcmp(s->path, FG_AUTO_PATH) == 0;
 }
 
 static int add_config_subtree(struct fg_config *cfg, struct fg_diag *diag)
@@ -932,8 +1008,8 @@ static int add_config_subtree(struct fg_config *cfg, struct fg_diag *diag)
 	i = fg_config_find_subtree(cfg, FG_AUTO_NAME);
 	if (i >= 0) {
 		fg_diag_add(diag, "%s: subtree '%s' must have path %s: the name is reserved for it",
-			    where_str(cfg, cfg->subtrees[i].where, at, sizeof(at)), FG_AUTO_NAME,
-			    FG_AUTO_PATH);
+			    fg_config_where(cfg, cfg->subtrees[i].where, at, sizeof(at)),
+			    FG_AUTO_NAME, FG_AUTO_PATH);
 		return -EINVAL;
 	}
 	if (cfg->n_subtrees >= FG_SUBTREES_MAX) {
@@ -991,7 +1067,7 @@ static int load_dropins(struct fg_config *cfg, const char *dir, struct fg_diag *
 			fg_diag_add(diag, "%s/%s: path too long", dir, list[i]->d_name);
 			k = -ENAMETOOLONG;
 		} else if (stat(p, &stb) == 0 && S_ISREG(stb.st_mode)) {
-			k = load_path(cfg, p, diag, true);
+			k = load_path(cfg, p, diag, true, false);
 			if (k == -ENOENT) /* removed since scandir */
 				k = 0;
 			else
@@ -1031,7 +1107,7 @@ int fg_config_load_search(struct fg_config *ret, const char *image, const char *
 
 	fg_config_init(&cfg);
 	for (size_t i = 0; i < FG_ARRAY_SIZE(mains); i++) {
-		k = load_path(&cfg, mains[i], diag, true);
+		k = load_path(&cfg, mains[i], diag, true, i == 0);
 		if (k == -ENOENT)
 			continue;
 		found++;

@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include "fanguard/config.h"
+#include "fanguard/deploycli.h"
 #include "fanguard/json.h"
 #include "fanguard/policy.h"
 #include "fanguard/proc.h"
 #include "fanguard/status.h"
+#include "fanguard/unitcg.h"
 #include "fanguard/util.h"
 
 #define EXIT_GUARDED	 0 /* status: running and enforcing; explain: allow */
@@ -43,6 +45,8 @@ static void usage(FILE *out)
 		"       fanguard explain --path PATH (--pid PID | --exe EXE [--auid N|unset]\n"
 		"                        [--uid N] [--ancestor EXE]... [--comm C] [--cgroup CG])\n"
 		"                        [--config FILE] [--json]\n"
+		"       fanguard deployments [--config FILE] [--status FILE|-] [--state FILE]\n"
+		"                        [--json]\n"
 		"       fanguard --version\n"
 		"See fanguard(8).\n");
 }
@@ -482,9 +486,10 @@ static const char *verdict_word(const struct fg_decision *d)
 
 static const char *reason_word(const struct fg_decision *d)
 {
-	return d->reason == FG_REASON_RULE	    ? "rule"
-	       : d->reason == FG_REASON_TRANSACTION ? "transaction"
-						    : "no-rule";
+	return d->reason == FG_REASON_RULE		  ? "rule"
+	       : d->reason == FG_REASON_TRANSACTION	  ? "transaction"
+	       : d->reason == FG_REASON_CGROUP_UNVERIFIED ? "cgroup-unverified"
+							  : "no-rule";
 }
 
 static void explain_text(const struct fg_policy *p, unsigned st, const struct fg_proc *w,
@@ -502,11 +507,15 @@ static void explain_text(const struct fg_policy *p, unsigned st, const struct fg
 	printf(", %u ancestors)\n", w->n_ancestors);
 	printf("decision  %s", verdict_word(d));
 	if (d->reason == FG_REASON_RULE)
-		printf(": writer rule %s\n", p->cfg.writers[d->rule].name);
+		printf(": writer rule %s (audit rule number %d)\n", p->cfg.writers[d->rule].name,
+		       d->rule + 1);
 	else if (d->reason == FG_REASON_TRANSACTION)
 		printf(": transaction, %s runs %s\n",
 		       d->tx_anc < 0 ? "the writer itself" : "an ancestor",
 		       d->tx_anc < 0 ? w->exe : fg_proc_anc_exe(w, (unsigned)d->tx_anc));
+	else if (d->reason == FG_REASON_CGROUP_UNVERIFIED)
+		printf(": a rule names the writer's cgroup, but it is not the cgroup of a unit "
+		       "systemd started\n");
 	else
 		printf(": no writer rule matches and no transaction exe is involved%s\n",
 		       d->mode == FG_MODE_AUDIT ? " (audit mode: allowed and logged)" : "");
@@ -542,6 +551,9 @@ static void explain_json(const struct fg_policy *p, int st, const char *path,
 	fg_json_str(&j, "reason", reason_word(d));
 	if (d->rule >= 0)
 		fg_json_str(&j, "rule", p->cfg.writers[d->rule].name);
+	/* The number the kernel's AUDIT_FANOTIFY record carries (audit_records):
+	 * the rule's place among the [writer] sections, 0 for none. */
+	fg_json_i64(&j, "audit_rule_number", d->rule >= 0 ? d->rule + 1 : 0);
 	if (d->reason == FG_REASON_TRANSACTION)
 		fg_json_i64(&j, "transaction_ancestor", d->tx_anc);
 	fg_json_str_raw(&j, "exe", w->exe, strlen(w->exe));
@@ -595,6 +607,7 @@ static int cmd_explain(int argc, char **argv)
 	_cleanup_free_ struct fg_proc *w = malloc(sizeof(*w));
 	struct fg_policy pol;
 	struct fg_decision d;
+	struct fg_unitcg ucg;
 	int st;
 
 	if (!o || !w)
@@ -620,7 +633,13 @@ static int cmd_explain(int argc, char **argv)
 		fg_policy_free(&pol);
 		return EXIT_USAGE;
 	}
+	/* cgroup conditions are checked as the daemon would (it needs root to
+	 * read a cgroup's trusted.invocation_id) */
+	(void)fg_unitcg_open(&ucg);
+	pol.unitcg = &ucg;
+	fg_unitcg_fill(pol.unitcg, &pol, w);
 	fg_policy_decide(&pol, (unsigned)st, w, &d);
+	fg_unitcg_close(&ucg);
 	if (o->json)
 		explain_json(&pol, st, o->path, w, &d);
 	else
@@ -654,6 +673,8 @@ int main(int argc, char **argv)
 		return cmd_check_config(argc - 1, argv + 1);
 	if (!strcmp(cmd, "explain"))
 		return cmd_explain(argc - 1, argv + 1);
+	if (!strcmp(cmd, "deployments"))
+		return fg_deployments_cli(argc - 1, argv + 1);
 	fprintf(stderr, "fanguard: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -42,6 +42,9 @@ int fg_guard_init(struct fg_guard *g, struct fg_policy *pol, struct fg_fan *fan,
 	g->perm.groups[0] = fan->perm_fd;
 	g->perm.groups[1] = g->perm.retiring = -1;
 	g->notif.mountfd = -1;
+	/* Missing: cgroup conditions never match (SECURITY.md). */
+	(void)fg_unitcg_open(&g->unitcg);
+	pol->unitcg = &g->unitcg;
 	g->perm_wake = new_eventfd();
 	g->notif_wake = new_eventfd();
 	g->main_wake = new_eventfd();
@@ -51,8 +54,10 @@ int fg_guard_init(struct fg_guard *g, struct fg_policy *pol, struct fg_fan *fan,
 	g->notif.pending = calloc(FG_PENDING_MAX, sizeof(*g->notif.pending));
 	/* calloc: untouched slots stay unbacked pages */
 	g->perm.deferred = calloc(FG_DEFER_MAX, sizeof(*g->perm.deferred));
+	g->sigwatch = fg_sigwatch_new();
 	if (g->perm_wake < 0 || g->notif_wake < 0 || g->main_wake < 0 || !g->perm.proc ||
 	    !g->notif.proc || !g->notif.modseen || !g->notif.pending || !g->perm.deferred ||
+	    !g->sigwatch ||
 	    pthread_mutex_init(&g->lock, NULL) != 0) {
 		fg_guard_free(g);
 		return -ENOMEM;
@@ -72,11 +77,14 @@ void fg_guard_free(struct fg_guard *g)
 			close(*fds[i]);
 			*fds[i] = -1;
 		}
+	fg_unitcg_close(&g->unitcg);
 	free(g->perm.proc);
 	free(g->notif.proc);
 	free(g->notif.modseen);
 	free(g->notif.pending);
 	free(g->perm.deferred);
+	fg_sigwatch_free(g->sigwatch);
+	g->sigwatch = NULL;
 	g->perm.proc = g->notif.proc = NULL;
 	g->notif.modseen = NULL;
 	g->notif.pending = NULL;
@@ -208,6 +216,7 @@ void fg_guard_adopt(struct fg_guard *g, struct fg_policy *pol, struct fg_fan *fa
 	pthread_mutex_lock(&g->lock);
 	g->retired = false;
 	pthread_mutex_unlock(&g->lock);
+	pol->unitcg = &g->unitcg;
 	post(g, FG_MSG_ADOPT, pol, fan);
 }
 
@@ -245,11 +254,21 @@ void fg_guard_log_daemon(struct fg_guard *g, const char *action, const char *out
 
 static const char *reason_name(enum fg_reason r)
 {
-	return r == FG_REASON_RULE ? "rule" : r == FG_REASON_TRANSACTION ? "transaction" : "no-rule";
+	static const char *const names[] = {[FG_REASON_RULE] = "rule",
+					    [FG_REASON_TRANSACTION] = "transaction",
+					    [FG_REASON_NO_RULE] = "no-rule",
+					    [FG_REASON_CGROUP_UNVERIFIED] = "cgroup-unverified"};
+
+	return (unsigned)r < FG_ARRAY_SIZE(names) && names[r] ? names[r] : "no-rule";
 }
 
-void fg_guard_judge(const struct fg_policy *pol, int subtree, const struct fg_proc *w,
-		    int resolved, int known, struct fg_outcome *o, struct fg_decision *d)
+void fg_guard_check_cgroup(const struct fg_policy *pol, struct fg_proc *w)
+{
+	fg_unitcg_fill(pol->unitcg, pol, w);
+}
+
+void fg_guard_judge(const struct fg_policy *pol, int subtree, struct fg_proc *w, int resolved,
+		    int known, struct fg_outcome *o, struct fg_decision *d)
 {
 	const struct fg_config *cfg = &pol->cfg;
 	bool audit;
@@ -258,9 +277,14 @@ void fg_guard_judge(const struct fg_policy *pol, int subtree, const struct fg_pr
 		memset(d, 0, sizeof(*d));
 		d->rule = -1;
 		d->mode = fg_policy_mode(pol, (unsigned)subtree);
-		d->verdict = cfg->on_error == FG_FAIL_ALLOW ? FG_VERDICT_ALLOW : FG_VERDICT_DENY;
+		/* on_error = allow never opens fanguard's own policy */
+		d->alert = subtree >= 0 && subtree < 64 && (pol->self_mask >> subtree) & 1;
+		d->verdict = cfg->on_error == FG_FAIL_ALLOW && !d->alert ? FG_VERDICT_ALLOW
+									 : FG_VERDICT_DENY;
 		o->reason = subtree < 0 ? "unlocated" : "on-error";
 	} else {
+		if (known == -2)
+			fg_guard_check_cgroup(pol, w);
 		fg_policy_decide_known(pol, (unsigned)subtree, w, known, d);
 		o->reason = reason_name(d->reason);
 	}
@@ -268,7 +292,8 @@ void fg_guard_judge(const struct fg_policy *pol, int subtree, const struct fg_pr
 	o->allow = d->verdict == FG_VERDICT_ALLOW || audit;
 	o->decision = d->verdict == FG_VERDICT_ALLOW ? "allow" : audit ? "would-deny" : "deny";
 	o->rule = d->rule >= 0 ? cfg->writers[d->rule].name : NULL;
-	o->quiet = d->quiet;
+	o->quiet = d->quiet && !d->alert;
+	o->alert = d->alert;
 }
 
 void fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, struct fg_event *ev,
@@ -286,6 +311,7 @@ void fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, stru
 	ev->key = s ? s->key : NULL;
 	ev->proc = w;
 	ev->proc_partial = resolved < 0;
+	ev->alert = o->alert;
 	fg_logger_event(g->log, ev);
 }
 

@@ -69,6 +69,8 @@ uint64_t fg_harden_cap_mask(const struct fg_harden_opts *o)
 		mask &= ~CAPBIT(CAP_SYS_ADMIN);
 	if (o->keep_dac_override)
 		mask |= CAPBIT(CAP_DAC_OVERRIDE);
+	if (o->keep_audit_write)
+		mask |= CAPBIT(CAP_AUDIT_WRITE);
 	return mask;
 }
 
@@ -209,6 +211,8 @@ static const char *const allowed[] = {
 	"open", "openat", "open_by_handle_at", "name_to_handle_at", "readlink", "readlinkat",
 	"stat", "lstat", "fstat", "newfstatat", "statx", "statfs", "fstatfs", "getdents64",
 	"access", "faccessat", "faccessat2", "getcwd", "unlink", "unlinkat", "rmdir",
+	/* checking a unit cgroup (unitcg.c): beneath the cgroup2 root, its xattr */
+	"openat2", "fgetxattr",
 	/* fanotify, pidfds */
 	"fanotify_init", "fanotify_mark", "pidfd_open",
 	/* memory: malloc, thread stacks, glibc's arena trimming */

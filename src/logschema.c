@@ -17,6 +17,7 @@
  * must ship both, and one that keeps only alerts must still ship the
  * changes. */
 #define P_LANDED  LOG_ALERT   /* detected change, subtree replaced */
+#define P_ATTACK  LOG_CRIT    /* a stopped attack on the guard itself */
 #define P_BLIND	  LOG_CRIT    /* the daemon is not guarding (self-test failed) */
 #define P_FAULT	  LOG_ERR     /* lines lost, hardening off, reload refused */
 #define P_DENIED  LOG_WARNING /* deny, would-deny, overload answers */
@@ -63,6 +64,7 @@ static const struct row rows[] = {
 	{"removed-empty",    "file",          "deletion", V_OUTCOME,  P_ROUTINE, 0,       NULL},
 	{"subtree-replaced", "file",          "change",   V_OUTCOME,  P_LANDED,  0,       "alert"},
 	{"transaction-end",  "process",       "end",      V_OUTCOME,  P_ROUTINE, 0,       NULL},
+	{"run-end",          "process",       "end",      V_OUTCOME,  P_ROUTINE, 0,       NULL},
 	{"daemon-start",     "process",       "start",    V_OUTCOME,  P_ROUTINE, P_BLIND, NULL},
 	{"daemon-stop",      "process",       "end",      V_OUTCOME,  P_ROUTINE, 0,       NULL},
 	{"reload",           "configuration", "change",   V_OUTCOME,  P_ROUTINE, P_FAULT, NULL},
@@ -72,8 +74,26 @@ static const struct row rows[] = {
 	{"remark-failed",    "process",       "info",     V_OUTCOME,  P_ROUTINE, P_FAULT, NULL},
 	{"inode-table-full", "process",       "info",     V_OUTCOME,  P_ROUTINE, P_FAULT, NULL},
 	{"overload",         "process",       "info",     V_OUTCOME,  P_DENIED,  0,       NULL},
+	/* A successor took the held group over: the daemon before it died. */
+	{"takeover",         "process",       "start",    V_OUTCOME,  P_DENIED,  P_FAULT, NULL},
+	{"fd-store",         "process",       "info",     V_OUTCOME,  P_ROUTINE, P_FAULT, NULL},
 	{"log-dropped",      "process",       "info",     V_OUTCOME,  P_FAULT,   0,       NULL},
 	{"heartbeat",        "process",       "info",     V_OUTCOME,  P_ROUTINE, 0,       "state"},
+	/* fanguard deployments (deployments.c): "detected" is an alert, no
+	 * decision an informational finding. */
+	{"deployment-staged", "host",         "change",   V_DECISION, 0,         0,       NULL},
+	{"booted-changed",   "host",          "change",   V_DECISION, 0,         0,       NULL},
+	{"rollback-queued",  "host",          "change",   V_DECISION, 0,         0,       NULL},
+	{"downgrade",        "host",          "change",   V_DECISION, 0,         0,       NULL},
+	{"image-switched",   "host",          "change",   V_DECISION, 0,         0,       NULL},
+	{"image-unapproved", "host",          "info",     V_DECISION, 0,         0,       NULL},
+	{"signature-not-enforced", "host",    "info",     V_DECISION, 0,         0,       NULL},
+	{"usr-overlay",      "host",          "change",   V_DECISION, 0,         0,       NULL},
+	/* One a run: bootc's status as it stands (the seed's cadence). */
+	{"deployment-status", "host",         "info",     V_OUTCOME,  P_ROUTINE, P_FAULT, "state"},
+	/* policy.json judged (sigwatch.c): weakened is "detected", an
+	 * unparseable one a failure. */
+	{"signature-policy", "configuration", "change",   V_DECISION, 0,         P_FAULT, NULL},
 	/* Categorised as the action it repeats (fanguard.repeated.action). */
 	{"repeated",         "file",          "change",   V_DECISION, 0,         0,       NULL},
 };
@@ -151,6 +171,19 @@ void fg_log_classify(const struct fg_event *ev, struct fg_log_class *ret)
 				     .priority = r->prio};
 	if (r->verdict == V_DECISION) {
 		by_decision(ev, ret);
+		/* no decision and a failure: it could not be judged */
+		if (!ev->decision && r->fail_prio && streq(ev->outcome, "failure")) {
+			ret->verdict = "error";
+			ret->priority = r->fail_prio;
+		}
+		/* An attempt on fanguard's own policy or a forged identity is
+		 * what alerts are for, even when it was stopped; when it got
+		 * through (audit mode, another rule) it is as loud as a change
+		 * that landed. */
+		if (ev->alert) {
+			ret->kind = "alert";
+			ret->priority = streq(ev->decision, "deny") ? P_ATTACK : P_LANDED;
+		}
 	} else if (streq(ev->outcome, "failure")) {
 		ret->verdict = "error";
 		if (r->fail_prio)

@@ -463,6 +463,13 @@ static void notif_one(struct fg_guard *g, const struct fanotify_event_metadata *
 		    g, md->pid,
 		    &(struct fg_notice){.action = "attrib", .subtree = idx, .path = entry});
 	}
+	/* after the handlers above: a new or renamed-in policy is marked now */
+	if (md->mask & FAN_CLOSE_WRITE)
+		fg_sigwatch_check(g, "write", entry, md->pid);
+	else if ((md->mask & (FAN_MOVED_TO | FAN_RENAME)) && nm.path[0])
+		fg_sigwatch_check(g, "rename", nm.path, md->pid);
+	else if (md->mask & FAN_CREATE)
+		fg_sigwatch_check(g, "create", entry, md->pid);
 }
 
 /* Events that carry names are padded to 4 bytes, not to the 8 the metadata
@@ -543,6 +550,8 @@ static bool take_msg(struct fg_guard *g)
 	g->notif_seq = g->msg_seq;
 	pthread_cond_broadcast(&g->acked);
 	pthread_mutex_unlock(&g->lock);
+	if (old)
+		fg_sigwatch_check(g, "reload", NULL, 0);
 	return stop;
 }
 
@@ -555,6 +564,7 @@ void *fg_notif_main(void *arg)
 	n->mountfd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	fg_remark_mounts(g);
 	fg_fdscan_run(g);
+	fg_sigwatch_check(g, "start", NULL, 0);
 	for (;;) {
 		struct pollfd pf[] = {
 		    {.fd = n->fan->notif_fd, .events = POLLIN},

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fanguard/hold.h"
 #include "fanguard/util.h"
 
 #define EVENT_BUF  8192
@@ -33,6 +34,22 @@ struct intent {
 static void respond(struct fg_guard *g, int group, int fd, bool allow)
 {
 	if (fg_fan_respond(group, fd, allow) < 0)
+		FG_COUNT(g->state->c.reply_errors);
+}
+
+/* The answer to a write decision, with a kernel audit record when the
+ * policy asks for one (audit_records): the rule is the 1-based number of
+ * the [writer] that decided, 0 for none (fanguard explain shows it). */
+static void respond_write(struct fg_guard *g, int group, int fd, bool allow, bool verdict_deny,
+			  int rule)
+{
+	enum fg_auditrec how = g->pol->cfg.audit_records;
+	bool audit = how == FG_AUDITREC_YES || (how == FG_AUDITREC_DENY && verdict_deny);
+	int r = audit ? fg_fan_respond_audit(g->fan, group, fd, allow,
+					     rule >= 0 ? (uint32_t)rule + 1 : 0)
+		      : fg_fan_respond(group, fd, allow);
+
+	if (r < 0)
 		FG_COUNT(g->state->c.reply_errors);
 }
 
@@ -118,9 +135,33 @@ static int resolve(struct fg_guard *g, pid_t tid, bool *ret_hit)
 	    .anc_matters = anc_matters,
 	    .ctx = g->pol,
 	};
+	int r;
 
 	*ret_hit = g->pc && fg_pcache_lookup(g->pc, tid, &chk, g->perm.proc);
-	return *ret_hit ? 0 : fg_proc_resolve_task(tid, g->perm.proc);
+	r = *ret_hit ? 0 : fg_proc_resolve_task(tid, g->perm.proc);
+	/* before fg_policy_first_ancestry_free, which may answer at once */
+	if (r >= 0)
+		fg_guard_check_cgroup(g->pol, g->perm.proc);
+	return r;
+}
+
+/* An allowed write belongs to a run (rule) or a transaction: both are named
+ * "<pid>-<start ticks>" of their root, so an analyst can group the lines. */
+static void tag_run(struct fg_guard *g, const struct fg_proc *p, const struct fg_decision *d,
+		    const struct intent *in, int resolved, struct fg_event *ev, char *buf,
+		    size_t size)
+{
+	if (resolved < 0 || d->verdict != FG_VERDICT_ALLOW || in->subtree < 0)
+		return;
+	if (d->reason == FG_REASON_RULE && d->rule >= 0) {
+		fg_run_note(g, p, d, (unsigned)in->subtree, in->path, buf, size);
+		ev->run_id = buf;
+	} else if (d->reason == FG_REASON_TRANSACTION) {
+		pid_t pid = d->tx_anc < 0 ? p->pid : p->anc[d->tx_anc].pid;
+		uint64_t st = d->tx_anc < 0 ? p->start_time : p->anc[d->tx_anc].start_time;
+		snprintf(buf, size, "%d-%llu", (int)pid, (unsigned long long)st);
+		ev->tx_id = buf;
+	}
 }
 
 /* A write-intent open of a guarded file: resolve, decide, answer, then
@@ -135,6 +176,7 @@ static void open_write(struct fg_guard *g, int group, const struct fanotify_even
 	struct fg_outcome o;
 	struct fg_event ev;
 	struct stat st;
+	char run_id[32];
 	bool hit, early;
 	int resolved = resolve(g, md->pid, &hit), known = -2;
 
@@ -142,7 +184,7 @@ static void open_write(struct fg_guard *g, int group, const struct fanotify_even
 		known = fg_policy_first_ancestry_free(g->pol, (unsigned)in->subtree, p);
 	early = known >= 0;
 	if (early)
-		respond(g, group, md->fd, true);
+		respond_write(g, group, md->fd, true, false, known);
 	if (!hit && resolved >= 0) {
 		int walked = fg_proc_resolve_ancestry(p);
 		if (walked < 0 && !early)
@@ -152,7 +194,7 @@ static void open_write(struct fg_guard *g, int group, const struct fanotify_even
 	}
 	fg_guard_judge(g->pol, in->subtree, p, resolved, known, &o, &d);
 	if (!early)
-		respond(g, group, md->fd, o.allow);
+		respond_write(g, group, md->fd, o.allow, d.verdict == FG_VERDICT_DENY, d.rule);
 	fg_state_latency(g->state, fg_now_ns() - t0);
 	/* Every decided open is noted, keyed by thread and start time: the
 	 * notification thread then knows its create and its writes were
@@ -165,9 +207,12 @@ static void open_write(struct fg_guard *g, int group, const struct fanotify_even
 		remember_denial(g, &o, in->path);
 	if (d.reason == FG_REASON_TRANSACTION && resolved >= 0)
 		fg_tx_note(g, p, &d);
+	if (o.allow && resolved >= 0)
+		fg_sigwatch_note_writer(g->sigwatch, in->path, p, o.rule);
 	if (o.quiet)
 		return;
 	fg_guard_event_base(&ev, "open-write");
+	tag_run(g, p, &d, in, resolved, &ev, run_id, sizeof(run_id));
 	ev.path = in->path[0] ? in->path : NULL;
 	ev.has_open = true;
 	ev.open_flags = in->flags;
@@ -209,7 +254,8 @@ static bool defer(struct fg_guard *g, int group, const struct fanotify_event_met
 {
 	if (g->perm.n_deferred == FG_DEFER_MAX)
 		return false;
-	g->perm.deferred[g->perm.n_deferred++] = (struct fg_deferred){.md = *md, .group = group, .t0 = t0};
+	g->perm.deferred[g->perm.n_deferred++] =
+	    (struct fg_deferred){.md = *md, .group = group, .t0 = t0};
 	return true;
 }
 
@@ -267,11 +313,16 @@ static bool act(struct fg_guard *g, int group, const struct fanotify_event_metad
 static int read_batch(struct fg_guard *g, int group, struct intent *in, uint64_t *seen)
 {
 	char buf[EVENT_BUF] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
-	ssize_t len = read(group, buf, sizeof(buf));
 	const struct fanotify_event_metadata *m;
 	unsigned n = 0, i = 0;
 	uint64_t t0 = fg_now_ns();
+	ssize_t len;
 
+	/* hold.h: a kill from here until every fd is noted makes a successor
+	 * sweep; from then on each number is journaled until its fd closes. */
+	fg_hold_reading(g->journal, true);
+	len = read(group, buf, sizeof(buf));
+	fg_hold_note_batch(g->journal, buf, len);
 	if (len < 0) {
 		/* The kernel reports a file it could not open for us here
 		 * and denies that open itself: count it, go on. */
@@ -288,8 +339,10 @@ static int read_batch(struct fg_guard *g, int group, struct intent *in, uint64_t
 	     m = FAN_EVENT_NEXT(m, len), n++) {
 		if (m->vers != FANOTIFY_METADATA_VERSION)
 			return -EPROTO;
-		if (m->mask & FAN_OPEN_PERM)
+		if (m->mask & FAN_OPEN_PERM) {
 			classify(g, m, &in[n]);
+			fg_hold_note(g->journal, m->fd, in[n].intent);
+		}
 	}
 	for (m = (const void *)buf; i < n; m = FAN_EVENT_NEXT(m, len), i++) {
 		++*seen;
@@ -298,8 +351,7 @@ static int read_batch(struct fg_guard *g, int group, struct intent *in, uint64_t
 		else if ((m->mask & FAN_OPEN_PERM) &&
 			 act(g, group, m, &in[i], *seen > FG_OVERLOAD_EVENTS, t0, false))
 			continue;
-		if (m->fd >= 0)
-			close(m->fd);
+		fg_hold_close(g->journal, m->fd);
 	}
 	return 0;
 }
@@ -351,7 +403,7 @@ static void retry(struct fg_guard *g, bool last)
 		struct fg_deferred e = d[i];
 
 		if (!act(g, e.group, &e.md, &in[i], false, e.t0, last || now - e.t0 > FG_DEFER_NS))
-			close(e.md.fd);
+			fg_hold_close(g->journal, e.md.fd);
 	}
 	g->state->c.in_flight = g->perm.n_deferred;
 }
@@ -390,7 +442,7 @@ static void drop_deferred(struct fg_guard *g, int group)
 
 	for (unsigned i = 0; i < g->perm.n_deferred; i++) {
 		if (g->perm.deferred[i].group == group)
-			close(g->perm.deferred[i].md.fd);
+			fg_hold_close(g->journal, g->perm.deferred[i].md.fd);
 		else
 			g->perm.deferred[k++] = g->perm.deferred[i];
 	}
@@ -460,10 +512,11 @@ void *fg_perm_main(void *arg)
 			break;
 	}
 	/* One last look for deferred openers; whatever still runs is let
-	 * through when the group closes, as a read would be. */
-	retry(g, false);
+	 * through when the group closes, as a read would be. A group the fd
+	 * store may hold does not close: everything read is answered. */
+	retry(g, g->journal != NULL);
 	for (unsigned i = 0; i < p->n_deferred; i++)
-		close(p->deferred[i].md.fd);
+		fg_hold_close(g->journal, p->deferred[i].md.fd);
 	p->n_deferred = 0;
 	return NULL;
 }

@@ -58,6 +58,15 @@ static uint64_t mark_errors(const struct fg_snapshot *s)
 	return s->fan_mark_errors + s->state->c.mark_errors;
 }
 
+/* An optional subtree's tool may not be installed, and on an image-mode
+ * host /usr/local is a link into /var: neither is a degradation. */
+static bool absent_ok(const struct fg_snapshot *s, unsigned i)
+{
+	int e = s->st[i].error;
+
+	return s->cfg->subtrees[i].optional && (e == 0 || e == -ELOOP);
+}
+
 enum fg_status_word fg_status_word(const struct fg_snapshot *s)
 {
 	bool audit = s->cfg->mode == FG_MODE_AUDIT;
@@ -65,7 +74,7 @@ enum fg_status_word fg_status_word(const struct fg_snapshot *s)
 	if (mark_errors(s) > 0)
 		return FG_STATUS_DEGRADED;
 	for (unsigned i = 0; i < s->cfg->n_subtrees; i++) {
-		if (s->st && !s->st[i].exists)
+		if (s->st && !s->st[i].exists && !absent_ok(s, i))
 			return FG_STATUS_DEGRADED;
 		if (s->check && !(s->check[i].exists && s->check[i].marked))
 			return FG_STATUS_DEGRADED;
@@ -155,6 +164,8 @@ static const char *subtree_state(const struct fg_snapshot *s, unsigned i)
 		return "unknown";
 	if (s->st[i].error == -ELOOP)
 		return "SYMLINK";
+	if (!s->st[i].exists && s->cfg->subtrees[i].optional && !s->st[i].error)
+		return "absent";
 	if (s->st[i].error)
 		return "MARK-FAILED";
 	/* What the path is now, not what it was when it was marked. */
@@ -252,6 +263,15 @@ static void json_health(struct fg_json *j, const struct fg_snapshot *s)
 		    s->selftest > 0   ? "passed"
 		    : s->selftest < 0 ? "failed"
 				      : "not-run");
+	if (s->audit_records)
+		fg_json_str(j, "audit_records", s->audit_records);
+	if (s->on_daemon_exit) {
+		fg_json_str(j, "on_daemon_exit", s->on_daemon_exit);
+		fg_json_str(j, "fd_store", s->fd_store ? s->fd_store : "unknown");
+		fg_json_u64(j, "takeovers", s->takeovers);
+	}
+	if (s->sigpolicy)
+		fg_json_str(j, "signature_policy", s->sigpolicy);
 	fg_json_obj_close(j);
 	if (!s->pc)
 		return;
@@ -494,6 +514,16 @@ static void text_health(struct out *o, const struct fg_snapshot *s)
 	     s->selftest > 0   ? "passed"
 	     : s->selftest < 0 ? "FAILED"
 			       : "not run");
+	if (s->audit_records)
+		line(o, "  %-40s %12s", "kernel audit records", s->audit_records);
+	if (s->on_daemon_exit) {
+		line(o, "  %-40s %12s", "on daemon exit", s->on_daemon_exit);
+		line(o, "    (permission group %s)", s->fd_store ? s->fd_store : "unknown");
+		line(o, "  %-40s %12" PRIu64, "takeovers (restarts that held the gate)",
+		     s->takeovers);
+	}
+	if (s->sigpolicy)
+		line(o, "  %-40s %12s", "signature policy (policy.json)", s->sigpolicy);
 	if (!s->pc)
 		return;
 	line(o, "  %-40s %12s", "writer cache", s->pc->on ? "on" : "OFF");

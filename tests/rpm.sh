@@ -52,15 +52,20 @@ want="/etc/fanguard
 /usr/bin/fanguard
 /usr/lib/fanguard
 /usr/lib/fanguard/fanguard.conf
+/usr/lib/systemd/system/fanguard-deployments.service
+/usr/lib/systemd/system/fanguard-deployments.timer
 /usr/lib/systemd/system/fanguardd.service
 /usr/sbin/fanguardd
 /usr/share/doc/fanguard
 /usr/share/doc/fanguard/README.md
 /usr/share/doc/fanguard/SECURITY.md
+/usr/share/doc/fanguard/events.md
+/usr/share/doc/fanguard/rsyslog-fanguard.conf
 /usr/share/man/man5/fanguard.conf.5.gz
 /usr/share/man/man8/fanguard.8.gz
 /usr/share/man/man8/fanguardd.8.gz"
 got=$(rpm -qlp "$pkg" | grep -v '^/usr/lib/.build-id' | sort)
+want=$(echo "$want" | sort)
 [ "$got" = "$want" ] || fail "file list differs: $(diff <(echo "$want") <(echo "$got"))"
 [ -z "$(rpm -qcp "$pkg")" ] || fail "%config files: $(rpm -qcp "$pkg")"
 scripts=$(rpm -qp --scripts "$pkg")

@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define FG_NAME_MAX	64   /* subtree / writer names and keys, with NUL */
@@ -39,8 +40,13 @@ enum fg_markkind { FG_MARK_INODE = 0 };
 enum fg_failverdict { FG_FAIL_DENY = 0, FG_FAIL_ALLOW };
 enum fg_unknown_intent { FG_UNKNOWN_WRITE = 0, FG_UNKNOWN_READ };
 enum fg_overload { FG_OVERLOAD_DENY_WRITES = 0, FG_OVERLOAD_ALLOW, FG_OVERLOAD_DENY };
+/* Kernel audit records of write decisions (FAN_AUDIT): denials only, all, none. */
+enum fg_auditrec { FG_AUDITREC_DENY = 0, FG_AUDITREC_YES, FG_AUDITREC_NO };
 enum fg_logsink { FG_SINK_STDERR = 0, FG_SINK_SYSLOG, FG_SINK_FILE, FG_SINK_JOURNAL };
 enum fg_logformat { FG_FMT_JSON = 0, FG_FMT_TEXT };
+/* When the daemon dies: the kernel lets everything through (release), or
+ * the fd store keeps the permission group and openers wait (hold). */
+enum fg_onexit { FG_ONEXIT_RELEASE = 0, FG_ONEXIT_HOLD };
 
 /* Where a value came from: index into fg_config.files and a 1-based line. */
 struct fg_where {
@@ -69,6 +75,9 @@ struct fg_subtree_cfg {
 	bool recursive;		/* mark subdirectories too (default yes) */
 	enum fg_mode mode;	/* INHERIT means the [fanguard] mode */
 	enum fg_markkind mark;	/* inode marks (default) or one mount mark */
+	bool optional;		/* guarded where it exists: its absence is no
+				 * degradation (the input of a tool that may
+				 * not be installed) */
 	struct fg_where where;	/* the section header */
 };
 
@@ -80,8 +89,9 @@ struct fg_writer_cfg {
 	struct fg_idlist auid;		/* loginuid; "unset" or "*" allowed */
 	struct fg_strlist ancestor;	/* glob: some ancestor's exe matches */
 	struct fg_strlist parent;	/* glob: the parent's exe matches */
-	struct fg_strlist cgroup;	/* globs on the unified cgroup path */
-	struct fg_strlist subtrees;	/* subtree names; empty means every subtree */
+	struct fg_strlist cgroup;	/* unit cgroup paths, exact (unitcg.h) */
+	struct fg_strlist subtrees;	/* subtree names; empty means every subtree
+					 * but fanguard's own (selfprot.h) */
 	bool quiet;			/* counted, not logged */
 	struct fg_where where;		/* the section header */
 	struct fg_where subtrees_where; /* the `subtrees` line, for errors */
@@ -91,8 +101,29 @@ struct fg_transaction_cfg {
 	bool present;		  /* a [transaction] section was seen */
 	struct fg_strlist exe;	  /* exe paths (globs) that open a transaction */
 	struct fg_idlist uid;	  /* optional: the transaction process's uid */
-	struct fg_strlist cgroup; /* optional: its cgroup */
+	struct fg_strlist cgroup; /* optional: its unit cgroup, exact */
 	struct fg_where where;
+};
+
+/* Where the signature policy is, unless [deployments] signature_policy
+ * says otherwise (containers-policy.json(5)). */
+#define FG_SIGPOLICY_PATH_DEFAULT "/etc/containers/policy.json"
+
+/* [deployments]: what `fanguard deployments` holds bootc's status to, and
+ * whose images the signature policy is judged for. A later file's value
+ * replaces an earlier one, lists included. */
+struct fg_deployments_cfg {
+	bool present;		   /* a [deployments] section was seen */
+	struct fg_strlist images;  /* allowed image reference globs; empty: any */
+	char *approved;		   /* approved digests file; NULL: nothing approved */
+	int64_t min_timestamp;	   /* oldest acceptable build, epoch seconds */
+	bool has_min_timestamp;	   /* min_timestamp was given */
+	bool require_signature;	   /* signatures must be enforced (default yes) */
+	bool allow_rollback;	   /* a queued rollback is fine (default no) */
+	bool allow_usroverlay;	   /* a writable /usr overlay is fine (default no) */
+	char *signature_policy;	   /* policy.json; NULL: FG_SIGPOLICY_PATH_DEFAULT */
+	struct fg_where where;	   /* the first [deployments] header */
+	struct fg_where approved_where; /* the approved line, for its errors */
 };
 
 struct fg_config {
@@ -105,6 +136,8 @@ struct fg_config {
 	enum fg_failverdict on_error;	       /* writer vanished/unresolvable: deny */
 	enum fg_unknown_intent unknown_intent; /* intent unreadable: write */
 	enum fg_overload on_overload;	       /* internal queue full: deny writes */
+	enum fg_auditrec audit_records;	       /* default: an audit record per denial */
+	enum fg_onexit on_daemon_exit;	       /* default release; hold: hold.h */
 	uint32_t max_line;		       /* bytes per log line, newline included */
 	uint32_t repeat_threshold;	       /* full lines per writer and window; 0: off */
 	uint32_t repeat_window;		       /* seconds */
@@ -115,9 +148,13 @@ struct fg_config {
 	struct fg_writer_cfg *writers; /* n_writers entries, heap, in file order */
 	unsigned n_writers;
 	struct fg_transaction_cfg transaction;
+	struct fg_deployments_cfg deployments;
 
 	char *files[FG_FILES_MAX]; /* every file loaded, in order */
 	unsigned n_files;
+	uint64_t trusted_files; /* bit i: files[i] is the image's policy (or
+				 * was named with --config), so it may name
+				 * fanguard's own subtree in a rule */
 };
 
 /* Errors collected while loading: each "file:line: message". */
@@ -131,20 +168,23 @@ struct fg_diag {
 void fg_config_init(struct fg_config *cfg);
 
 /* Parses one file into cfg: [fanguard] keys override earlier files,
- * subtrees/writers are appended. Returns 0, or -EINVAL when the file had
+ * subtrees/writers are appended. The file counts as the image's policy
+ * (trusted_files). Returns 0, or -EINVAL when the file had
  * errors (each added to diag), or -errno when it could not be read (also
  * added to diag). cfg stays freeable either way. */
 int fg_config_load_file(struct fg_config *cfg, const char *path, struct fg_diag *diag);
 
 /* Cross-file validation once every file is in: writers naming unknown
- * subtrees, duplicate subtree paths. Returns 0 or -EINVAL (diag filled). */
+ * subtrees, duplicate subtree paths, and the rules of fanguard's own
+ * subtree (selfprot.h). Returns 0 or -EINVAL (diag filled). */
 int fg_config_finish(struct fg_config *cfg, struct fg_diag *diag);
 
 /* The whole load: `path` if non-NULL, else FG_CONF_IMAGE, FG_CONF_ETC and
  * FG_CONF_DROPIN_DIR/\*.conf in lexical order (missing ones skipped, but at
- * least one must exist); then fg_config_finish. With the default search,
+ * least one must exist); then fg_config_finish. Only FG_CONF_IMAGE is
+ * trusted (the others are drop-ins). With the default search,
  * /etc/fanguard is added as a subtree (key fanguard_config) if no subtree
- * covers it. On success *ret owns everything; on failure *ret is freed and
+ * has that path. On success *ret owns everything; on failure *ret is freed and
  * zeroed and diag says why. Returns 0, -EINVAL or -errno. */
 int fg_config_load(struct fg_config *ret, const char *path, struct fg_diag *diag);
 
@@ -159,6 +199,9 @@ void fg_config_free(struct fg_config *cfg);
 /* Appends a formatted message to diag (used by callers for their own
  * errors, e.g. a subtree that cannot be marked). */
 void fg_diag_add(struct fg_diag *diag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "FILE:LINE" of a recorded location into buf, or "(built-in)". */
+const char *fg_config_where(const struct fg_config *cfg, struct fg_where w, char *buf, size_t size);
 
 /* Names for enums, as they appear in the config and in logs. */
 const char *fg_mode_name(enum fg_mode m);

@@ -2,7 +2,11 @@
  *
  *   answering thread (perm.c)  reads the permission groups, decides, answers.
  *                               It touches no path: only /proc files of the
- *                               opener, the event's fd and in-memory tables.
+ *                               opener, the event's fd and in-memory tables;
+ *                               and, for a writer whose cgroup a rule names,
+ *                               lookups beneath the cgroup2 and unit
+ *                               directories opened at start (unitcg.h),
+ *                               none of them an open fanotify decides.
  *   notification thread (notif.c, creat.c, remark.c) reads the notification
  *                               group and the mount table, follows new
  *                               directories and replaced subtrees with marks,
@@ -31,7 +35,9 @@
 #include "fanguard/pcache.h"
 #include "fanguard/policy.h"
 #include "fanguard/proc.h"
+#include "fanguard/sigwatch.h"
 #include "fanguard/state.h"
+#include "fanguard/unitcg.h"
 
 #define FG_SELF_TIDS_MAX 8
 #define FG_MODSEEN_MAX	 4096
@@ -141,6 +147,7 @@ struct fg_outcome {
 	const char *reason;
 	const char *rule;
 	bool quiet;
+	bool alert; /* an attack on the guard itself (fg_decision.alert) */
 };
 
 /* The answering thread's own state. */
@@ -178,6 +185,8 @@ struct fg_notif {
 /* A message from the main thread to the two event threads. */
 enum fg_guard_msg { FG_MSG_NONE, FG_MSG_ATTACH, FG_MSG_ADOPT, FG_MSG_DETACH, FG_MSG_STOP };
 
+struct fg_hold_journal;
+
 struct fg_guard {
 	/* Read by both event threads; written by the answering thread only
 	 * when it takes a FG_MSG_ADOPT (the notification thread keeps its own
@@ -187,6 +196,10 @@ struct fg_guard {
 	struct fg_logger *log;
 	struct fg_state *state;
 	struct fg_pcache *pc; /* answering thread only; NULL: no cache */
+	/* hold.h: the fd numbers read and not yet answered, journaled for a
+	 * successor when a store may hold the group; NULL: no journal. */
+	struct fg_hold_journal *journal;
+	struct fg_unitcg unitcg; /* for cgroup conditions; every policy points here */
 	pid_t self_tids[FG_SELF_TIDS_MAX];
 	unsigned n_self;
 
@@ -215,6 +228,7 @@ struct fg_guard {
 
 	struct fg_perm perm;
 	struct fg_notif notif;
+	struct fg_sigwatch *sigwatch; /* policy.json's last verdict (sigwatch.c) */
 	pthread_t perm_thread, notif_thread;
 	bool threads_started;
 };
@@ -247,11 +261,17 @@ void fg_guard_adopt(struct fg_guard *g, struct fg_policy *pol, struct fg_fan *fa
 void fg_guard_detach(struct fg_guard *g, struct fg_fan *fan);
 void fg_guard_wait_retired(struct fg_guard *g);
 
+/* Checks w's cgroup for pol's cgroup conditions (fg_unitcg_fill through
+ * pol->unitcg): before any decision over a freshly resolved w. */
+void fg_guard_check_cgroup(const struct fg_policy *pol, struct fg_proc *w);
+
 /* Turns a policy decision (or a resolution failure, resolved < 0) into the
  * answer and the words of the log line. subtree < 0: a file of ours that
- * could not be placed (decided as on_error). */
-void fg_guard_judge(const struct fg_policy *pol, int subtree, const struct fg_proc *w,
-		    int resolved, int known, struct fg_outcome *o, struct fg_decision *d);
+ * could not be placed (decided as on_error). known == -2 (nothing known):
+ * w's cgroup is checked here first; otherwise the caller did that when it
+ * asked fg_policy_first_ancestry_free. */
+void fg_guard_judge(const struct fg_policy *pol, int subtree, struct fg_proc *w, int resolved,
+		    int known, struct fg_outcome *o, struct fg_decision *d);
 
 /* Fills an event's decision fields from o and logs it. */
 void fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, struct fg_event *ev,
@@ -352,6 +372,14 @@ void fg_tx_note(struct fg_guard *g, const struct fg_proc *p, const struct fg_dec
 void fg_tx_end(struct fg_guard *g, unsigned slot);
 /* The pidfd of slot i, or -1 when free (for the main thread's poll). */
 int fg_tx_pidfd(struct fg_guard *g, unsigned slot);
+/* A write allowed by rule d->rule (answering thread): counts it in the
+ * writer's run and puts the run's id in ret_id. */
+void fg_run_note(struct fg_guard *g, const struct fg_proc *p, const struct fg_decision *d,
+		 unsigned subtree, const char *path, char *ret_id, size_t size);
+/* Run slot `slot`'s root exited: logs run-end and frees the slot (main
+ * thread). */
+void fg_run_end(struct fg_guard *g, unsigned slot);
+int fg_run_pidfd(struct fg_guard *g, unsigned slot);
 
 /* ---- remark.c: keeping the marks where the paths are ---- */
 /* The mount table changed: re-marks every subtree whose path now names

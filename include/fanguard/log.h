@@ -23,6 +23,9 @@
 #define FG_RING_CAP    (256 * 1024) /* bytes waiting for the sink */
 #define FG_LOST_RANGES 16	    /* missing sequence ranges named in one report */
 
+struct fg_finding;
+struct fg_sigpolicy_verdict;
+
 /* A heartbeat's view of the daemon, filled by the daemon's callback. */
 struct fg_heartbeat {
 	const char *mode;      /* enforce / audit, a static string */
@@ -67,6 +70,23 @@ struct fg_repeat {
 	struct timespec first, last; /* when the first and last left out happened */
 };
 
+/* What one run wrote, for its run-end line (DESIGN 15: a run is the writes
+ * of one allowed writer and its descendants that match the same rule). */
+#define FG_RUN_KEYS 8
+struct fg_run_end {
+	const char *id;	  /* "<pid>-<start ticks>" of the run's root */
+	const char *rule; /* the writer rule */
+	uint64_t files;	  /* write-opens allowed in the run */
+	uint64_t duration_ms;
+	const char *first, *last; /* the first and last file written */
+	bool lone_sensitive;	  /* 1 or 2 files, one under priv_esc_persist or ssh_persist */
+	unsigned n_per;
+	struct {
+		const char *key, *subtree;
+		uint64_t files;
+	} per[FG_RUN_KEYS];
+};
+
 /* One thing worth a line. Strings may be NULL (field omitted). Everything a
  * pointer reaches is only read during fg_logger_event. */
 struct fg_event {
@@ -86,6 +106,8 @@ struct fg_event {
 	const struct fg_proc *proc; /* the writer, or NULL; proc->known says
 				     * which of its fields were read */
 	bool proc_partial;	    /* resolution failed part way */
+	bool alert;		    /* an attack on the guard itself: event.kind
+				     * alert, however it was decided */
 	bool has_open;		    /* fanguard.open.* present */
 	uint64_t open_flags;
 	const char *open_syscall; /* "openat", ... or NULL if unknown */
@@ -104,6 +126,15 @@ struct fg_event {
 	const struct fg_repeat *repeat;	   /* action "repeated" */
 	const struct fg_lost *lost;	   /* action "log-dropped" */
 	const struct fg_hbline *heartbeat; /* action "heartbeat" */
+	const char *run_id;		   /* fanguard.run.id of an allowed write */
+	const char *tx_id;		   /* fanguard.transaction.id: "<pid>-<start ticks>" */
+	const struct fg_run_end *run_end;  /* action "run-end" */
+
+	/* `fanguard deployments` and the signature policy (logdeploy.c). */
+	const struct fg_finding *finding;	      /* fanguard.deployment.* */
+	const struct fg_sigpolicy_verdict *sigpolicy; /* fanguard.sigpolicy.* */
+	const char *sigpolicy_changes;		      /* the scopes that changed */
+	const char *sigpolicy_trigger;		      /* start, reload, write, rename */
 };
 
 /* Who and where a line comes from: read once when the logger opens (the
@@ -141,7 +172,10 @@ struct fg_logger {
 	pid_t tid;  /* the logger thread, so its opens are allowed */
 	char *ring; /* FG_RING_CAP bytes of whole records */
 	size_t head, used;
-	char *scratch; /* FG_RECORD_CAP: lines are formatted here, under lock */
+	char *scratch; /* FG_RECORD_CAP: events are packed (or lines formatted)
+			* here, under lock */
+	char *pk;		/* FG_RECORD_CAP: the logger thread's copy of a packed record */
+	struct fg_proc *uproc;	/* the logger thread's unpacked writer */
 	struct fg_logagg *agg;
 	uint64_t seq;	     /* last sequence number given out */
 	uint64_t written;    /* lines handed to the sink, summaries included */

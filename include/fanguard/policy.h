@@ -11,9 +11,11 @@
 enum fg_verdict { FG_VERDICT_ALLOW = 0, FG_VERDICT_DENY };
 
 enum fg_reason {
-	FG_REASON_RULE = 0,    /* a [writer] rule matched */
-	FG_REASON_TRANSACTION, /* the writer or an ancestor is a transaction exe */
-	FG_REASON_NO_RULE,     /* nothing matched */
+	FG_REASON_RULE = 0,	     /* a [writer] rule matched */
+	FG_REASON_TRANSACTION,	     /* the writer or an ancestor is a transaction exe */
+	FG_REASON_NO_RULE,	     /* nothing matched */
+	FG_REASON_CGROUP_UNVERIFIED, /* a rule matched but for its unit cgroup, which
+				      * the writer's is not (unitcg.h) */
 };
 
 struct fg_decision {
@@ -24,6 +26,9 @@ struct fg_decision {
 			    * index of the outermost matching ancestor */
 	enum fg_mode mode; /* the effective mode for this subtree */
 	bool quiet;	   /* the rule that matched is quiet */
+	bool alert;	   /* an attack on the guard itself: a write into
+			    * fanguard's own policy that no rule allows, or a
+			    * writer in a forged unit cgroup */
 };
 
 struct fg_policy {
@@ -41,6 +46,10 @@ struct fg_policy {
 	unsigned n_slots;
 	uint32_t *exe_rules; /* the rule lists the slots point into */
 	bool uses_cgroup;    /* some rule or the transaction names a cgroup */
+	uint64_t self_mask;  /* subtrees holding fanguard's own policy (selfprot.h) */
+	/* Set by whoever owns the policy (guard.c, the CLI) so that judging
+	 * can check unit cgroups; NULL: no cgroup condition ever matches. */
+	const struct fg_unitcg *unitcg;
 };
 
 struct fg_exe_slot {
@@ -65,6 +74,12 @@ void fg_policy_decide(const struct fg_policy *p, unsigned subtree, const struct 
  * condition) and allows w for subtree, or -1. When there is one, the
  * verdict is allow whatever the ancestry holds, and the open can be answered
  * before the ancestry is read. Pure. */
+/* The root of w's run under rule: the index of the topmost ancestor in the
+ * unbroken chain above w whose exe matches the rule's exe condition, or -1
+ * when the run is w itself (its parent does not match, or the rule names no
+ * exe). Pure. */
+int fg_policy_run_root(const struct fg_policy *p, unsigned rule, const struct fg_proc *w);
+
 int fg_policy_first_ancestry_free(const struct fg_policy *p, unsigned subtree,
 				  const struct fg_proc *w);
 
@@ -76,19 +91,27 @@ void fg_policy_decide_known(const struct fg_policy *p, unsigned subtree, const s
 
 /* Why writer rule `rule` does not match w for subtree: a static string
  * naming the first failing condition ("exe", "comm", "uid", "auid",
- * "ancestor", "parent", "cgroup", "subtrees"), or NULL when it matches. */
+ * "ancestor", "parent", "cgroup", "subtrees"; "cgroup-unverified" when
+ * w's cgroup is the one named but not a real unit's: w->cgroup_unit), or
+ * NULL when it matches. */
 const char *fg_policy_rule_mismatch(const struct fg_policy *p, unsigned rule, unsigned subtree,
 				    const struct fg_proc *w);
 
 /* Whether the writer itself, or which ancestor, runs a transaction exe:
- * -2 none, -1 the writer, else the outermost ancestor index. */
+ * -2 none, -1 the writer, else the outermost ancestor index. The
+ * passthrough never applies to fanguard's own subtree (decide). */
 int fg_policy_transaction(const struct fg_policy *p, const struct fg_proc *w);
 
 /* Whether the decision can depend on an ancestor running exe: it matches a
  * transaction exe or some rule's `ancestor` or `parent` glob. Pure. */
 bool fg_policy_ancestor_matters(const struct fg_policy *p, const char *exe);
 
-/* The effective mode of a subtree. */
+/* Whether some rule's or the transaction's cgroup condition names cg
+ * (so that the writer's cgroup is worth checking). Pure. */
+bool fg_policy_names_cgroup(const struct fg_policy *p, const char *cg);
+
+/* The effective mode of a subtree: enforce for fanguard's own, whatever
+ * the config says. */
 enum fg_mode fg_policy_mode(const struct fg_policy *p, unsigned subtree);
 
 #endif

@@ -48,6 +48,11 @@ struct fg_snapshot {
 	uint64_t log_written, log_dropped, log_errors;
 	int selftest;		    /* 1 passed, 0 not run, -1 failed */
 	const struct fg_pcache *pc; /* the writer cache; NULL: none */
+	const char *audit_records;  /* kernel audit records: on, off, why not; NULL: not known */
+	const char *on_daemon_exit; /* hold or release; NULL: not known */
+	const char *fd_store;	    /* hold mode: held, NOT HELD (why); release: released */
+	uint64_t takeovers;	    /* restarts that took the held group over */
+	const char *sigpolicy;	    /* policy.json's verdict; NULL: not watched yet */
 };
 
 enum fg_status_word { FG_STATUS_ENFORCING = 0, FG_STATUS_AUDIT, FG_STATUS_DEGRADED };

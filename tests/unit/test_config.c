@@ -129,6 +129,7 @@ static const char *const full_conf = "# comment\n"
 				     "mark = inode\n"
 				     "[subtree cron]\n"
 				     "path = /etc/cron.d\n"
+				     "optional = yes\n"
 				     "[writer agent]\n"
 				     "exe = /usr/bin/python3* /usr/bin/agent\n"
 				     "comm = agent*\n"
@@ -145,7 +146,7 @@ static const char *const full_conf = "# comment\n"
 				     "[transaction]\n"
 				     "exe = /usr/bin/bootc /usr/bin/ostree\n"
 				     "uid = 0\n"
-				     "cgroup = /system.slice/bootc-*.service\n";
+				     "cgroup = /system.slice/bootc-fetch-apply-updates.service\n";
 
 START_TEST(test_fg_config_load_full)
 {
@@ -178,11 +179,13 @@ START_TEST(test_fg_config_load_full)
 	ck_assert(cfg.subtrees[1].recursive);
 	ck_assert_int_eq(cfg.subtrees[1].mode, FG_MODE_INHERIT);
 	ck_assert_int_eq(cfg.subtrees[1].mark, FG_MARK_INODE);
+	ck_assert(!cfg.subtrees[0].optional);
+	ck_assert(cfg.subtrees[1].optional);
 
 	ck_assert_uint_eq(cfg.n_writers, 2);
 	w = &cfg.writers[0];
 	ck_assert_str_eq(w->name, "agent");
-	ck_assert_int_eq(w->where.line, 20);
+	ck_assert_int_eq(w->where.line, 21);
 	ck_assert_uint_eq(w->exe.n, 2);
 	ck_assert_str_eq(w->exe.v[0], "/usr/bin/python3*");
 	ck_assert_str_eq(w->exe.v[1], "/usr/bin/agent");
@@ -198,17 +201,19 @@ START_TEST(test_fg_config_load_full)
 	ck_assert_str_eq(w->cgroup.v[0], "/system.slice/agent.service");
 	ck_assert_uint_eq(w->subtrees.n, 2);
 	ck_assert_str_eq(w->subtrees.v[1], "cron");
-	ck_assert_int_eq(w->subtrees_where.line, 28);
+	ck_assert_int_eq(w->subtrees_where.line, 29);
 	ck_assert(w->quiet);
 	ck_assert_uint_eq(cfg.writers[1].subtrees.n, 0); /* "*" */
 	ck_assert(!cfg.writers[1].quiet);
 
 	ck_assert(cfg.transaction.present);
-	ck_assert_int_eq(cfg.transaction.where.line, 33);
+	ck_assert_int_eq(cfg.transaction.where.line, 34);
 	ck_assert_uint_eq(cfg.transaction.exe.n, 2);
 	ck_assert_str_eq(cfg.transaction.exe.v[1], "/usr/bin/ostree");
 	ck_assert_uint_eq(cfg.transaction.uid.v[0], 0);
-	ck_assert_str_eq(cfg.transaction.cgroup.v[0], "/system.slice/bootc-*.service");
+	ck_assert_str_eq(cfg.transaction.cgroup.v[0],
+			 "/system.slice/bootc-fetch-apply-updates.service");
+	ck_assert(cfg.trusted_files & 1); /* a file named alone is the image's */
 	ck_assert_uint_eq(cfg.n_files, 1);
 	fg_config_free(&cfg);
 	ck_assert_ptr_null(cfg.subtrees);
@@ -229,6 +234,7 @@ START_TEST(test_fg_config_init_defaults)
 	ck_assert_int_eq(cfg.on_error, FG_FAIL_DENY);
 	ck_assert_int_eq(cfg.unknown_intent, FG_UNKNOWN_WRITE);
 	ck_assert_int_eq(cfg.on_overload, FG_OVERLOAD_DENY_WRITES);
+	ck_assert_int_eq(cfg.on_daemon_exit, FG_ONEXIT_RELEASE);
 	ck_assert_uint_eq(cfg.max_line, 7500);
 	ck_assert_uint_eq(cfg.repeat_threshold, 20);
 	ck_assert_uint_eq(cfg.repeat_window, 10);
@@ -293,7 +299,8 @@ START_TEST(test_fg_config_load_file_relative_path)
 		     "'usr/bin/b' is not an absolute");
 	expect_error("[writer w]\nuid = 0\nancestor = bash\n", 3, "ancestor: 'bash' is not an abs");
 	expect_error("[writer w]\nuid = 0\nparent = sh\n", 3, "parent: 'sh' is not an absolute");
-	expect_error("[writer w]\nuid = 0\ncgroup = system.slice\n", 3, "cgroup: 'system.slice'");
+	expect_error("[writer w]\nuid = 0\ncgroup = system.slice\n", 3,
+		     "cgroup: 'system.slice' does not start with '/'");
 	expect_error("[transaction]\nexe = bootc\n", 2, "exe: 'bootc' is not an absolute path");
 	expect_error("[fanguard]\nlog = file:fg.log\n", 2, "log: 'fg.log' is not an absolute");
 	expect_error("[fanguard]\nstatus_socket = run/s\n", 2, "is not an absolute path");
@@ -356,6 +363,8 @@ START_TEST(test_fg_config_load_file_bad_choice)
 	expect_error("[subtree a]\npath = /a\nmode = off\n", 3, "mode: 'off' is not one of");
 	expect_error("[subtree a]\npath = /a\nmark = fs\n", 3, "mark: 'fs'");
 	expect_error("[fanguard]\nlog = kmsg\n", 2, "log: 'kmsg' is not one of");
+	expect_error("[fanguard]\naudit_records = all\n", 2,
+		     "audit_records: 'all' is not one of deny, yes, no");
 	/* mount marks are gone: in the unit's own mount namespace they saw only
 	 * the daemon's copy of the mount */
 	expect_error("[subtree a]\npath = /a\nmark = mount\n", 3, "mark: 'mount' is not one of inode");
@@ -363,8 +372,37 @@ START_TEST(test_fg_config_load_file_bad_choice)
 	expect_error("[fanguard]\non_error = ignore\n", 2, "on_error: 'ignore'");
 	expect_error("[fanguard]\nunknown_intent = guess\n", 2, "unknown_intent: 'guess'");
 	expect_error("[fanguard]\non_overload = panic\n", 2, "on_overload: 'panic'");
+	expect_error("[fanguard]\non_daemon_exit = keep\n", 2,
+		     "on_daemon_exit: 'keep' is not one of release, hold");
 	expect_error("[fanguard]\nstatus_group = wh/eel\n", 2, "status_group: 'wh/eel'");
 	expect_error("[subtree a]\npath = /a\nkey = a b\n", 3, "key: 'a b'");
+}
+END_TEST
+
+/* Hold mode needs the fd store protocol, which comes with libsystemd. */
+START_TEST(test_fg_config_load_file_on_daemon_exit)
+{
+	struct fg_config cfg;
+	struct fg_diag diag;
+	const char *p;
+	int r;
+
+	ck_assert_int_eq(load_text("[fanguard]\non_daemon_exit = release\n[subtree a]\npath = /a\n",
+				   &cfg, &diag, NULL),
+			 0);
+	ck_assert_int_eq(cfg.on_daemon_exit, FG_ONEXIT_RELEASE);
+	fg_config_free(&cfg);
+	r = load_text("[fanguard]\non_daemon_exit = hold\n[subtree a]\npath = /a\n", &cfg, &diag, &p);
+#ifdef FG_HAVE_SYSTEMD
+	if (r != 0)
+		dump(&diag);
+	ck_assert_int_eq(r, 0);
+	ck_assert_int_eq(cfg.on_daemon_exit, FG_ONEXIT_HOLD);
+	fg_config_free(&cfg);
+#else
+	ck_assert_int_eq(r, -EINVAL);
+	ASSERT_DIAG(&diag, p, 2, "on_daemon_exit: 'hold' needs fanguardd built with libsystemd");
+#endif
 }
 END_TEST
 
@@ -897,9 +935,9 @@ START_TEST(test_fg_config_load_search_auto_subtree)
 {
 	ck_assert_uint_eq(auto_count("[subtree a]\npath = /etc/a\n"), 1);
 	ck_assert_uint_eq(auto_count("[subtree a]\npath = /etc/fanguardx\n"), 1);
-	ck_assert_uint_eq(auto_count("[subtree a]\npath = /etc/fanguard/conf.d\n"), 1);
 	ck_assert_uint_eq(auto_count("[subtree a]\npath = /etc\nrecursive = no\n"), 1);
-	ck_assert_uint_eq(auto_count("[subtree etc]\npath = /etc\n"), 0);
+	/* a recursive parent is not enough: its rules would reach the policy */
+	ck_assert_uint_eq(auto_count("[subtree etc]\npath = /etc\n"), 1);
 	ck_assert_uint_eq(auto_count("[subtree fanguard-config]\npath = /etc/fanguard\n"), 1);
 	ck_assert_uint_eq(auto_count("[subtree mine]\npath = /etc/fanguard\n"), 0);
 }
@@ -917,6 +955,61 @@ START_TEST(test_fg_config_load_search_auto_subtree_name_taken)
 }
 END_TEST
 
+/* The inputs that steer a shipped writer are subtrees (issue 15), and
+ * those that may be missing on a host are optional. */
+static void shipped_steering(const struct fg_config *cfg)
+{
+	static const struct {
+		const char *path;
+		bool optional;
+	} inputs[] = {
+	    {"/etc/tmpfiles.d", false},
+	    {"/run/tmpfiles.d", true},
+	    {"/usr/local/lib/tmpfiles.d", true},
+	    {"/var/usrlocal/lib/tmpfiles.d", true},
+	    {"/etc/sysusers.d", true},
+	    {"/etc/cloud", true},
+	    {"/var/lib/cloud", true},
+	    {"/etc/authselect", true},
+	    {"/run/systemd/system", false},
+	};
+
+	for (size_t k = 0; k < FG_ARRAY_SIZE(inputs); k++) {
+		unsigned i = 0;
+		while (i < cfg->n_subtrees && strcmp(cfg->subtrees[i].path, inputs[k].path) != 0)
+			i++;
+		ck_assert_msg(i < cfg->n_subtrees, "%s is not guarded", inputs[k].path);
+		ck_assert_int_eq(cfg->subtrees[i].optional, inputs[k].optional);
+		ck_assert(cfg->subtrees[i].recursive);
+	}
+}
+
+/* Every shipped rule limits itself with `subtrees`, none to fanguard's
+ * own, and cloud-init's names its units exactly. */
+static void shipped_writers(const struct fg_config *cfg)
+{
+	static const char *const cloud_units[] = {
+	    "/system.slice/cloud-init-local.service", "/system.slice/cloud-init.service",
+	    "/system.slice/cloud-config.service", "/system.slice/cloud-final.service",
+	    "/system.slice/cloud-init-main.service"};
+	int ci = -1;
+
+	ck_assert_uint_eq(cfg->n_writers, 3);
+	for (unsigned i = 0; i < cfg->n_writers; i++) {
+		const struct fg_writer_cfg *w = &cfg->writers[i];
+		ck_assert_msg(w->subtrees.n > 0, "writer %s has no subtrees", w->name);
+		for (unsigned j = 0; j < w->subtrees.n; j++)
+			ck_assert_str_ne(w->subtrees.v[j], "fanguard-config");
+		ck_assert_msg(w->cgroup.n > 0, "writer %s: no unit cgroup", w->name);
+		if (strcmp(w->name, "cloud-init") == 0)
+			ci = (int)i;
+	}
+	ck_assert_int_ge(ci, 0);
+	ck_assert_uint_eq(cfg->writers[ci].cgroup.n, FG_ARRAY_SIZE(cloud_units));
+	for (size_t k = 0; k < FG_ARRAY_SIZE(cloud_units); k++)
+		ck_assert_str_eq(cfg->writers[ci].cgroup.v[k], cloud_units[k]);
+}
+
 START_TEST(test_fg_config_load_shipped)
 {
 	struct fg_config cfg;
@@ -926,7 +1019,7 @@ START_TEST(test_fg_config_load_shipped)
 	dump(&diag);
 	ck_assert_int_eq(r, 0);
 	ck_assert_uint_eq(diag.n, 0);
-	ck_assert_uint_eq(cfg.n_subtrees, 9);
+	ck_assert_uint_eq(cfg.n_subtrees, 18);
 	ck_assert_int_eq(cfg.mode, FG_MODE_ENFORCE);
 	ck_assert_int_eq(cfg.log, FG_SINK_SYSLOG);
 	ck_assert_int_eq(cfg.log_format, FG_FMT_JSON);
@@ -934,7 +1027,8 @@ START_TEST(test_fg_config_load_shipped)
 	ck_assert_int_ge(fg_config_find_subtree(&cfg, "fanguard-config"), 0);
 	ck_assert_str_eq(cfg.subtrees[fg_config_find_subtree(&cfg, "user-cron")].path,
 			 "/var/spool/cron");
-	ck_assert_uint_eq(cfg.n_writers, 4);
+	shipped_steering(&cfg);
+	shipped_writers(&cfg);
 	ck_assert_uint_eq(cfg.transaction.exe.n, 3);
 	fg_config_free(&cfg);
 
@@ -942,7 +1036,7 @@ START_TEST(test_fg_config_load_shipped)
 	ck_assert_int_eq(fg_config_load_search(&cfg, FG_SOURCE_DIR "/etc/fanguard.conf",
 					       "/nonexistent", "/nonexistent", &diag),
 			 0);
-	ck_assert_uint_eq(cfg.n_subtrees, 9);
+	ck_assert_uint_eq(cfg.n_subtrees, 18);
 	fg_config_free(&cfg);
 
 	/* with the example image's drop-in (examples/Containerfile) */
@@ -951,8 +1045,8 @@ START_TEST(test_fg_config_load_shipped)
 					       &diag),
 			 0);
 	ck_assert_int_eq(cfg.mode, FG_MODE_AUDIT);
-	ck_assert_uint_eq(cfg.n_writers, 5);
-	ck_assert_uint_eq(cfg.writers[4].subtrees.n, 3);
+	ck_assert_uint_eq(cfg.n_writers, 4);
+	ck_assert_uint_eq(cfg.writers[3].subtrees.n, 3);
 	fg_config_free(&cfg);
 }
 END_TEST
@@ -1027,6 +1121,67 @@ START_TEST(test_fg_config_load_file_log_numbers_bad)
 }
 END_TEST
 
+START_TEST(test_fg_config_load_deployments)
+{
+	struct fg_config cfg;
+	struct fg_diag diag;
+	const char *etc, *dir;
+
+	ck_assert_int_eq(load_text("[deployments]\n"
+				   "images = quay.io/example/os:* registry.example.com/os\n"
+				   "approved = /etc/fanguard/approved-images\n"
+				   "min_timestamp = 2025-12-01T06:30:00+02:00\n"
+				   "require_signature = no\n"
+				   "allow_rollback = yes\n"
+				   "allow_usroverlay = true\n"
+				   "signature_policy = /etc/containers/policy.json\n",
+				   &cfg, &diag, NULL),
+			 0);
+	ck_assert(cfg.deployments.present);
+	ck_assert_uint_eq(cfg.deployments.images.n, 2);
+	ck_assert_str_eq(cfg.deployments.images.v[1], "registry.example.com/os");
+	ck_assert_str_eq(cfg.deployments.approved, "/etc/fanguard/approved-images");
+	ck_assert(cfg.deployments.has_min_timestamp);
+	ck_assert_int_eq(cfg.deployments.min_timestamp, 1764563400);
+	ck_assert(!cfg.deployments.require_signature);
+	ck_assert(cfg.deployments.allow_rollback && cfg.deployments.allow_usroverlay);
+	ck_assert_str_eq(cfg.deployments.signature_policy, "/etc/containers/policy.json");
+	fg_config_free(&cfg);
+	/* defaults without the section */
+	ck_assert_int_eq(load_text("[fanguard]\nmode = audit\n", &cfg, &diag, NULL), 0);
+	ck_assert(!cfg.deployments.present && cfg.deployments.require_signature);
+	ck_assert(!cfg.deployments.allow_rollback && !cfg.deployments.has_min_timestamp);
+	ck_assert_ptr_null(cfg.deployments.approved);
+	fg_config_free(&cfg);
+	/* a drop-in's value replaces the image's, lists included */
+	etc = put("etc.conf", "[deployments]\nimages = a/b:* c/d\napproved = /etc/fanguard/a\n");
+	dir = subdir("conf.d");
+	put("conf.d/50-site.conf", "[deployments]\nimages = e/f\napproved = /etc/fanguard/b\n");
+	memset(&diag, 0, sizeof(diag));
+	ck_assert_int_eq(fg_config_load_search(&cfg, "/nonexistent/image.conf", etc, dir, &diag), 0);
+	ck_assert_uint_eq(cfg.deployments.images.n, 1);
+	ck_assert_str_eq(cfg.deployments.images.v[0], "e/f");
+	ck_assert_str_eq(cfg.deployments.approved, "/etc/fanguard/b");
+	fg_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_fg_config_load_deployments_errors)
+{
+	expect_error("[deployments]\nmin_timestamp = yesterday\n", 2,
+		     "min_timestamp: 'yesterday' is not a date");
+	expect_error("[deployments]\nmin_timestamp = 2025-02-30\n", 2, "is not a date");
+	expect_error("[deployments]\napproved = approved.txt\n", 2,
+		     "approved: 'approved.txt' is not an absolute path");
+	expect_error("[deployments]\nallow_rollback = maybe\n", 2, "is not a boolean");
+	expect_error("[deployments]\nrequire_signature = yes\nrequire_signature = no\n", 3,
+		     "duplicate key 'require_signature' in [deployments]");
+	expect_error("[deployments]\nimage = x\n", 2, "unknown key 'image' in [deployments]");
+	expect_error("[deployments]\nsignature_policy = /etc//policy.json\n", 2,
+		     "is not normalised");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1046,6 +1201,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_fg_config_load_file_too_long_value);
 	tcase_add_test(tc, test_fg_config_load_file_bad_id);
 	tcase_add_test(tc, test_fg_config_load_file_bad_choice);
+	tcase_add_test(tc, test_fg_config_load_file_on_daemon_exit);
 	tcase_add_test(tc, test_fg_config_load_file_bad_boolean);
 	tcase_add_test(tc, test_fg_config_load_file_booleans);
 	tcase_add_test(tc, test_fg_config_load_file_subtree_without_path);
@@ -1054,6 +1210,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_fg_config_load_file_writer_no_condition);
 	tcase_add_test(tc, test_fg_config_load_file_writer_bad_value_reported_once);
 	tcase_add_test(tc, test_fg_config_load_file_too_many_items);
+	tcase_add_test(tc, test_fg_config_load_deployments);
+	tcase_add_test(tc, test_fg_config_load_deployments_errors);
 	tcase_add_test(tc, test_fg_config_load_file_transaction_appends);
 	tcase_add_test(tc, test_fg_config_load_file_transaction_without_exe);
 	tcase_add_test(tc, test_fg_config_load_file_unknown_section);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fanguard/deployments.h"
 #include "fanguard/logagg.h"
 #include "fanguard/logfmt.h"
 #include "fanguard/logschema.h"
@@ -99,6 +100,13 @@ static void file_event(struct out *o, const char *action)
 		ev.open_nr = 999;
 		ev.message = "write intent could not be read; unknown_intent applied";
 		writer_events(o, ev, decided);
+		/* an attack on the guard itself: event.kind alert (issue 15) */
+		ev.message = NULL;
+		ev.alert = true;
+		ev.subtree = "fanguard-config";
+		ev.key = "fanguard_config";
+		ev.path = "/etc/fanguard/conf.d/99-x.conf";
+		writer_events(o, ev, decided);
 		return;
 	}
 	if (!strcmp(action, "rename-in") || !strcmp(action, "rename") ||
@@ -172,6 +180,25 @@ static void transaction_end(struct out *o)
 	emit(o, &ev);
 }
 
+/* A run's summary, and an allowed write that names its run. */
+static void run_end(struct out *o)
+{
+	struct fg_run_end r = {.id = "4242-12345",
+			       .rule = "admin",
+			       .files = 2,
+			       .duration_ms = 1500,
+			       .first = "/etc/sudoers.d/a",
+			       .last = "/etc/ssh/sshd_config.d/\xff\"b",
+			       .lone_sensitive = true,
+			       .n_per = 2};
+	struct fg_event ev = {.action = "run-end", .outcome = "success", .rule = "admin",
+			      .run_end = &r, .message = "worth a look"};
+
+	r.per[0].key = "priv_esc_persist", r.per[0].subtree = "sudoers", r.per[0].files = 1;
+	r.per[1].key = "ssh_persist", r.per[1].subtree = "sshd", r.per[1].files = 1;
+	emit(o, &ev);
+}
+
 static void log_dropped(struct out *o)
 {
 	struct fg_lost l = {.count = 7, .first = 3, .last = 12, .n = 2};
@@ -232,6 +259,89 @@ static void repeated(struct out *o)
 	fg_logagg_free(a);
 }
 
+/* A finding of `fanguard deployments`, as an alert and as information. */
+static void deployment_event(struct out *o, const char *action)
+{
+	struct fg_finding f = {.action = action, .slot = "staged", .reason = "not-approved"};
+	struct fg_event ev = {.action = action, .outcome = "success", .reason = f.reason};
+
+	f.dep = (struct fg_deploy_mem){.present = true,
+				       .digest = "sha256:0123456789abcdef",
+				       .image = "quay.io/example/os:stable",
+				       .transport = "registry",
+				       .version = "42.1",
+				       .has_timestamp = true,
+				       .timestamp = 1770710400,
+				       .signature = "containerPolicy"};
+	snprintf(f.message, sizeof(f.message), "a finding");
+	ev.message = f.message;
+	ev.finding = &f;
+	ev.decision = "detected";
+	f.alert = true;
+	emit(o, &ev);
+	ev.decision = NULL;
+	f.alert = false;
+	f.approved = true;
+	snprintf(f.ticket, sizeof(f.ticket), "CHG-1001");
+	emit(o, &ev);
+	/* a host-wide finding with no deployment to name */
+	f.slot = NULL;
+	f.dep.present = false;
+	emit(o, &ev);
+}
+
+static void deployment_status(struct out *o)
+{
+	struct fg_finding f = {.action = "deployment-status", .slot = "booted"};
+	struct fg_event ev = {.action = "deployment-status", .outcome = "success", .finding = &f};
+
+	f.dep =
+	    (struct fg_deploy_mem){.present = true, .digest = "sha256:01", .image = "quay.io/x"};
+	ev.message = "booted deployment recorded";
+	emit(o, &ev);
+	ev.finding = NULL;
+	ev.outcome = "failure";
+	ev.message = "status.booted.image.imageDigest: missing";
+	emit(o, &ev);
+}
+
+/* The signature policy judged after a write, by an allowed writer and by
+ * one that is gone: enforced, weakened, unparseable. */
+static void signature_policy(struct out *o)
+{
+	static struct fg_sigpolicy_verdict v;
+	const char *img[] = {"quay.io/example/os:*"};
+	struct fg_sigpolicy_cfg sc = {.images = img, .n_images = 1};
+	const char *good = "{\"default\":[{\"type\":\"reject\"}]}";
+	const char *weak = "{\"default\":[{\"type\":\"insecureAcceptAnything\"}]}";
+	struct fg_event ev = {.action = "signature-policy",
+			      .mode = "enforce",
+			      .subtree = "containers-policy",
+			      .key = "supply_chain",
+			      .path = "/etc/containers/policy.json",
+			      .sigpolicy = &v,
+			      .sigpolicy_trigger = "write",
+			      .proc = real};
+
+	ck_assert_int_eq(fg_sigpolicy_eval(good, strlen(good), &sc, &v), 0);
+	ev.outcome = "success";
+	ev.message = "signature policy enforced";
+	emit(o, &ev);
+	ck_assert_int_eq(fg_sigpolicy_eval(weak, strlen(weak), &sc, &v), 0);
+	ev.decision = "detected";
+	ev.reason = "weakened";
+	ev.sigpolicy_changes = "default: reject -> insecureAcceptAnything";
+	emit(o, &ev);
+	ev.proc = gone;
+	emit(o, &ev);
+	ck_assert_int_eq(fg_sigpolicy_eval("{", 1, &sc, &v), 0);
+	ev.decision = NULL;
+	ev.outcome = "failure";
+	ev.reason = NULL;
+	ev.sigpolicy_trigger = "start";
+	emit(o, &ev);
+}
+
 static void build_writers(void)
 {
 	real = calloc(1, sizeof(*real));
@@ -270,10 +380,10 @@ START_TEST(test_fg_log_format_ecs_every_action)
 		    "mount-below", "create",	      "rename",		  "rename-out",
 		    "delete",	   "close-write",     "subtree-moved",	  "path-too-long",
 		    "writable-fd", "writable-mapping"};
-		const char *const daemon[] = {"daemon-start", "daemon-stop",	 "reload",
-					      "harden",	      "status-socket",	 "writer-cache",
-					      "overload",     "subtree-replaced", "remark-failed",
-					      "inode-table-full"};
+		const char *const daemon[] = {
+		    "daemon-start",  "daemon-stop",	 "reload",   "harden",
+		    "status-socket", "writer-cache",	 "overload", "subtree-replaced",
+		    "remark-failed", "inode-table-full", "takeover", "fd-store"};
 		bool done = false;
 
 		for (size_t k = 0; k < FG_ARRAY_SIZE(files); k++)
@@ -288,10 +398,19 @@ START_TEST(test_fg_log_format_ecs_every_action)
 			transaction_end(&o);
 		if (!strcmp(action, "log-dropped") && (done = true))
 			log_dropped(&o);
+		if (!strcmp(action, "run-end") && (done = true))
+			run_end(&o);
 		if (!strcmp(action, "heartbeat") && (done = true))
 			heartbeat(&o);
 		if (!strcmp(action, "repeated") && (done = true))
 			repeated(&o);
+		for (unsigned k = 0; fg_deploy_action(k); k++)
+			if (!strcmp(action, fg_deploy_action(k)) && (done = true))
+				deployment_event(&o, action);
+		if (!strcmp(action, "deployment-status") && (done = true))
+			deployment_status(&o);
+		if (!strcmp(action, "signature-policy") && (done = true))
+			signature_policy(&o);
 		if (!done)
 			ck_abort_msg("action '%s' of the schema table has no fixture here", action);
 	}
