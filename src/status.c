@@ -76,7 +76,9 @@ enum fg_status_word fg_status_word(const struct fg_snapshot *s)
 	for (unsigned i = 0; i < s->cfg->n_subtrees; i++) {
 		if (s->st && !s->st[i].exists && !absent_ok(s, i))
 			return FG_STATUS_DEGRADED;
-		if (s->check && !(s->check[i].exists && s->check[i].marked))
+		/* from the fresh check: missing (unless optional) or unmarked */
+		if (s->check && s->st && !s->st[i].error &&
+		    !(s->check[i].exists ? s->check[i].marked : s->cfg->subtrees[i].optional))
 			return FG_STATUS_DEGRADED;
 		audit = audit || subtree_audit(s, i);
 	}
@@ -162,18 +164,18 @@ static const char *subtree_state(const struct fg_snapshot *s, unsigned i)
 {
 	if (!s->st)
 		return "unknown";
+	/* What the path is now, not what it was when it was marked. */
+	bool exists = s->check ? s->check[i].exists : s->st[i].exists;
+
 	if (s->st[i].error == -ELOOP)
 		return "SYMLINK";
-	if (!s->st[i].exists && s->cfg->subtrees[i].optional && !s->st[i].error)
+	if (!exists && s->cfg->subtrees[i].optional && !s->st[i].error)
 		return "absent";
 	if (s->st[i].error)
 		return "MARK-FAILED";
-	/* What the path is now, not what it was when it was marked. */
-	if (s->check && !s->check[i].exists)
+	if (!exists)
 		return "MISSING";
-	if (s->check && !s->check[i].marked)
-		return "UNMARKED";
-	return s->st[i].exists ? "guarded" : "MISSING";
+	return s->check && !s->check[i].marked ? "UNMARKED" : "guarded";
 }
 
 static void json_subtrees(struct fg_json *j, const struct fg_snapshot *s)
