@@ -43,8 +43,6 @@ stop_daemon() {
 }
 
 cleanup() {
-	[ -n "${FG_KEEP_LOG:-}" ] && cp "$LOG" "$FG_KEEP_LOG" 2>/dev/null &&
-		cp "$T/daemon.stderr" "$FG_KEEP_LOG.stderr" 2>/dev/null
 	stop_daemon
 	umount -l "$T" 2>/dev/null
 	rmdir "$T" 2>/dev/null
@@ -70,7 +68,6 @@ launch_daemon() {
 	before=$(count_log event.action=daemon-start)
 	"$FANGUARDD" "${cfg[@]}" --foreground "$@" 2>"$T/daemon.stderr" &
 	DPID=$!
-	[ -n "${FG_DPID_FILE:-}" ] && echo "$DPID" > "$FG_DPID_FILE"
 	# Its own stdio, so a leftover sleep never holds the test runner's pipe.
 	( sleep "$DAEMON_TIMEOUT"; kill -KILL "$DPID" 2>/dev/null ) </dev/null >/dev/null 2>&1 &
 	WDOG=$!
