@@ -628,8 +628,8 @@ int fg_fan_mark_new_at(struct fg_fan *f, const struct fg_config *cfg, unsigned i
 int fg_fan_watch_close(struct fg_fan *f, const char *path)
 {
 	/* followed: path is a /proc link to the open file */
-	if (f->notif_fd < 0 || fanotify_mark(f->notif_fd, FAN_MARK_ADD, FAN_CLOSE_WRITE, AT_FDCWD,
-					       path) < 0)
+	if (f->notif_fd < 0 ||
+	    fanotify_mark(f->notif_fd, FAN_MARK_ADD, FAN_CLOSE_WRITE, AT_FDCWD, path) < 0)
 		return f->notif_fd < 0 ? -ENOTSUP : -errno;
 	return 0;
 }

@@ -57,8 +57,7 @@ int fg_guard_init(struct fg_guard *g, struct fg_policy *pol, struct fg_fan *fan,
 	g->sigwatch = fg_sigwatch_new();
 	if (g->perm_wake < 0 || g->notif_wake < 0 || g->main_wake < 0 || !g->perm.proc ||
 	    !g->notif.proc || !g->notif.modseen || !g->notif.pending || !g->perm.deferred ||
-	    !g->sigwatch ||
-	    pthread_mutex_init(&g->lock, NULL) != 0) {
+	    !g->sigwatch || pthread_mutex_init(&g->lock, NULL) != 0) {
 		fg_guard_free(g);
 		return -ENOMEM;
 	}
