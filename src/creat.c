@@ -244,6 +244,24 @@ static void unexplained(struct fg_guard *g, const struct fg_pending *p)
 	creat_add(n->created, &n->n_created, &p->id);
 }
 
+/* A write or a writable close: explained by an open we allowed (a close
+ * also by a would-deny, whose open line said it), noted once the queue
+ * drained; otherwise logged unless its writer, as judged then, is
+ * allowed. */
+static void written(struct fg_guard *g, const struct fg_pending *p)
+{
+	bool close = p->kind == FG_PENDING_CLOSE;
+
+	if (fg_guard_was_decided(g, &p->id, !close) || p->judged.allowed)
+		return;
+	if (close)
+		FG_COUNT(g->state->c.close_write);
+	log_entry(g, p, close ? "close-write" : "modify",
+		  close ? "a writable fd no open of ours decided was closed: writes through a "
+			  "mapping or AIO show only here"
+			: NULL);
+}
+
 static void resolve(struct fg_guard *g, const struct fg_pending *p)
 {
 	struct fg_creat_req *q;
@@ -253,7 +271,11 @@ static void resolve(struct fg_guard *g, const struct fg_pending *p)
 		denied_drop(&g->notif, q);
 		return;
 	}
-	if (fg_guard_was_decided(g, &p->id))
+	if (p->kind == FG_PENDING_MODIFY || p->kind == FG_PENDING_CLOSE) {
+		written(g, p);
+		return;
+	}
+	if (fg_guard_was_decided(g, &p->id, false))
 		return; /* its open-write line said it */
 	unexplained(g, p);
 }
@@ -263,7 +285,7 @@ static void resolve(struct fg_guard *g, const struct fg_pending *p)
 /* Whether tid may still be inside an open: blocked in one (its permission
  * event is queued or deferred), or running (maybe between its create and
  * that event). A task that is gone, or in any other call, is not. */
-static bool in_open(pid_t tid)
+static int in_open(pid_t tid)
 {
 	char path[32], buf[256];
 	struct fg_syscall sc;
@@ -272,8 +294,8 @@ static bool in_open(pid_t tid)
 	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
 	len = fg_read_small(AT_FDCWD, path, buf, sizeof(buf));
 	if (len <= 0 || fg_proc_parse_syscall(buf, (size_t)len, &sc) < 0)
-		return false;
-	return sc.running || fg_syscall_name(sc.nr) != NULL;
+		return 0;
+	return sc.running ? 2 : fg_syscall_name(sc.nr) != NULL;
 }
 
 static bool ready(struct fg_pending *p, uint64_t now)
@@ -284,8 +306,13 @@ static bool ready(struct fg_pending *p, uint64_t now)
 		return true;
 	if (age < FG_PENDING_GRACE_NS)
 		return false;
-	if (p->id.tid && age < FG_PENDING_MAX_NS && in_open(p->id.tid))
-		return false;
+	/* a write comes after its open: only the drain matters */
+	if (p->id.tid && (p->kind == FG_PENDING_CREATED)) {
+		int in = age < FG_PENDING_MAX_NS ? in_open(p->id.tid) : 0;
+
+		if (in == 1 || (in == 2 && age < RUNNING_MAX_NS))
+			return false;
+	}
 	p->ready_ns = now;
 	return true;
 }
@@ -373,11 +400,15 @@ void fg_creat_pending(struct fg_guard *g, enum fg_pending_kind kind, pid_t tid, 
 
 	for (unsigned i = 0; i < n->n_pending; i++) {
 		p = &n->pending[i];
-		if (p->id.ino == (uint64_t)st->st_ino && p->id.dev == (uint64_t)st->st_dev) {
+		if (p->id.ino != (uint64_t)st->st_ino || p->id.dev != (uint64_t)st->st_dev)
+			continue;
+		if (kind <= FG_PENDING_FOUND && p->kind <= FG_PENDING_FOUND) {
 			if (kind == FG_PENDING_CREATED && p->kind == FG_PENDING_FOUND)
 				p->kind = kind, p->id.tid = tid, p->id.start = start;
 			return; /* one line per entry */
 		}
+		if (kind == p->kind && p->id.tid == tid && p->id.start == start)
+			return; /* one line per writer and file */
 	}
 	if (n->n_pending == FG_PENDING_MAX) {
 		/* Full: the oldest is settled now; a line twice beats none. */

@@ -385,10 +385,10 @@ bool fg_guard_was_allowed(struct fg_guard *g, pid_t tid, uint64_t dev, uint64_t 
 	       same_task(g, &e, i, fg_proc_start_time(tid));
 }
 
-bool fg_guard_was_decided(struct fg_guard *g, const struct fg_creat *c)
+bool fg_guard_was_decided(struct fg_guard *g, const struct fg_creat *c, bool allowed_only)
 {
 	struct fg_opened e;
 	unsigned i;
 
-	return ring_find(g, c, false, &i, &e) && (!c->tid || same_task(g, &e, i, c->start));
+	return ring_find(g, c, allowed_only, &i, &e) && (!c->tid || same_task(g, &e, i, c->start));
 }

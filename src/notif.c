@@ -244,7 +244,6 @@ static int file_subtree(struct fg_notif *n, const char *path, struct stat *st)
 static void written(struct fg_guard *g, pid_t tid, const char *path, bool close)
 {
 	struct fg_notif *n = &g->notif;
-	struct fg_judged j;
 	struct stat st;
 	int subtree = file_subtree(n, path, &st);
 	uint64_t start;
@@ -255,28 +254,19 @@ static void written(struct fg_guard *g, pid_t tid, const char *path, bool close)
 		return;
 	start = fg_proc_start_time(tid);
 	/* a would-deny of audit mode: its open line said it */
-	if (close && fg_guard_was_decided(
-			 g, &(struct fg_creat){
-				.tid = tid, .start = start, .dev = st.st_dev, .ino = st.st_ino}))
+	if (close &&
+	    fg_guard_was_decided(
+		g,
+		&(struct fg_creat){.tid = tid, .start = start, .dev = st.st_dev, .ino = st.st_ino},
+		false))
 		return;
 	if (modify_seen(n, tid, start, &st, true))
 		return;
-	fg_notif_judge(g, tid, subtree, &j);
-	if (j.allowed)
-		return;
-	if (close)
-		FG_COUNT(g->state->c.close_write);
-	fg_notif_emit(
-	    g,
-	    &(struct fg_notice){.action = close ? "close-write" : "modify",
-				.subtree = subtree,
-				.path = path,
-				.file_type = "file",
-				.message = close ? "a writable fd no open of ours decided was "
-						   "closed: writes through a mapping or AIO "
-						   "show only here"
-						 : NULL},
-	    n->proc, &j);
+	/* The open that explains it may still be being decided (the writer
+	 * runs on once answered, before the open is noted): the line waits
+	 * for the permission queue to drain, like a create (creat.c). */
+	fg_creat_pending(g, close ? FG_PENDING_CLOSE : FG_PENDING_MODIFY, tid, tid, path, subtree,
+			 &st);
 }
 
 /* ---- entries ---- */

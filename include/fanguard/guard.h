@@ -100,6 +100,8 @@ struct fg_creat_req {
 enum fg_pending_kind {
 	FG_PENDING_CREATED, /* a FAN_CREATE: made by tid */
 	FG_PENDING_FOUND,   /* found while marking a new directory */
+	FG_PENDING_MODIFY,  /* a write no allowed open explains (yet) */
+	FG_PENDING_CLOSE,   /* a writable close no decided open explains (yet) */
 };
 
 /* A writer judged when its notification was read, so a writer that exits
@@ -291,10 +293,10 @@ void fg_guard_log_daemon(struct fg_guard *g, const char *action, const char *out
 void fg_guard_note_open(struct fg_guard *g, pid_t tid, uint64_t start, uint64_t dev, uint64_t ino,
 			bool allowed);
 bool fg_guard_was_allowed(struct fg_guard *g, pid_t tid, uint64_t dev, uint64_t ino);
-/* Whether a decided open explains inode (dev, ino): by task c->tid with
- * start c->start (0: the task is gone, see reuse_ns), or by anyone when
- * c->tid is 0. */
-bool fg_guard_was_decided(struct fg_guard *g, const struct fg_creat *c);
+/* Whether a decided open (an allowed one, with allowed_only) explains inode
+ * (dev, ino): by task c->tid with start c->start (0: the task is gone, see
+ * reuse_ns), or by anyone when c->tid is 0. */
+bool fg_guard_was_decided(struct fg_guard *g, const struct fg_creat *c, bool allowed_only);
 
 /* ---- perm.c: the answering thread ---- */
 void *fg_perm_main(void *guard);
