@@ -361,6 +361,7 @@ static size_t answer(void *ctx, enum fg_status_req req, char *buf, size_t cap)
 {
 	struct daemon *d = ctx;
 	struct fg_snapshot s;
+	struct fg_fan_check *chk;
 	char why[FG_DIAG_LEN];
 	size_t n;
 
@@ -371,9 +372,15 @@ static size_t answer(void *ctx, enum fg_status_req req, char *buf, size_t cap)
 				      why),
 			     cap);
 	}
+	/* Each subtree's state from a fresh look at the paths and at the
+	 * kernel's marks, taken before the lock (it walks directories). */
+	chk = calloc(d->pol->cfg.n_subtrees + 1, sizeof(*chk));
+	if (chk)
+		fg_fan_check(d->fan, &d->pol->cfg, chk);
 	/* The lock holds the rings and tables still while they are read. */
 	pthread_mutex_lock(&d->guard.lock);
 	snapshot(d, &s);
+	s.check = chk;
 	n = clamp(snprintf(buf, cap, "OK %s\n", fg_status_word_name(fg_status_word(&s))), cap);
 	if (req == FG_REQ_STATUS_TEXT) {
 		n += fg_status_render_text(&s, buf + n, cap - n);
@@ -383,6 +390,7 @@ static size_t answer(void *ctx, enum fg_status_req req, char *buf, size_t cap)
 		buf[n] = '\0';
 	}
 	pthread_mutex_unlock(&d->guard.lock);
+	free(chk);
 	return n;
 }
 

@@ -40,12 +40,20 @@ struct audit_response {
  * other changes made without an open file reach only groups that report
  * file ids, never the fd-based permission group. */
 #define PERM_MASK	FAN_OPEN_PERM
+/* Entries of a directory are watched both ways (FAN_MOVED_TO becomes
+ * FAN_RENAME, which names both ends) and as they go (FAN_DELETE). The last
+ * close of a writable fd (FAN_CLOSE_WRITE), the one trace of writes that
+ * raise no FAN_MODIFY (stores through a shared mapping, Linux AIO), is
+ * watched only on files a handle no open of ours decided is known to
+ * write (fg_fan_watch_close): on every file it would cost each allowed
+ * writer's close an event, and the notification thread the work. */
 #define FILE_NOTIF_MASK (FAN_MODIFY | FAN_ATTRIB)
 #define DIR_NOTIF_MASK                                                                             \
-	(FAN_CREATE | FAN_MOVED_TO | FILE_NOTIF_MASK | FAN_ONDIR | FAN_EVENT_ON_CHILD |            \
-	 FAN_DELETE_SELF | FAN_MOVE_SELF)
-#define PARENT_NOTIF_MASK (FAN_CREATE | FAN_MOVED_TO | FAN_ONDIR)
-#define MAX_DEPTH	  64
+	(FAN_CREATE | FAN_DELETE | FAN_MOVED_TO | FILE_NOTIF_MASK | FAN_ONDIR |                    \
+	 FAN_EVENT_ON_CHILD | FAN_DELETE_SELF | FAN_MOVE_SELF)
+/* The chain above a subtree: only its entries (DESIGN 10). */
+#define CHAIN_NOTIF_MASK (FAN_CREATE | FAN_DELETE | FAN_MOVED_TO | FAN_ONDIR)
+#define MAX_DEPTH	 64
 
 int fg_fan_open(struct fg_fan *f, bool audit)
 {
@@ -246,17 +254,34 @@ static int mark(struct fg_fan *f, int group, uint64_t mask, int dirfd, const cha
 	return -errno;
 }
 
+/* One walk over a directory being marked: the path it is at, for the
+ * entries it reports. */
+struct walk {
+	struct fg_fan *f;
+	const struct fg_config *cfg;
+	unsigned idx;
+	const struct fg_fan_found *found;
+	size_t len; /* of path; > PATH_MAX - 2 once the path no longer fits */
+	char path[PATH_MAX];
+	int entries; /* reported to found */
+};
+
+static void inode_note(struct fg_fan *f, const struct stat *st, unsigned idx)
+{
+	pthread_mutex_lock(&f->ilock);
+	inode_put(f, st->st_dev, st->st_ino, (int)idx);
+	pthread_mutex_unlock(&f->ilock);
+}
+
 /* A regular file in a subtree: its own inode mark guards it under every
  * name it has, and the table maps it back to the subtree. fanotify_mark
  * takes no O_PATH fd, so a file is always named (dirfd + name). */
-static int mark_file(struct fg_fan *f, unsigned idx, int dirfd, const char *name)
+static int mark_file(struct fg_fan *f, unsigned idx, int dirfd, const char *name,
+		     const struct stat *st)
 {
-	struct stat st;
 	int r;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
+	if (!S_ISREG(st->st_mode))
 		return 0;
 	r = mark(f, f->perm_fd, PERM_MASK, dirfd, name);
 	if (r < 0)
@@ -266,22 +291,56 @@ static int mark_file(struct fg_fan *f, unsigned idx, int dirfd, const char *name
 	mark(f, f->notif_fd, FILE_NOTIF_MASK, dirfd, name);
 	f->marks++;
 	f->st[idx].marks++;
-	pthread_mutex_lock(&f->ilock);
-	inode_put(f, st.st_dev, st.st_ino, (int)idx);
-	pthread_mutex_unlock(&f->ilock);
+	inode_note(f, st, idx);
 	return 1;
 }
 
-static int mark_dir(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, int dirfd,
-		    unsigned depth);
+static void report(struct walk *w, const char *name, const struct stat *st)
+{
+	bool fits = w->len + 1 + strlen(name) < sizeof(w->path);
+	size_t at = w->len;
 
-static int mark_entries(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, int dirfd,
-			unsigned depth)
+	if (!w->found)
+		return;
+	w->entries++;
+	if (fits)
+		snprintf(w->path + at, sizeof(w->path) - at, "%s%s", at > 1 ? "/" : "", name);
+	w->found->fn(w->found->ctx, w->idx, fits ? w->path : NULL, name, st);
+	if (fits)
+		w->path[at] = '\0';
+}
+
+static int mark_dir(struct walk *w, int dirfd, unsigned depth);
+
+/* A subdirectory: walked with the path grown by its name (or marked
+ * without one once the path no longer fits: marks need no path). */
+static int mark_subdir(struct walk *w, int dirfd, const char *name, unsigned depth)
+{
+	int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	size_t at = w->len;
+	int r;
+
+	if (sub < 0)
+		return -errno;
+	if (at + 1 + strlen(name) < sizeof(w->path))
+		w->len += (size_t)snprintf(w->path + at, sizeof(w->path) - at, "%s%s",
+					   at > 1 ? "/" : "", name);
+	else
+		w->len = sizeof(w->path);
+	r = mark_dir(w, sub, depth + 1);
+	close(sub);
+	w->len = at;
+	if (at < sizeof(w->path))
+		w->path[at] = '\0';
+	return r;
+}
+
+static int mark_entries(struct walk *w, int dirfd, unsigned depth)
 {
 	int dup_fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
 	struct dirent *de;
-	int files = 0;
+	struct stat st;
 
 	if (!d) {
 		if (dup_fd >= 0)
@@ -291,25 +350,18 @@ static int mark_entries(struct fg_fan *f, const struct fg_config *cfg, unsigned 
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) {
-			int sub = cfg->subtrees[idx].recursive
-				      ? openat(dirfd, de->d_name,
-					       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-				      : -1;
-			if (sub >= 0) {
-				int r = mark_dir(f, cfg, idx, sub, depth + 1);
-				close(sub);
-				files += r > 0 ? r : 0;
-				continue;
-			}
-			if (de->d_type == DT_DIR)
-				continue;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			if (w->cfg->subtrees[w->idx].recursive)
+				mark_subdir(w, dirfd, de->d_name, depth);
+			continue;
 		}
-		if (mark_file(f, idx, dirfd, de->d_name) > 0)
-			files++;
+		mark_file(w->f, w->idx, dirfd, de->d_name, &st);
+		report(w, de->d_name, &st);
 	}
 	closedir(d);
-	return files;
+	return 0;
 }
 
 static void remember_mount(struct fg_fan *f, int dirfd)
@@ -337,11 +389,23 @@ int fg_fan_mount_fd(const struct fg_fan *f, const int32_t fsid[2])
 	return -1;
 }
 
-/* Directories are opened (never files): the marks carry no FAN_ONDIR, so
- * this cannot wait on our own permission group. */
-static int mark_dir(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, int dirfd,
-		    unsigned depth)
+int fg_fan_mark_chain_dir(struct fg_fan *f, int dirfd)
 {
+	int r = mark(f, f->notif_fd, CHAIN_NOTIF_MASK, dirfd, NULL);
+
+	if (r == 0)
+		remember_mount(f, dirfd);
+	return r;
+}
+
+/* Directories are opened (never files): the marks carry no FAN_ONDIR, so
+ * this cannot wait on our own permission group. A directory is in the
+ * inode table too, so that a notification whose path is too long to
+ * rebuild can still be placed by its directory. */
+static int mark_dir(struct walk *w, int dirfd, unsigned depth)
+{
+	struct fg_fan *f = w->f;
+	struct stat st;
 	int r;
 
 	if (depth > MAX_DEPTH)
@@ -350,61 +414,38 @@ static int mark_dir(struct fg_fan *f, const struct fg_config *cfg, unsigned idx,
 	if (r < 0)
 		return r;
 	f->marks++;
-	f->st[idx].marks++;
+	f->st[w->idx].marks++;
 	remember_mount(f, dirfd);
 	mark(f, f->notif_fd, DIR_NOTIF_MASK, dirfd, NULL);
-	return mark_entries(f, cfg, idx, dirfd, depth);
-}
-
-/* Watches the nearest existing directory above path for entries being
- * created or renamed in, so a subtree that is missing, or is replaced, is
- * (re)marked as soon as it appears. */
-static void watch_parent(struct fg_fan *f, unsigned idx, const char *path)
-{
-	char dir[PATH_MAX];
-
-	fg_strlcpy(dir, path, sizeof(dir));
-	for (;;) {
-		char *slash = strrchr(dir, '/');
-		int fd;
-
-		if (!slash)
-			return;
-		if (slash == dir)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0 && mark(f, f->notif_fd, PARENT_NOTIF_MASK, fd, NULL) == 0) {
-			remember_mount(f, fd);
-			close(fd);
-			break;
-		}
-		if (fd >= 0)
-			close(fd);
-		if (!strcmp(dir, "/"))
-			break;
-	}
-	fg_strlcpy(f->st[idx].watch, dir, sizeof(f->st[idx].watch));
+	if (fstat(dirfd, &st) == 0)
+		inode_note(f, &st, w->idx);
+	return mark_entries(w, dirfd, depth);
 }
 
 /* Marks what is at path for subtree idx: a directory tree or one file.
- * Returns the regular files marked, or -errno. */
-static int mark_path(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, const char *path)
+ * Returns the entries reported, or -errno. */
+static int mark_path(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, const char *path,
+		     const struct fg_fan_found *found)
 {
+	static struct walk w; /* one marking thread at a time: the notification
+			       * thread, or the main thread before it runs */
 	struct stat st;
 	int fd, r;
 
 	if (lstat(path, &st) < 0)
 		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return mark_file(f, idx, AT_FDCWD, path);
+	if (!S_ISDIR(st.st_mode)) {
+		r = mark_file(f, idx, AT_FDCWD, path, &st);
+		return r < 0 ? r : 0;
+	}
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	r = mark_dir(f, cfg, idx, fd, 0);
+	w = (struct walk){.f = f, .cfg = cfg, .idx = idx, .found = found};
+	w.len = fg_strlcpy(w.path, path, sizeof(w.path));
+	r = mark_dir(&w, fd, 0);
 	close(fd);
-	return r;
+	return r < 0 ? r : w.entries;
 }
 
 /* A single-file subtree (policy.json): its directory carries a permission
@@ -444,25 +485,78 @@ static bool through_symlink(const char *path)
 	return realpath(path, real) && strcmp(real, path) != 0;
 }
 
-int fg_fan_mark_subtree(struct fg_fan *f, const struct fg_config *cfg, unsigned idx)
+/* The root's handle and filesystem, to find it again after a move. */
+static void remember_root(struct fg_fan_subtree *s, const char *path)
+{
+	union {
+		struct file_handle fh;
+		unsigned char bytes[sizeof(struct file_handle) + FG_FH_BYTES];
+	} h;
+	struct statfs sfs;
+	int mnt;
+
+	s->root_fh_bytes = 0;
+	h.fh.handle_bytes = FG_FH_BYTES;
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mnt, 0) < 0 || statfs(path, &sfs) < 0)
+		return;
+	memcpy(s->root_fsid, &sfs.f_fsid, sizeof(s->root_fsid));
+	memcpy(s->root_fh, h.fh.f_handle, h.fh.handle_bytes);
+	s->root_fh_type = (unsigned)h.fh.handle_type;
+	s->root_fh_bytes = h.fh.handle_bytes;
+}
+
+int fg_fan_root_where(const struct fg_fan *f, unsigned idx, char *buf, size_t size)
+{
+	const struct fg_fan_subtree *s = &f->st[idx];
+	union {
+		struct file_handle fh;
+		unsigned char bytes[sizeof(struct file_handle) + FG_FH_BYTES];
+	} h;
+	int mfd = fg_fan_mount_fd(f, s->root_fsid), fd;
+	ssize_t n;
+
+	if (!s->root_fh_bytes || mfd < 0)
+		return -ENOENT;
+	h.fh.handle_bytes = s->root_fh_bytes;
+	h.fh.handle_type = (int)s->root_fh_type;
+	memcpy(h.fh.f_handle, s->root_fh, s->root_fh_bytes);
+	fd = open_by_handle_at(mfd, &h.fh, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = fg_fan_fd_path(fd, buf, size);
+	close(fd);
+	/* an unlinked file or directory reads "... (deleted)" */
+	if (n > 10 && !strcmp(buf + n - 10, " (deleted)"))
+		return -ESTALE;
+	return n < 0 ? (int)n : 0;
+}
+
+int fg_fan_mark_subtree(struct fg_fan *f, const struct fg_config *cfg, unsigned idx,
+			const struct fg_fan_found *found)
 {
 	const char *path = cfg->subtrees[idx].path;
 	struct fg_fan_subtree *s = &f->st[idx];
 	struct stat st;
 	int r;
 
-	watch_parent(f, idx, path);
-	r = through_symlink(path) ? -ELOOP : mark_path(f, cfg, idx, path);
+	/* What is marked now is counted again, from nothing: the marks left
+	 * on a directory that moved away still guard it, uncounted. */
+	f->marks -= s->marks < f->marks ? s->marks : f->marks;
+	s->marks = 0;
+	fg_fan_watch_chain(f, idx, path);
+	r = through_symlink(path) ? -ELOOP : mark_path(f, cfg, idx, path, found);
 	s->exists = r >= 0;
 	s->error = r < 0 && r != -ENOENT ? r : 0;
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
+	if (r < 0) {
+		s->root_dev = s->root_ino = 0;
+		s->root_fh_bytes = 0;
+		return r == -ENOENT ? 0 : r;
+	}
 	if (lstat(path, &st) < 0)
 		return -errno;
 	s->root_dev = st.st_dev;
 	s->root_ino = st.st_ino;
+	remember_root(s, path);
 	if (!S_ISDIR(st.st_mode)) {
 		s->is_file = true;
 		/* a write-close: when policy.json is judged again (sigwatch.c) */
@@ -476,6 +570,10 @@ bool fg_fan_subtree_same(const struct fg_fan *f, const struct fg_config *cfg, un
 {
 	struct stat st;
 
+	/* refused for going through a symlink: nothing to compare until a
+	 * reload brings a real path */
+	if (f->st[idx].error == -ELOOP)
+		return true;
 	if (lstat(cfg->subtrees[idx].path, &st) < 0)
 		return !f->st[idx].exists;
 	return f->st[idx].exists && st.st_dev == f->st[idx].root_dev &&
@@ -488,21 +586,52 @@ int fg_fan_mark_all(struct fg_fan *f, const struct fg_config *cfg)
 
 	f->n_subtrees = cfg->n_subtrees;
 	for (unsigned i = 0; i < cfg->n_subtrees; i++) {
-		int r = fg_fan_mark_subtree(f, cfg, i);
+		int r = fg_fan_mark_subtree(f, cfg, i, NULL);
 		if (r < 0 && !first_err)
 			first_err = r;
 	}
 	return first_err;
 }
 
-int fg_fan_mark_new(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, const char *path)
+int fg_fan_mark_new(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, const char *path,
+		    const struct fg_fan_found *found)
 {
 	struct stat st;
 
 	/* recursive = no: only the subtree's own directory is guarded */
 	if (!cfg->subtrees[idx].recursive && lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return 0;
-	return mark_path(f, cfg, idx, path);
+	return mark_path(f, cfg, idx, path, found);
+}
+
+int fg_fan_mark_new_at(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, int dirfd,
+		       const char *name, const struct fg_fan_found *found)
+{
+	static struct walk w; /* the notification thread's */
+	struct stat st;
+	int r;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode)) {
+		r = mark_file(f, idx, dirfd, name, &st);
+		return r < 0 ? r : 0;
+	}
+	if (!cfg->subtrees[idx].recursive)
+		return 0;
+	/* a path that does not fit: the walk reports names only */
+	w = (struct walk){.f = f, .cfg = cfg, .idx = idx, .found = found, .len = sizeof(w.path)};
+	r = mark_subdir(&w, dirfd, name, 0);
+	return r < 0 ? r : w.entries;
+}
+
+int fg_fan_watch_close(struct fg_fan *f, const char *path)
+{
+	/* followed: path is a /proc link to the open file */
+	if (f->notif_fd < 0 ||
+	    fanotify_mark(f->notif_fd, FAN_MARK_ADD, FAN_CLOSE_WRITE, AT_FDCWD, path) < 0)
+		return f->notif_fd < 0 ? -ENOTSUP : -errno;
+	return 0;
 }
 
 static int write_response(int group, const void *resp, size_t n)

@@ -1,6 +1,7 @@
 #include "fanguard/guard.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -12,6 +13,22 @@
 static int new_eventfd(void)
 {
 	return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
+/* pid_max tasks at 200,000 a second (32,768: 164 ms; 4,194,304: 21 s). */
+static uint64_t reuse_window(void)
+{
+	char buf[32];
+	uint64_t max = 32768;
+	ssize_t n = fg_read_small(AT_FDCWD, "/proc/sys/kernel/pid_max", buf, sizeof(buf) - 1);
+
+	if (n > 0) {
+		buf[n] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		if (fg_parse_u64(buf, &max) < 0 || max == 0)
+			max = 32768;
+	}
+	return max * 5000ULL;
 }
 
 int fg_guard_init(struct fg_guard *g, struct fg_policy *pol, struct fg_fan *fan,
@@ -34,16 +51,18 @@ int fg_guard_init(struct fg_guard *g, struct fg_policy *pol, struct fg_fan *fan,
 	g->perm.proc = malloc(sizeof(*g->perm.proc));
 	g->notif.proc = malloc(sizeof(*g->notif.proc));
 	g->notif.modseen = calloc(FG_MODSEEN_MAX, sizeof(*g->notif.modseen));
+	g->notif.pending = calloc(FG_PENDING_MAX, sizeof(*g->notif.pending));
 	/* calloc: untouched slots stay unbacked pages */
 	g->perm.deferred = calloc(FG_DEFER_MAX, sizeof(*g->perm.deferred));
 	g->sigwatch = fg_sigwatch_new();
 	if (g->perm_wake < 0 || g->notif_wake < 0 || g->main_wake < 0 || !g->perm.proc ||
-	    !g->notif.proc || !g->notif.modseen || !g->perm.deferred || !g->sigwatch ||
-	    pthread_mutex_init(&g->lock, NULL) != 0) {
+	    !g->notif.proc || !g->notif.modseen || !g->notif.pending || !g->perm.deferred ||
+	    !g->sigwatch || pthread_mutex_init(&g->lock, NULL) != 0) {
 		fg_guard_free(g);
 		return -ENOMEM;
 	}
 	pthread_cond_init(&g->acked, NULL);
+	g->opened.reuse_ns = reuse_window();
 	fg_guard_add_self(g, getpid());
 	return 0;
 }
@@ -61,11 +80,13 @@ void fg_guard_free(struct fg_guard *g)
 	free(g->perm.proc);
 	free(g->notif.proc);
 	free(g->notif.modseen);
+	free(g->notif.pending);
 	free(g->perm.deferred);
 	fg_sigwatch_free(g->sigwatch);
 	g->sigwatch = NULL;
 	g->perm.proc = g->notif.proc = NULL;
 	g->notif.modseen = NULL;
+	g->notif.pending = NULL;
 	g->perm.deferred = NULL;
 }
 
@@ -293,25 +314,81 @@ void fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, stru
 	fg_logger_event(g->log, ev);
 }
 
-void fg_guard_note_allowed(struct fg_guard *g, pid_t tid, uint64_t dev, uint64_t ino)
+void fg_guard_note_open(struct fg_guard *g, pid_t tid, uint64_t start, uint64_t dev, uint64_t ino,
+			bool allowed)
 {
-	struct fg_allowed_ring *a = &g->allowed;
+	struct fg_opened_ring *a = &g->opened;
 
 	pthread_mutex_lock(&g->lock);
-	a->e[a->next] = (struct fg_creat){.tid = tid, .dev = dev, .ino = ino};
+	a->e[a->next] =
+	    (struct fg_opened){.id = {.tid = tid, .start = start, .dev = dev, .ino = ino},
+			       .seen_ns = fg_now_ns(),
+			       .allowed = allowed};
 	a->next = (a->next + 1) % FG_ALLOWED_MAX;
 	pthread_mutex_unlock(&g->lock);
 }
 
-bool fg_guard_was_allowed(struct fg_guard *g, pid_t tid, uint64_t dev, uint64_t ino)
+/* The newest entry for want's inode (and task id, unless it is 0), copied
+ * out with its slot; the caller compares start times outside the lock.
+ * Newest first: the entry that matches is nearly always the last noted. */
+static bool ring_find(struct fg_guard *g, const struct fg_creat *want, bool allowed_only,
+		      unsigned *ret_i, struct fg_opened *ret)
 {
+	const struct fg_opened_ring *r = &g->opened;
 	bool found = false;
 
 	pthread_mutex_lock(&g->lock);
-	for (unsigned i = 0; i < FG_ALLOWED_MAX && !found; i++) {
-		const struct fg_creat *a = &g->allowed.e[i];
-		found = a->tid == tid && a->ino == ino && a->dev == dev;
+	for (unsigned k = 0; k < FG_ALLOWED_MAX && !found; k++) {
+		unsigned i = (r->next + FG_ALLOWED_MAX - 1 - k) % FG_ALLOWED_MAX;
+		const struct fg_opened *a = &r->e[i];
+
+		if (!a->id.ino)
+			break; /* not filled yet: nothing older */
+		found = a->id.ino == want->ino && a->id.dev == want->dev &&
+			(!want->tid || a->id.tid == want->tid) && (a->allowed || !allowed_only);
+		if (found) {
+			*ret = *a;
+			*ret_i = i;
+		}
 	}
 	pthread_mutex_unlock(&g->lock);
 	return found;
+}
+
+/* Whether entry e is the task with start time `start`: the same start while
+ * it lives (and e counts as seen alive now); once it is gone (start 0), the
+ * same id soon enough after it was last seen alive. */
+static bool same_task(struct fg_guard *g, const struct fg_opened *e, unsigned i, uint64_t start)
+{
+	uint64_t now = fg_now_ns();
+	struct fg_opened *slot = &g->opened.e[i];
+
+	if (!start)
+		return now - e->seen_ns < g->opened.reuse_ns;
+	if (e->id.start != start)
+		return false;
+	pthread_mutex_lock(&g->lock);
+	if (slot->id.tid == e->id.tid && slot->id.ino == e->id.ino && slot->id.start == start)
+		slot->seen_ns = now;
+	pthread_mutex_unlock(&g->lock);
+	return true;
+}
+
+bool fg_guard_was_allowed(struct fg_guard *g, pid_t tid, uint64_t dev, uint64_t ino)
+{
+	const struct fg_creat want = {.tid = tid, .dev = dev, .ino = ino};
+	struct fg_opened e;
+	unsigned i;
+
+	/* the start time is read only when there is an entry to compare */
+	return tid > 0 && ring_find(g, &want, true, &i, &e) &&
+	       same_task(g, &e, i, fg_proc_start_time(tid));
+}
+
+bool fg_guard_was_decided(struct fg_guard *g, const struct fg_creat *c, bool allowed_only)
+{
+	struct fg_opened e;
+	unsigned i;
+
+	return ring_find(g, c, allowed_only, &i, &e) && (!c->tid || same_task(g, &e, i, c->start));
 }

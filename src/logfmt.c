@@ -16,6 +16,7 @@
 enum sfield {
 	SF_PATH,
 	SF_OLD_PATH,
+	SF_NEW_PATH,
 	SF_LAST_PATH,
 	SF_EXE,
 	SF_NAME,
@@ -32,6 +33,7 @@ enum sfield {
 static const char *const sf_names[SF_N][2] = {
     [SF_PATH] = {"file.path", "file_path"},
     [SF_OLD_PATH] = {"fanguard.old_path", "old_path"},
+    [SF_NEW_PATH] = {"fanguard.new_path", "new_path"},
     [SF_LAST_PATH] = {"fanguard.repeated.last_path", "repeated_last_path"},
     [SF_EXE] = {"process.executable", "process_executable"},
     [SF_NAME] = {"process.name", "process_name"},
@@ -183,6 +185,13 @@ static void json_event(struct pass *p)
 	fg_json_obj_close(&p->j);
 }
 
+/* ECS names three file types; fifo, socket and devices are in
+ * fanguard.file_type only. */
+static const char *ecs_type(const char *type)
+{
+	return streq(type, "file") || streq(type, "dir") || streq(type, "symlink") ? type : NULL;
+}
+
 static void json_file(struct pass *p)
 {
 	const struct fg_event *ev = p->ev;
@@ -192,11 +201,11 @@ static void json_file(struct pass *p)
 		fg_json_str(&p->j, NULL, ev->key);
 		fg_json_arr_close(&p->j);
 	}
-	if (!ev->path && !ev->file_type)
+	if (!ev->path && !ecs_type(ev->file_type))
 		return;
 	fg_json_obj_open(&p->j, "file");
 	pstr(p, SF_PATH, "path", ev->path, PATH_MAX);
-	jstr(&p->j, "type", ev->file_type);
+	jstr(&p->j, "type", ecs_type(ev->file_type));
 	fg_json_obj_close(&p->j);
 }
 
@@ -378,6 +387,11 @@ static void json_counters(struct fg_json *j, const struct fg_counters *c)
 	    {"modify", c->modify},
 	    {"attrib", c->attrib},
 	    {"removed_empty", c->removed_empty},
+	    {"created", c->created},
+	    {"special", c->special},
+	    {"deleted", c->deleted},
+	    {"renamed", c->renamed},
+	    {"close_write", c->close_write},
 	    {"overload", c->overload},
 	    {"replaced", c->replaced},
 	    {"overflow", c->overflow},
@@ -549,6 +563,8 @@ static void json_fanguard(struct pass *p)
 	if (streq(ev->action, "transaction-end") || ev->lost)
 		fg_json_u64(&p->j, "count", ev->count);
 	pstr(p, SF_OLD_PATH, "old_path", ev->old_path, PATH_MAX);
+	pstr(p, SF_NEW_PATH, "new_path", ev->new_path, PATH_MAX);
+	jstr(&p->j, "file_type", ev->file_type);
 	if (ev->repeat)
 		json_repeat(p, ev->repeat);
 	if (ev->lost)

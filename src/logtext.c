@@ -156,6 +156,8 @@ size_t fg_log_format_text(const struct fg_loghost *host, const struct fg_event *
 	tfield(&t, "key", ev->key, FG_NAME_MAX, false);
 	tfield(&t, "path", ev->path, FG_LINE_CAP, true);
 	tfield(&t, "old_path", ev->old_path, FG_LINE_CAP, true);
+	tfield(&t, "new_path", ev->new_path, FG_LINE_CAP, true);
+	tfield(&t, "file_type", ev->file_type, 16, false);
 	if (ev->proc)
 		text_proc(&t, ev->proc);
 	tfield(&t, "rule", ev->rule, FG_NAME_MAX, false);

@@ -196,8 +196,12 @@ static void open_write(struct fg_guard *g, int group, const struct fanotify_even
 	if (!early)
 		respond_write(g, group, md->fd, o.allow, d.verdict == FG_VERDICT_DENY, d.rule);
 	fg_state_latency(g->state, fg_now_ns() - t0);
-	if (d.verdict == FG_VERDICT_ALLOW && fstat(md->fd, &st) == 0)
-		fg_guard_note_allowed(g, md->pid, st.st_dev, st.st_ino);
+	/* Every decided open is noted, keyed by thread and start time: the
+	 * notification thread then knows its create and its writes were
+	 * logged here, and a recycled thread id matches nothing. */
+	if (fstat(md->fd, &st) == 0)
+		fg_guard_note_open(g, md->pid, p->start_time, st.st_dev, st.st_ino,
+				   d.verdict == FG_VERDICT_ALLOW);
 	count(g, &d, resolved);
 	if (d.verdict == FG_VERDICT_DENY)
 		remember_denial(g, &o, in->path);

@@ -56,8 +56,10 @@ static void report_mount(struct fg_guard *g, unsigned idx, const char *point, co
 	struct fg_event ev;
 
 	FG_COUNT(g->state->c.replaced);
-	snprintf(msg, sizeof(msg), "a %s mount (source %s) sits below the subtree root: "
-		 "what it covers is not the marked file", fstype, source);
+	snprintf(msg, sizeof(msg),
+		 "a %s mount (source %s) sits below the subtree root: "
+		 "what it covers is not the marked file",
+		 fstype, source);
 	fg_guard_event_base(&ev, "mount-below");
 	ev.path = point;
 	ev.message = msg;
@@ -110,12 +112,14 @@ static void scan_mounts(struct fg_guard *g)
 	fclose(f);
 }
 
-int fg_remark_subtree(struct fg_guard *g, unsigned idx, const char *why)
+int fg_remark_subtree(struct fg_guard *g, unsigned idx, const char *why, pid_t judge)
 {
 	struct fg_notif *n = &g->notif;
 	uint64_t overflow = n->fan->inode_overflow;
 	char msg[PATH_MAX + 128];
-	int r = fg_fan_mark_subtree(n->fan, &n->pol->cfg, idx);
+	struct fg_found_ctx fc = {.g = g, .judge = judge};
+	const struct fg_fan_found found = {.fn = fg_creat_found, .ctx = &fc};
+	int r = fg_fan_mark_subtree(n->fan, &n->pol->cfg, idx, judge >= 0 ? &found : NULL);
 
 	if (r < 0) {
 		FG_COUNT(g->state->c.mark_errors);
@@ -147,7 +151,122 @@ void fg_remark_mounts(struct fg_guard *g)
 			 "%s now names another directory (mount or rename); marked again",
 			 cfg->subtrees[i].path);
 		fg_guard_log_daemon(g, "subtree-replaced", "unknown", msg);
-		fg_remark_subtree(g, i, "was replaced");
+		fg_remark_subtree(g, i, "was replaced", 0);
 	}
 	scan_mounts(g);
+}
+
+/* ---- the chain (DESIGN 10) ---- */
+
+/* Whether entry is root or a directory above it. */
+static bool at_or_above(const char *entry, const char *root)
+{
+	size_t n = strlen(entry);
+
+	return entry[0] && strncmp(entry, root, n) == 0 &&
+	       (root[n] == '\0' || root[n] == '/' || (n == 1 && entry[0] == '/'));
+}
+
+/* A missing subtree: each level that appears extends the watch down, and
+ * the root appearing (made, or renamed onto the path) is logged with what
+ * it already holds. */
+static void appeared(struct fg_guard *g, unsigned i, pid_t tid, const char *path, const char *old)
+{
+	struct fg_notif *n = &g->notif;
+	const char *root = n->pol->cfg.subtrees[i].path;
+	char from[PATH_MAX], msg[2 * PATH_MAX + 64];
+	bool moved = old[0] && path[0] && at_or_above(path, root);
+
+	fg_remark_subtree(g, i, "appeared", tid);
+	if (!n->fan->st[i].exists)
+		return;
+	if (moved)
+		snprintf(from, sizeof(from), "%s%s", old, root + strlen(path));
+	snprintf(msg, sizeof(msg), "%s appeared%s%s", root, moved ? ", moved from " : "",
+		 moved ? from : "");
+	fg_notif_log(g, tid,
+		     &(struct fg_notice){.action = "subtree-appeared",
+					 .subtree = (int)i,
+					 .path = root,
+					 .old_path = moved ? from : NULL,
+					 .file_type = n->fan->st[i].is_file ? "file" : "dir",
+					 .message = msg});
+}
+
+/* The path no longer reaches the marked root: mark what it names now (its
+ * entries are reported one by one), and say where the old one went. */
+static void moved(struct fg_guard *g, unsigned i, pid_t tid, const char *path, const char *old,
+		  const char *verb)
+{
+	struct fg_notif *n = &g->notif;
+	const char *root = n->pol->cfg.subtrees[i].path;
+	char where[PATH_MAX], msg[3 * PATH_MAX + 160];
+	bool have = fg_fan_root_where(n->fan, i, where, sizeof(where)) == 0;
+	int k;
+
+	fg_remark_subtree(g, i, "moved", tid);
+	FG_COUNT(g->state->c.replaced);
+	k = snprintf(msg, sizeof(msg), "%s %s%s%s: %s now names %s", old[0] ? old : path, verb,
+		     old[0] && path[0] ? " to " : "", old[0] && path[0] ? path : "", root,
+		     n->fan->st[i].exists ? "another directory, marked now" : "nothing");
+	if (k > 0 && (size_t)k < sizeof(msg))
+		snprintf(msg + k, sizeof(msg) - (size_t)k, "; what was guarded there %s%s",
+			 have ? "is now at " : "is gone", have ? where : "");
+	fg_notif_log(g, tid,
+		     &(struct fg_notice){.action = "subtree-moved",
+					 .subtree = (int)i,
+					 .path = root,
+					 .old_path = have ? where : NULL,
+					 .file_type = "dir",
+					 .message = msg});
+}
+
+static void check_subtree(struct fg_guard *g, unsigned i, pid_t tid, const char *path,
+			  const char *old, const char *verb)
+{
+	struct fg_notif *n = &g->notif;
+
+	if (n->fan->st[i].error == -ELOOP)
+		return; /* refused at start, and said so then */
+	if (!n->fan->st[i].exists) {
+		appeared(g, i, tid, path, old);
+		return;
+	}
+	/* the second half of an exchange, or a sibling's change */
+	if (fg_fan_subtree_same(n->fan, &n->pol->cfg, i))
+		return;
+	if (n->fan->st[i].is_file) {
+		/* a single file replaced or removed: the caller's line names it */
+		fg_remark_subtree(g, i, "was replaced", tid);
+		return;
+	}
+	moved(g, i, tid, path, old, verb);
+}
+
+bool fg_remark_chain(struct fg_guard *g, pid_t tid, const char *path, const char *old,
+		     const char *verb)
+{
+	const struct fg_config *cfg = &g->notif.pol->cfg;
+	bool chain = false;
+
+	for (unsigned i = 0; i < cfg->n_subtrees; i++) {
+		const char *root = cfg->subtrees[i].path;
+		bool a = at_or_above(path, root), b = at_or_above(old, root);
+
+		if (!a && !b)
+			continue;
+		check_subtree(g, i, tid, path, old, verb);
+		/* a single-file root's own change is an entry like any */
+		if (!(g->notif.fan->st[i].is_file && (!strcmp(path, root) || !strcmp(old, root))))
+			chain = true;
+	}
+	return chain;
+}
+
+void fg_remark_all(struct fg_guard *g, pid_t tid)
+{
+	const struct fg_config *cfg = &g->notif.pol->cfg;
+
+	for (unsigned i = 0; i < cfg->n_subtrees; i++)
+		check_subtree(g, i, tid, "", "", "changed");
 }

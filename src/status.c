@@ -31,7 +31,12 @@
 	X(symlink_in, "symlinks placed seen") \
 	X(replaced, "subtree paths found replaced") \
 	X(overload, "answered by on_overload") \
-	X(removed_empty, "empty files removed after deny")
+	X(removed_empty, "empty files removed after deny") \
+	X(created, "new entries no open explains") \
+	X(special, "special files made") \
+	X(deleted, "deletes seen") \
+	X(renamed, "renames within or out seen") \
+	X(close_write, "unexplained writable closes")
 /* clang-format on */
 
 static bool subtree_audit(const struct fg_snapshot *s, unsigned i)
@@ -70,6 +75,10 @@ enum fg_status_word fg_status_word(const struct fg_snapshot *s)
 		return FG_STATUS_DEGRADED;
 	for (unsigned i = 0; i < s->cfg->n_subtrees; i++) {
 		if (s->st && !s->st[i].exists && !absent_ok(s, i))
+			return FG_STATUS_DEGRADED;
+		/* from the fresh check: missing (unless optional) or unmarked */
+		if (s->check && s->st && !s->st[i].error &&
+		    !(s->check[i].exists ? s->check[i].marked : s->cfg->subtrees[i].optional))
 			return FG_STATUS_DEGRADED;
 		audit = audit || subtree_audit(s, i);
 	}
@@ -155,13 +164,18 @@ static const char *subtree_state(const struct fg_snapshot *s, unsigned i)
 {
 	if (!s->st)
 		return "unknown";
+	/* What the path is now, not what it was when it was marked. */
+	bool exists = s->check ? s->check[i].exists : s->st[i].exists;
+
 	if (s->st[i].error == -ELOOP)
 		return "SYMLINK";
-	if (!s->st[i].exists && s->cfg->subtrees[i].optional && !s->st[i].error)
+	if (!exists && s->cfg->subtrees[i].optional && !s->st[i].error)
 		return "absent";
 	if (s->st[i].error)
 		return "MARK-FAILED";
-	return s->st[i].exists ? "guarded" : "MISSING";
+	if (!exists)
+		return "MISSING";
+	return s->check && !s->check[i].marked ? "UNMARKED" : "guarded";
 }
 
 static void json_subtrees(struct fg_json *j, const struct fg_snapshot *s)
@@ -176,8 +190,10 @@ static void json_subtrees(struct fg_json *j, const struct fg_snapshot *s)
 		fg_json_str(j, "key", t->key);
 		fg_json_str(j, "mode", subtree_mode(s, i));
 		fg_json_u64(j, "marks", s->st ? s->st[i].marks : 0);
-		fg_json_bool(j, "exists", s->st && s->st[i].exists);
+		fg_json_bool(j, "exists", s->check ? s->check[i].exists : s->st && s->st[i].exists);
 		fg_json_str(j, "state", subtree_state(s, i));
+		if (s->check && s->check[i].exists && !s->check[i].marked)
+			jraw(j, "unmarked", s->check[i].unmarked);
 		fg_json_obj_close(j);
 	}
 	fg_json_arr_close(j);

@@ -4,11 +4,14 @@
  *        a subtree (FAN_EVENT_ON_CHILD) and on every file in it (inode marks,
  *        so a hard link from elsewhere is still guarded).
  * notif: FAN_CLASS_NOTIF with directory-entry reporting, on the same
- *        directories and on each subtree root's parent (name-filtered), so
- *        new subdirectories, files renamed or linked in, modifications
- *        (also truncate(2), which reaches only file-id groups), attribute changes
- *        and a subtree that appears late or is replaced are seen. No opener
- *        ever waits on this group. */
+ *        directories and files (creates, deletes, renames both ways,
+ *        modifications, also truncate(2), which reaches only file-id groups,
+ *        attribute changes, the last close of a writable fd), and on the
+ *        chain of directories from each subtree root up to the root of its
+ *        mount (DESIGN 10): a rename, exchange, delete or create anywhere
+ *        on it moves a path off the marked inodes, or makes a missing
+ *        subtree appear level by level. No opener ever waits on this
+ *        group. */
 #ifndef FANGUARD_FAN_H
 #define FANGUARD_FAN_H
 
@@ -16,6 +19,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "fanguard/config.h"
@@ -29,13 +33,40 @@ struct fg_fan_inode {
 	int subtree; /* valid when ino != 0 (0: empty slot); -1: forgotten */
 };
 
+#define FG_FH_BYTES 128 /* MAX_HANDLE_SZ */
+
 struct fg_fan_subtree {
 	bool exists;		     /* the path exists and is marked */
 	bool is_file;		     /* the subtree is one file (policy.json) */
 	uint64_t marks;		     /* permission marks placed for it */
 	uint64_t root_dev, root_ino; /* what the path was when marked */
 	int error;	      /* -errno of the last marking, -ELOOP: path through a symlink */
-	char watch[PATH_MAX]; /* the directory watched for it to (re)appear */
+	char watch[PATH_MAX]; /* the nearest existing directory at or above it */
+	unsigned chain;	      /* directories watched above the root, to the mount root */
+	/* The marked root's handle: where that directory went after a move. */
+	int32_t root_fsid[2];
+	unsigned root_fh_type, root_fh_bytes; /* 0 bytes: no handle */
+	unsigned char root_fh[FG_FH_BYTES];
+};
+
+/* An entry found while marking a directory that appeared after start
+ * (created, renamed in, or put on a subtree's path by a move): it may have
+ * been written before the mark. path is NULL when it would not fit in
+ * PATH_MAX (name is then the entry's own name). Directories are walked,
+ * not reported. */
+struct fg_fan_found {
+	void (*fn)(void *ctx, unsigned idx, const char *path, const char *name,
+		   const struct stat *st);
+	void *ctx;
+};
+
+/* What a fresh look at a subtree found (for status, never a stale flag). */
+struct fg_fan_check {
+	bool exists;		 /* its path exists now */
+	bool marked;		 /* every directory of it carries our permission mark,
+				  * and every directory above it, to its mount root,
+				  * our notification mark */
+	char unmarked[PATH_MAX]; /* the first directory found without it */
 };
 
 struct fg_fan {
@@ -81,14 +112,50 @@ void fg_fan_close(struct fg_fan *f);
  * could not be marked at all. */
 int fg_fan_mark_all(struct fg_fan *f, const struct fg_config *cfg);
 
-/* Marks one subtree (again): after it appeared or was replaced. */
-int fg_fan_mark_subtree(struct fg_fan *f, const struct fg_config *cfg, unsigned idx);
+/* Marks one subtree (again): after it appeared or was replaced, or after
+ * a level of its missing path appeared. Watches the chain above it (or
+ * above the nearest existing ancestor). Entries found inside go to found
+ * (NULL: not reported, as at start). Returns 0 or -errno. */
+int fg_fan_mark_subtree(struct fg_fan *f, const struct fg_config *cfg, unsigned idx,
+			const struct fg_fan_found *found);
 
 /* Marks one directory (recursively when the subtree is recursive) or file
- * that appeared inside subtree idx: dirfd/name as in openat. Returns the
- * number of regular files found inside a new directory (they may have been
- * written before the mark), or -errno. */
-int fg_fan_mark_new(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, const char *path);
+ * that appeared inside subtree idx. Returns the number of entries found
+ * inside a new directory (each also handed to found), or -errno. */
+int fg_fan_mark_new(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, const char *path,
+		    const struct fg_fan_found *found);
+
+/* The same for name in the directory dirfd (any fd, O_PATH too), for a
+ * directory whose path is longer than PATH_MAX: what it finds is reported
+ * by name only. */
+int fg_fan_mark_new_at(struct fg_fan *f, const struct fg_config *cfg, unsigned idx, int dirfd,
+		       const char *name, const struct fg_fan_found *found);
+
+/* Reports the last close of the file path leads to (a /proc/PID/fd or
+ * map_files link is followed): for a writable handle found at start.
+ * Returns 0 or -errno. */
+int fg_fan_watch_close(struct fg_fan *f, const char *path);
+
+/* Where the directory (or file) marked as subtree idx's root is now, by its
+ * handle: 0 with its path in buf, or -errno (-ESTALE: it is gone). */
+int fg_fan_root_where(const struct fg_fan *f, unsigned idx, char *buf, size_t size);
+
+/* ---- chain.c ---- */
+
+/* Watches the directories above path for subtree idx (notification marks
+ * for entries created, deleted, renamed), from the nearest existing one up
+ * to the root of its mount. Records the nearest in st[idx].watch. */
+void fg_fan_watch_chain(struct fg_fan *f, unsigned idx, const char *path);
+
+/* Puts the chain's notification mark on the directory dirfd (fan.c).
+ * Returns 0 or -errno. */
+int fg_fan_mark_chain_dir(struct fg_fan *f, int dirfd);
+
+/* A fresh check of every subtree of cfg against the marks the kernel holds
+ * for our groups (read from /proc/self/fdinfo), into ret (cfg->n_subtrees
+ * entries). Touches paths: never from the answering thread. Returns 0 or
+ * -errno (the marks could not be read; ret then says nothing is marked). */
+int fg_fan_check(const struct fg_fan *f, const struct fg_config *cfg, struct fg_fan_check *ret);
 
 /* Whether subtree idx's path still names what was marked (a bind mount or
  * a replaced directory changes it). */

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/fanotify.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "fanguard/fan.h"
@@ -59,9 +60,30 @@ struct fg_modseen {
 	pid_t tid;
 };
 
+/* A task and an inode: tid with its start time (clock ticks since boot),
+ * so that a recycled thread id never passes for the task it named. */
 struct fg_creat {
-	uint64_t dev, ino;
+	uint64_t dev, ino, start;
 	pid_t tid;
+};
+
+/* A decided write-open, remembered for the notification thread: its
+ * writes and the entry its O_CREAT made are explained by it. */
+struct fg_opened {
+	struct fg_creat id;
+	uint64_t seen_ns; /* noted, or last matched to a live task */
+	bool allowed;	  /* the policy allowed it (audit's would-deny did not) */
+};
+
+/* Who a denied open was, copied on the answering thread (memory only), so
+ * the line about its leftover names them. */
+struct fg_writer_snap {
+	pid_t tid, pid, ppid;
+	uint32_t uid, auid, sessionid;
+	uint64_t start_time;
+	uint32_t known; /* FG_PROC_* bits copied */
+	char comm[FG_COMM_LEN];
+	char exe[PATH_MAX];
 };
 
 /* A denied O_CREAT handed from the answering thread to the notification
@@ -69,8 +91,48 @@ struct fg_creat {
 struct fg_creat_req {
 	struct fg_creat id;
 	int subtree;
+	struct fg_writer_snap who;
 	char path[PATH_MAX];
 };
+
+/* A new entry of a subtree waiting for the permission queue to drain: it
+ * is then either explained by a decided open or logged (DESIGN 11). */
+enum fg_pending_kind {
+	FG_PENDING_CREATED, /* a FAN_CREATE: made by tid */
+	FG_PENDING_FOUND,   /* found while marking a new directory */
+	FG_PENDING_MODIFY,  /* a write no allowed open explains (yet) */
+	FG_PENDING_CLOSE,   /* a writable close no decided open explains (yet) */
+};
+
+/* A writer judged when its notification was read, so a writer that exits
+ * before the line is written is still named and judged as it was. */
+struct fg_judged {
+	int resolved; /* fg_proc_resolve's result */
+	bool allowed; /* an allowed writer ("allow"); else "detected" */
+	bool quiet;
+	char reason[16];
+	char rule[FG_NAME_MAX];
+};
+
+struct fg_pending {
+	struct fg_creat id; /* tid 0: unknown (found) */
+	enum fg_pending_kind kind;
+	int subtree;
+	/* Whose rules decide the line: the creator, or the process whose
+	 * directory event led to the find; judged when it was seen. */
+	struct fg_writer_snap who;
+	struct fg_judged judged;
+	mode_t mode;	   /* at the event */
+	uint64_t size;	   /* at the event */
+	uint64_t seen_ns;  /* when it was seen */
+	uint64_t ready_ns; /* when its creator was no longer inside an open; 0: not yet */
+	char path[PATH_MAX];
+};
+#define FG_PENDING_MAX 512 /* more waiting: the oldest is settled at once */
+/* How long a new entry waits before its creator is asked about, and at
+ * most for a creator that stays inside an open (a deferred opener). */
+#define FG_PENDING_GRACE_NS (20 * 1000000ULL)
+#define FG_PENDING_MAX_NS   (FG_DEFER_NS + 1000000000ULL)
 
 /* A permission event whose opener looked "running": kept, fd open, and
  * asked again after the others are answered, on the group it came from. */
@@ -107,10 +169,16 @@ struct fg_notif {
 	struct fg_proc *proc;
 	struct fg_modseen *modseen;
 	unsigned n_modseen;
-	struct fg_creat denied[FG_CREAT_MAX];  /* denied creates not yet seen created */
+	struct fg_creat_req denied[FG_CREAT_MAX]; /* denied creates not yet seen created */
 	unsigned n_denied;
 	struct fg_creat created[FG_CREAT_MAX]; /* creations not yet matched to a denial */
 	unsigned n_created;
+	struct fg_pending *pending; /* FG_PENDING_MAX slots */
+	unsigned n_pending;
+	/* The drain of the permission queue: asked at drain_asked (0: not
+	 * asked); drain_beat is the answering thread's first pass after it;
+	 * the pass after that has read and decided everything queued before. */
+	uint64_t drain_asked, drain_beat;
 	int mountfd;			       /* /proc/self/mountinfo */
 	uint64_t mounts_seen[256]; /* mount ids reported below a subtree */
 	unsigned n_mounts_seen;
@@ -147,10 +215,16 @@ struct fg_guard {
 	unsigned msg_seq, perm_seq, notif_seq;
 	bool retired; /* the replaced group has been closed */
 	int perm_wake, notif_wake, main_wake; /* eventfds */
-	struct fg_allowed_ring {
-		struct fg_creat e[FG_ALLOWED_MAX]; /* write-opens allowed: their writes are known */
+	struct fg_opened_ring {
+		struct fg_opened e[FG_ALLOWED_MAX]; /* decided write-opens */
 		unsigned next;
-	} allowed;
+		/* A task gone before its notification is read has no start
+		 * time to compare: its id is taken for the writer only this
+		 * soon after the writer was last seen alive. Reusing an id
+		 * takes pid_max new tasks, counted here at 200,000 a second
+		 * (SECURITY.md). */
+		uint64_t reuse_ns;
+	} opened;
 	struct fg_creat_req creatq[FG_CREAT_MAX];
 	unsigned n_creatq;
 
@@ -211,10 +285,18 @@ void fg_guard_event_base(struct fg_event *ev, const char *action);
 void fg_guard_log_daemon(struct fg_guard *g, const char *action, const char *outcome,
 			 const char *message);
 
-/* The allowed-write ring: the answering thread notes, the notification
- * thread asks (a FAN_MODIFY by a writer we allowed needs no second look). */
-void fg_guard_note_allowed(struct fg_guard *g, pid_t tid, uint64_t dev, uint64_t ino);
+/* The decided-open ring: the answering thread notes every write-open it
+ * decided, the notification thread asks: a FAN_MODIFY or close by a writer
+ * we allowed needs no second look, and an entry whose create a decided
+ * open made was logged already. start: the opener's start time (read by
+ * fg_guard_was_allowed itself, from /proc, when there is an entry). */
+void fg_guard_note_open(struct fg_guard *g, pid_t tid, uint64_t start, uint64_t dev, uint64_t ino,
+			bool allowed);
 bool fg_guard_was_allowed(struct fg_guard *g, pid_t tid, uint64_t dev, uint64_t ino);
+/* Whether a decided open (an allowed one, with allowed_only) explains inode
+ * (dev, ino): by task c->tid with start c->start (0: the task is gone, see
+ * reuse_ns), or by anyone when c->tid is 0. */
+bool fg_guard_was_decided(struct fg_guard *g, const struct fg_creat *c, bool allowed_only);
 
 /* ---- perm.c: the answering thread ---- */
 void *fg_perm_main(void *guard);
@@ -222,15 +304,67 @@ void *fg_perm_main(void *guard);
 /* ---- notif.c: the notification thread ---- */
 void *fg_notif_main(void *guard);
 
-/* ---- creat.c: what a denied create leaves behind ---- */
-/* From the answering thread: a denied O_CREAT of an empty file (by fd). */
+/* A line about a change a notification showed. */
+struct fg_notice {
+	const char *action;
+	int subtree;
+	const char *path;
+	const char *old_path;  /* a rename's source */
+	const char *new_path;  /* where a name that left the subtrees went */
+	const char *file_type; /* fg_creat_type's word, or NULL */
+	const char *message;
+	bool alert; /* detected whoever did it (a special file) */
+};
+/* Resolves tid (0: nobody) into g->notif.proc and judges it for subtree. */
+void fg_notif_judge(struct fg_guard *g, pid_t tid, int subtree, struct fg_judged *ret);
+/* Logs n for writer w (NULL: no process) as judged: an allowed writer is
+ * "allow", anyone else "detected" (it already happened); a quiet rule's
+ * line is left out unless n is an alert. */
+void fg_notif_emit(struct fg_guard *g, const struct fg_notice *n, const struct fg_proc *w,
+		   const struct fg_judged *j);
+/* Both, for task tid. */
+void fg_notif_log(struct fg_guard *g, pid_t tid, const struct fg_notice *n);
+/* Copies what is known of a writer, and makes a writer of a copy (no
+ * ancestry: its lines say resolution partial). */
+void fg_notif_snap(const struct fg_proc *p, struct fg_writer_snap *ret);
+void fg_notif_unsnap(const struct fg_writer_snap *w, struct fg_proc *ret);
+
+/* ---- fdscan.c: writable handles that exist already ---- */
+/* Logs every writable fd and shared writable mapping, in every process but
+ * ours, on a guarded inode (at start and after a reload). */
+void fg_fdscan_run(struct fg_guard *g);
+
+/* ---- creat.c: new entries, and what a denied create leaves behind ---- */
+/* From the answering thread: a denied O_CREAT of an empty file (by fd);
+ * the opener is copied from the answering thread's scratch writer. */
 void fg_creat_denied(struct fg_guard *g, int fd, pid_t tid, const char *path, int subtree);
-/* On the notification thread: queued denials, and a new entry at path. */
+/* On the notification thread: takes the queued denials. */
 void fg_creat_drain(struct fg_guard *g);
-/* Returns true when the entry was the leftover of a denied create (and is
- * gone now); otherwise remembers the creation. */
-bool fg_creat_created(struct fg_guard *g, pid_t tid, const char *path, int subtree,
-		      uint64_t dev, uint64_t ino);
+/* A regular file appeared at path (st as read then), made by tid, or
+ * found while marking (kind FOUND, judged by `judge`): it waits until the
+ * permission queue has drained, then is explained or logged. */
+void fg_creat_pending(struct fg_guard *g, enum fg_pending_kind kind, pid_t tid, pid_t judge,
+		      const char *path, int subtree, const struct stat *st);
+/* A new entry that no open can have made (symlink, fifo, socket, device,
+ * directory), or a regular file with more than one name: logged at once,
+ * named with its type (found: it was found while marking). */
+void fg_creat_unexplained(struct fg_guard *g, pid_t tid, const char *path, int subtree,
+			  const struct stat *st, bool found);
+/* Settles what waits and can be settled now (all of it with force, as at
+ * stop). Returns the poll timeout to come back in (ms), -1 when nothing
+ * waits. */
+int fg_creat_settle(struct fg_guard *g, bool force);
+/* The fg_fan_found that sends what a walk finds to fg_creat_pending, for
+ * the process whose event led to the walk. */
+struct fg_found_ctx {
+	struct fg_guard *g;
+	pid_t judge;
+};
+void fg_creat_found(void *ctx, unsigned idx, const char *path, const char *name,
+		    const struct stat *st);
+/* The word for a file type in fanguard.file_type (file, dir, symlink,
+ * fifo, socket, char-device, block-device), NULL for none. */
+const char *fg_creat_type(mode_t mode);
 
 /* ---- tx.c: transactions ---- */
 /* A write allowed as part of a transaction (answering thread). */
@@ -255,7 +389,20 @@ int fg_run_pidfd(struct fg_guard *g, unsigned slot);
  * both. */
 void fg_remark_mounts(struct fg_guard *g);
 /* Marks subtree idx again (it appeared or was replaced), logging a failure
- * as one. Returns what fg_fan_mark_subtree returned. */
-int fg_remark_subtree(struct fg_guard *g, unsigned idx, const char *why);
+ * as one; what the walk finds is reported for `judge` (0: not reported).
+ * Returns what fg_fan_mark_subtree returned. */
+int fg_remark_subtree(struct fg_guard *g, unsigned idx, const char *why, pid_t judge);
+/* A directory entry at `path` (and, for a rename, `old`) changed by tid:
+ * every subtree whose path or chain it touches is checked afresh, marked
+ * again, and the change logged (subtree-moved, subtree-appeared). verb
+ * says what happened to the entry (created, deleted, renamed). Returns
+ * true when it was a directory root or a directory above a root (the
+ * entry then needs no line of its own); a single-file root is marked
+ * again, and its own line is the caller's. */
+bool fg_remark_chain(struct fg_guard *g, pid_t tid, const char *path, const char *old,
+		     const char *verb);
+/* Checks every subtree afresh (after a queue overflow or a *_SELF event
+ * whose path is gone). */
+void fg_remark_all(struct fg_guard *g, pid_t tid);
 
 #endif

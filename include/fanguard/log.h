@@ -118,7 +118,10 @@ struct fg_event {
 
 	/* Added for SIEM use; zero/NULL leaves them out. */
 	const char *old_path;		   /* a rename's source name */
-	const char *file_type;		   /* ECS file.type: file, dir, symlink, ... */
+	const char *new_path;		   /* where a name that left the subtrees went */
+	const char *file_type;		   /* file, dir, symlink, fifo, socket, char-device,
+					    * block-device: fanguard.file_type, and ECS
+					    * file.type for the first three */
 	uint64_t sequence;		   /* set by the logger; callers leave it 0 */
 	const struct fg_repeat *repeat;	   /* action "repeated" */
 	const struct fg_lost *lost;	   /* action "log-dropped" */

@@ -39,6 +39,11 @@ struct fg_counters {
 	uint64_t replaced;	/* subtree paths found replaced (bind mount, rename) */
 	uint64_t mark_errors;
 	uint64_t in_flight; /* permission events read, not yet answered */
+	uint64_t created;   /* new entries no decided open explains */
+	uint64_t special;   /* fifos, sockets, devices made in a subtree */
+	uint64_t deleted;   /* names removed from a subtree */
+	uint64_t renamed;   /* renames within a subtree, or out of one */
+	uint64_t close_write; /* writable fds closed that no decided open explains */
 };
 
 struct fg_recent {

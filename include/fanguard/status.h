@@ -41,6 +41,7 @@ struct fg_snapshot {
 	uint64_t generation;
 	const struct fg_config *cfg;
 	const struct fg_fan_subtree *st; /* cfg->n_subtrees entries */
+	const struct fg_fan_check *check; /* a fresh check of each; NULL: none */
 	uint64_t marks;			 /* all permission marks */
 	uint64_t fan_mark_errors;
 	const struct fg_state *state;
@@ -56,8 +57,9 @@ struct fg_snapshot {
 
 enum fg_status_word { FG_STATUS_ENFORCING = 0, FG_STATUS_AUDIT, FG_STATUS_DEGRADED };
 
-/* degraded when a subtree is missing or a mark failed, else audit when any
- * subtree is in audit mode, else enforcing. */
+/* degraded when a subtree is missing, unmarked (by the fresh check) or a
+ * mark failed, else audit when any subtree is in audit mode, else
+ * enforcing. */
 enum fg_status_word fg_status_word(const struct fg_snapshot *s);
 const char *fg_status_word_name(enum fg_status_word w);
 

@@ -7,7 +7,15 @@ FANGUARDD=$FG_BUILD/fanguardd
 FANGUARD=$FG_BUILD/fanguard
 LOGQ="python3 $FG_SRC/tests/e2e/logq.py"
 
+# Each test runs in a mount namespace of its own with its tree on a fresh
+# tmpfs: fanguardd watches the directories above a subtree up to the root
+# of its mount (DESIGN 10), and that root is then $T, never the host's
+# /tmp or /. The namespace, and the mount with it, go when the test ends.
+if [ -z "${FG_E2E_NS:-}" ]; then
+	exec unshare -m --propagation private env FG_E2E_NS=1 bash "$0" "$@"
+fi
 T=$(mktemp -d /tmp/fg-e2e.XXXXXX)
+mount -t tmpfs -o mode=0700 fg-e2e "$T" || { echo "FAIL - cannot mount a tmpfs on $T"; exit 1; }
 LOG=$T/fanguard.log
 CONF=$T/fanguard.conf
 SOCK=$T/status.sock
@@ -36,7 +44,8 @@ stop_daemon() {
 
 cleanup() {
 	stop_daemon
-	rm -rf "$T"
+	umount -l "$T" 2>/dev/null
+	rmdir "$T" 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM

@@ -109,13 +109,29 @@ static void file_event(struct out *o, const char *action)
 		writer_events(o, ev, decided);
 		return;
 	}
-	if (!strcmp(action, "rename-in"))
+	if (!strcmp(action, "rename-in") || !strcmp(action, "rename") ||
+	    !strcmp(action, "subtree-moved"))
 		ev.old_path = "/etc/sudoers.d/.90-x.tmp";
+	if (!strcmp(action, "rename-out"))
+		ev.new_path = "/tmp/90-x";
 	if (!strcmp(action, "symlink-in"))
 		ev.file_type = "symlink";
-	if (!strcmp(action, "unguarded-files"))
-		ev.message = "3 file(s) were in this new directory before it was guarded";
+	if (!strcmp(action, "unguarded-file"))
+		ev.message = "was in a directory before it was guarded";
+	if (!strcmp(action, "path-too-long")) {
+		ev.path = NULL;
+		ev.message = "event 0x100 on 'x' in a directory whose path is longer than PATH_MAX";
+	}
 	writer_events(o, ev, noticed);
+	/* The types ECS does not name are in fanguard.file_type only. */
+	if (!strcmp(action, "create")) {
+		static const char *const types[] = {"file",	   "dir",	   "fifo", "socket",
+						    "char-device", "block-device", NULL};
+		for (const char *const *t = types; *t; t++) {
+			ev.file_type = *t;
+			writer_events(o, ev, noticed);
+		}
+	}
 }
 
 static void removed_empty(struct out *o)
@@ -133,6 +149,11 @@ static void removed_empty(struct out *o)
 	ev.proc = gone;
 	emit(o, &ev);
 	ev.proc = real;
+	emit(o, &ev);
+	/* the denied opener as the answering thread copied it */
+	ev.proc = partial;
+	ev.proc_partial = true;
+	ev.file_type = "file";
 	emit(o, &ev);
 }
 
@@ -353,9 +374,12 @@ START_TEST(test_fg_log_format_ecs_every_action)
 	o.f = fopen(lines, "we");
 	ck_assert_ptr_nonnull(o.f);
 	for (unsigned i = 0; (action = fg_log_action(i)); i++) {
-		const char *const files[] = {"open-write",	 "modify",	   "attrib",
-					     "rename-in",	 "link-in",	   "symlink-in",
-					     "subtree-appeared", "unguarded-files", "mount-below"};
+		const char *const files[] = {
+		    "open-write",  "modify",	      "attrib",		  "rename-in",
+		    "link-in",	   "symlink-in",      "subtree-appeared", "unguarded-file",
+		    "mount-below", "create",	      "rename",		  "rename-out",
+		    "delete",	   "close-write",     "subtree-moved",	  "path-too-long",
+		    "writable-fd", "writable-mapping"};
 		const char *const daemon[] = {
 		    "daemon-start",  "daemon-stop",	 "reload",   "harden",
 		    "status-socket", "writer-cache",	 "overload", "subtree-replaced",

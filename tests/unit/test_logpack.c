@@ -45,6 +45,9 @@ START_TEST(test_fg_logpack_read_same_line)
 	ev.old_path = "/etc/sudoers.d/.tmp";
 	ev.message = "a \"quoted\" \\ message\n";
 	same_line(&ev);
+	ev.new_path = "/tmp/moved-out";
+	ev.file_type = "fifo";
+	same_line(&ev);
 	deep_ancestry(p, 300);
 	same_line(&ev);
 	ev.proc = NULL;

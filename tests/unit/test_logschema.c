@@ -23,9 +23,11 @@ static struct fg_log_class classify(const char *action, const char *decision, co
  * for every kind of change; an allowed write is quieter than both. */
 START_TEST(test_fg_log_classify_landed_louder)
 {
-	static const char *const changes[] = {"modify",		 "attrib",	    "rename-in",
-					      "link-in",	 "symlink-in",	    "open-write",
-					      "unguarded-files", "subtree-appeared"};
+	static const char *const changes[] = {
+	    "modify",	   "attrib",	      "rename-in",	  "link-in",	   "symlink-in",
+	    "open-write",  "unguarded-file",  "subtree-appeared", "create",	   "rename",
+	    "rename-out",  "delete",	      "close-write",	  "subtree-moved", "path-too-long",
+	    "writable-fd", "writable-mapping"};
 	struct fg_log_class deny = classify("open-write", "deny", "failure");
 	struct fg_log_class would = classify("open-write", "would-deny", "success");
 	struct fg_log_class allow = classify("open-write", "allow", "success");
