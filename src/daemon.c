@@ -21,6 +21,7 @@
 #include "fanguard/fan.h"
 #include "fanguard/guard.h"
 #include "fanguard/harden.h"
+#include "fanguard/ident.h"
 #include "fanguard/log.h"
 #include "fanguard/policy.h"
 #include "fanguard/state.h"
@@ -84,6 +85,9 @@ static struct fg_policy *load_policy(const struct fg_daemon_opts *o, struct fg_d
 		free(pol);
 		return NULL;
 	}
+	/* Paths may be opened here (the main thread is self): the trusted
+	 * prefixes' filesystems, the transaction exes' content digests. */
+	(void)fg_ident_prepare(pol);
 	return pol;
 }
 

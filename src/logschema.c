@@ -142,6 +142,12 @@ void fg_log_classify(const struct fg_event *ev, struct fg_log_class *ret)
 				     .priority = r->prio};
 	if (r->verdict == V_DECISION) {
 		by_decision(ev, ret);
+		/* A writer caught claiming an identity it does not have is an
+		 * attack, not a routine denial (DESIGN 12). */
+		if (ev->identity_alert) {
+			ret->kind = "alert";
+			ret->priority = P_LANDED;
+		}
 	} else if (streq(ev->outcome, "failure")) {
 		ret->verdict = "error";
 		if (r->fail_prio)

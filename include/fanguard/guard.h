@@ -25,7 +25,9 @@
 #include <linux/fanotify.h>
 #include <sys/types.h>
 
+#include "fanguard/digest.h"
 #include "fanguard/fan.h"
+#include "fanguard/ident.h"
 #include "fanguard/log.h"
 #include "fanguard/pcache.h"
 #include "fanguard/policy.h"
@@ -72,6 +74,7 @@ struct fg_deferred {
 	struct fanotify_event_metadata md;
 	int group; /* the permission group's fd, for the answer */
 	uint64_t t0;
+	uint64_t ticket; /* a digest request it waits for (digest.h); 0: none */
 };
 
 /* What one write-intent open or one notification came to. */
@@ -81,6 +84,7 @@ struct fg_outcome {
 	const char *reason;
 	const char *rule;
 	bool quiet;
+	bool alert; /* an allow was lost to the writer's identity (ident.c) */
 };
 
 /* The answering thread's own state. */
@@ -90,7 +94,8 @@ struct fg_perm {
 	struct fg_proc *proc;	   /* scratch writer */
 	struct fg_deferred *deferred;
 	unsigned n_deferred;
-	uint64_t beat_ns; /* last pass, for the watchdog */
+	uint64_t beat_ns;      /* last pass, for the watchdog */
+	struct fg_ident ident; /* verifying writers (ident.h) */
 };
 
 /* The notification thread's own state. */
@@ -100,11 +105,11 @@ struct fg_notif {
 	struct fg_proc *proc;
 	struct fg_modseen *modseen;
 	unsigned n_modseen;
-	struct fg_creat denied[FG_CREAT_MAX];  /* denied creates not yet seen created */
+	struct fg_creat denied[FG_CREAT_MAX]; /* denied creates not yet seen created */
 	unsigned n_denied;
 	struct fg_creat created[FG_CREAT_MAX]; /* creations not yet matched to a denial */
 	unsigned n_created;
-	int mountfd;			       /* /proc/self/mountinfo */
+	int mountfd;		   /* /proc/self/mountinfo */
 	uint64_t mounts_seen[256]; /* mount ids reported below a subtree */
 	unsigned n_mounts_seen;
 };
@@ -120,7 +125,8 @@ struct fg_guard {
 	struct fg_fan *fan;
 	struct fg_logger *log;
 	struct fg_state *state;
-	struct fg_pcache *pc; /* answering thread only; NULL: no cache */
+	struct fg_pcache *pc;	    /* answering thread only; NULL: no cache */
+	struct fg_digests *digests; /* content digests and their worker */
 	pid_t self_tids[FG_SELF_TIDS_MAX];
 	unsigned n_self;
 
@@ -132,7 +138,7 @@ struct fg_guard {
 	struct fg_fan *msg_fan;
 	int msg_group;
 	unsigned msg_seq, perm_seq, notif_seq;
-	bool retired; /* the replaced group has been closed */
+	bool retired;			      /* the replaced group has been closed */
 	int perm_wake, notif_wake, main_wake; /* eventfds */
 	struct fg_allowed_ring {
 		struct fg_creat e[FG_ALLOWED_MAX]; /* write-opens allowed: their writes are known */
@@ -143,8 +149,8 @@ struct fg_guard {
 
 	struct fg_perm perm;
 	struct fg_notif notif;
-	pthread_t perm_thread, notif_thread;
-	bool threads_started;
+	pthread_t perm_thread, notif_thread, digest_thread;
+	bool threads_started, digest_started;
 };
 
 /* ---- guard.c: set-up, the swap and what both event threads share ---- */
@@ -178,8 +184,13 @@ void fg_guard_wait_retired(struct fg_guard *g);
 /* Turns a policy decision (or a resolution failure, resolved < 0) into the
  * answer and the words of the log line. subtree < 0: a file of ours that
  * could not be placed (decided as on_error). */
-void fg_guard_judge(const struct fg_policy *pol, int subtree, const struct fg_proc *w,
-		    int resolved, int known, struct fg_outcome *o, struct fg_decision *d);
+void fg_guard_judge(const struct fg_policy *pol, int subtree, const struct fg_proc *w, int resolved,
+		    int known, struct fg_outcome *o, struct fg_decision *d);
+/* The same for a decision already made (by fg_ident_decide, whose findings
+ * in w may turn a lost allow into an identity alert). */
+void fg_guard_judge_decided(const struct fg_policy *pol, int subtree, const struct fg_proc *w,
+			    int resolved, const struct fg_decision *pre, struct fg_outcome *o,
+			    struct fg_decision *d);
 
 /* Fills an event's decision fields from o and logs it. */
 void fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, struct fg_event *ev,
@@ -209,8 +220,8 @@ void fg_creat_denied(struct fg_guard *g, int fd, pid_t tid, const char *path, in
 void fg_creat_drain(struct fg_guard *g);
 /* Returns true when the entry was the leftover of a denied create (and is
  * gone now); otherwise remembers the creation. */
-bool fg_creat_created(struct fg_guard *g, pid_t tid, const char *path, int subtree,
-		      uint64_t dev, uint64_t ino);
+bool fg_creat_created(struct fg_guard *g, pid_t tid, const char *path, int subtree, uint64_t dev,
+		      uint64_t ino);
 
 /* ---- tx.c: transactions ---- */
 /* A write allowed as part of a transaction (answering thread). */

@@ -86,6 +86,8 @@ struct fg_event {
 	const struct fg_proc *proc; /* the writer, or NULL; proc->known says
 				     * which of its fields were read */
 	bool proc_partial;	    /* resolution failed part way */
+	bool identity_alert;	    /* denied for a forged or unverifiable identity:
+				     * proc->finding says what was found */
 	bool has_open;		    /* fanguard.open.* present */
 	uint64_t open_flags;
 	const char *open_syscall; /* "openat", ... or NULL if unknown */

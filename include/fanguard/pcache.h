@@ -52,7 +52,7 @@ struct fg_pcache_entry {
 	pid_t tid;		 /* 0: free */
 	pid_t tgid;		 /* with an identity; else 0 */
 	int sc_fd;		 /* /proc/TID/syscall of that task */
-	int auid_fd, cg_fd;	 /* loginuid, cgroup: with an identity; else -1 */
+	int sid_fd, cg_fd;	 /* sessionid, cgroup: with an identity; else -1 */
 	uint64_t used;		 /* clock of the last use, for eviction */
 	struct fg_pcache_id *id; /* NULL: only the syscall file is kept */
 	uint32_t *watch;	 /* ancestors (indices) whose exe a hit re-reads */
