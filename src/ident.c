@@ -529,7 +529,7 @@ static bool digest_settled(const struct fg_policy *pol, const struct fg_trustinf
 {
 	if (t->dig & (FG_DIG_SHA256 | FG_DIG_FAILED))
 		return true;
-	return list && (t->dig & FG_DIG_VERITY) && fg_policy_digest_in(pol, t, list);
+	return list && (t->dig & FG_DIG_VERITY) && fg_policy_digest_in(pol, t, list, false);
 }
 
 static enum fg_ident_result verify_digest(struct fg_ident *ix, const struct fg_policy *pol,
@@ -600,7 +600,7 @@ static enum fg_ident_result check_need(struct fg_ident *ix, const struct fg_poli
 		return FG_IDENT_DONE;
 	if (verify_digest(ix, pol, p, n, last_try, ret_ticket) == FG_IDENT_WAIT)
 		return FG_IDENT_WAIT;
-	*ret_holds = fg_policy_digest_in(pol, t, n->list);
+	*ret_holds = fg_policy_digest_in(pol, t, n->list, false);
 	if (!*ret_holds && (t->dig & FG_DIG_SHA256))
 		hex(t->sha256, digest);
 	/* A foreign exe that is no copy of a transaction tool claimed
@@ -618,8 +618,8 @@ static uint8_t method_of(const struct fg_policy *pol, const struct fg_proc *p,
 	const struct fg_trustinfo *t = n->who < 0 ? &p->trust : &p->anc[n->who].trust;
 
 	if (n->what & FG_NEED_DIGEST) {
-		if (n->list && (t->dig & FG_DIG_VERITY) && fg_policy_digest_in(pol, t, n->list) &&
-		    !(t->dig & FG_DIG_SHA256))
+		if (n->list && (t->dig & FG_DIG_VERITY) &&
+		    fg_policy_digest_in(pol, t, n->list, false) && !(t->dig & FG_DIG_SHA256))
 			return FG_METHOD_VERITY;
 		return FG_METHOD_SHA256;
 	}
@@ -632,6 +632,7 @@ enum fg_ident_result fg_ident_decide(struct fg_ident *ix, const struct fg_policy
 {
 	struct fg_need needs[MAX_NEEDS];
 
+	p->verifying = true;
 	for (unsigned round = 0;; round++) {
 		unsigned n;
 		bool lost = false, holds;
@@ -653,6 +654,7 @@ enum fg_ident_result fg_ident_decide(struct fg_ident *ix, const struct fg_policy
 		}
 		if (!lost) {
 			p->finding.method = n ? method : FG_METHOD_NONE;
+			p->verifying = false;
 			return FG_IDENT_DONE;
 		}
 		/* Every round fails one more fact; a policy that could keep
@@ -663,6 +665,7 @@ enum fg_ident_result fg_ident_decide(struct fg_ident *ix, const struct fg_policy
 						    .rule = -1,
 						    .tx_anc = -1,
 						    .mode = fg_policy_mode(pol, subtree)};
+			p->verifying = false;
 			return FG_IDENT_DONE;
 		}
 	}
@@ -675,8 +678,10 @@ enum fg_ident_result fg_ident_verify_rule(struct fg_ident *ix, const struct fg_p
 	const struct fg_decision d = {
 	    .verdict = FG_VERDICT_ALLOW, .reason = FG_REASON_RULE, .rule = rule, .tx_anc = -1};
 	struct fg_need needs[MAX_NEEDS];
-	unsigned n = fg_policy_needs(pol, subtree, p, &d, needs, MAX_NEEDS);
+	unsigned n;
 
+	p->verifying = true;
+	n = fg_policy_needs(pol, subtree, p, &d, needs, MAX_NEEDS);
 	*ret_ok = true;
 	for (unsigned i = 0; i < n && i < MAX_NEEDS && *ret_ok; i++)
 		if (check_need(ix, pol, subtree, p, &needs[i], last_try, ret_ok, ret_ticket) ==
@@ -684,6 +689,7 @@ enum fg_ident_result fg_ident_verify_rule(struct fg_ident *ix, const struct fg_p
 			return FG_IDENT_WAIT;
 	if (*ret_ok && n)
 		p->finding.method = method_of(pol, p, &needs[0]);
+	p->verifying = false;
 	return FG_IDENT_DONE;
 }
 

@@ -412,6 +412,7 @@ static void unpack(const struct fg_pcache_id *id, pid_t tid, struct fg_proc *p)
 	p->start_time = id->start_time;
 	p->known = id->known;
 	p->tracer = id->tracer;
+	p->verifying = false;
 	p->trust = id->trust;
 	p->finding.method = id->f_method;
 	p->finding.problem = id->f_problem;

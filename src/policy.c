@@ -295,7 +295,7 @@ static bool hex_in(const uint8_t d[32], const struct fg_strlist *l)
 }
 
 bool fg_policy_digest_in(const struct fg_policy *p, const struct fg_trustinfo *t,
-			 const struct fg_strlist *list)
+			 const struct fg_strlist *list, bool optimistic)
 {
 	const struct fg_strlist *tx = &p->cfg.transaction.sha256;
 
@@ -313,7 +313,7 @@ bool fg_policy_digest_in(const struct fg_policy *p, const struct fg_trustinfo *t
 				return true;
 		return false;
 	}
-	if (t->dig & FG_DIG_FAILED)
+	if ((t->dig & FG_DIG_FAILED) || !optimistic)
 		return false;
 	return list ? list->n > 0 : p->n_tx_digests > 0;
 }
@@ -350,16 +350,17 @@ static bool exe_trusted(const struct fg_trustinfo *t)
 
 /* How a process with exe and trust t opens a transaction: 0 it does not,
  * 1 by its exe's path, 2 by its content (a copy of a transaction exe). */
-static int tx_by(const struct fg_policy *p, const char *exe, const struct fg_trustinfo *t)
+static int tx_by(const struct fg_policy *p, const char *exe, const struct fg_trustinfo *t,
+		 bool optimistic)
 {
 	const struct fg_transaction_cfg *tx = &p->cfg.transaction;
 
 	if (t->code == FG_TRUST_FAILED)
 		return 0;
 	if (t->exe != FG_TRUST_FAILED && glob_any(&tx->exe, exe, FNM_PATHNAME) &&
-	    (tx->sha256.n == 0 || fg_policy_digest_in(p, t, &tx->sha256)))
+	    (tx->sha256.n == 0 || fg_policy_digest_in(p, t, &tx->sha256, optimistic)))
 		return 1;
-	if (fg_policy_foreign_exe(p, exe) && fg_policy_digest_in(p, t, NULL))
+	if (fg_policy_foreign_exe(p, exe) && fg_policy_digest_in(p, t, NULL, optimistic))
 		return 2;
 	return 0;
 }
@@ -377,9 +378,9 @@ int fg_policy_transaction(const struct fg_policy *p, const struct fg_proc *w)
 	/* The outermost match is the transaction's root: it names the
 	 * transaction in the log and its exit ends it. */
 	for (unsigned i = w->n_ancestors; i-- > 0;)
-		if (tx_by(p, fg_proc_anc_exe(w, i), &w->anc[i].trust))
+		if (tx_by(p, fg_proc_anc_exe(w, i), &w->anc[i].trust, w->verifying))
 			return (int)i;
-	if (tx_by(p, w->exe, &w->trust))
+	if (tx_by(p, w->exe, &w->trust, w->verifying))
 		return -1;
 	return -2;
 }
@@ -425,7 +426,7 @@ const char *fg_policy_rule_mismatch(const struct fg_policy *p, unsigned rule, un
 	if (r->exe.n && (w->trust.exe == FG_TRUST_FAILED ||
 			 !exe_matches(&r->exe, p->exe_literal[rule], w->exe)))
 		return "exe";
-	if (r->sha256.n && !fg_policy_digest_in(p, &w->trust, &r->sha256))
+	if (r->sha256.n && !fg_policy_digest_in(p, &w->trust, &r->sha256, w->verifying))
 		return "sha256";
 	if (r->comm.n && !glob_any(&r->comm, w->comm, 0))
 		return "comm";
@@ -528,7 +529,7 @@ static unsigned tx_needs(const struct fg_policy *p, const struct fg_proc *w, int
 	const char *exe = who < 0 ? w->exe : fg_proc_anc_exe(w, (unsigned)who);
 	const struct fg_trustinfo *t = who < 0 ? &w->trust : &w->anc[who].trust;
 
-	if (tx_by(p, exe, t) == 1)
+	if (tx_by(p, exe, t, w->verifying) == 1)
 		return need(ret, n, max, who,
 			    FG_NEED_EXE | FG_NEED_CODE | (tx->sha256.n ? FG_NEED_DIGEST : 0),
 			    tx->sha256.n ? &tx->sha256 : NULL);

@@ -115,9 +115,10 @@ unsigned fg_policy_needs(const struct fg_policy *p, unsigned subtree, const stru
 			 const struct fg_decision *d, struct fg_need *ret, unsigned max);
 
 /* Whether t's digest is in list (NULL: the transaction's contents). An
- * exe not hashed yet is taken to match: ident.c then hashes it. Pure. */
+ * exe not hashed yet matches only when `optimistic` (ident.c deciding: it
+ * then hashes it). Pure. */
 bool fg_policy_digest_in(const struct fg_policy *p, const struct fg_trustinfo *t,
-			 const struct fg_strlist *list);
+			 const struct fg_strlist *list, bool optimistic);
 
 /* Whether exe lies outside every trusted prefix or is deleted: such a
  * process may be a transaction tool's temporary copy, known by content. */

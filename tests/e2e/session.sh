@@ -1,0 +1,48 @@
+# Sourced by end-to-end tests after lib.sh: login sessions shaped as logind
+# makes them, for writers whose `auid` rule needs one (DESIGN 12). There is
+# no logind on the test machine, so a test does what logind would: the
+# process sets its login uid (which gives it a new audit session id SID)
+# and moves into .../user-AUID.slice/session-SID.scope. The tree lives in a
+# cgroup of the test's own under the cgroup v2 mount, never in the host's
+# user.slice, and session_cleanup removes it.
+
+# The cgroup v2 hierarchy: /sys/fs/cgroup itself, or on a hybrid host the
+# cgroup2 mount found in mountinfo.
+session_cg2() {
+	if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then
+		echo /sys/fs/cgroup
+		return
+	fi
+	awk '{ for (i = 7; i < NF && $i != "-"; i++);
+		if ($(i + 1) == "cgroup2" && $4 == "/") { print $5; exit } }' /proc/self/mountinfo
+}
+
+SESSION_CG2=$(session_cg2)
+SESSION_ROOT=${SESSION_CG2:+$SESSION_CG2/fg-e2e-session.$$}
+SESSION_LIST=$T/session-dirs
+
+# in_session AUID CMD...: runs CMD (its pid kept) as the first process of a
+# new login session of AUID. Exit 97 when the session could not be made.
+in_session() {
+	local auid=$1
+	shift
+	[ -n "$SESSION_ROOT" ] || { echo "no cgroup v2 mount for sessions" >&2; return 97; }
+	bash -c 'echo "$1" > /proc/self/loginuid || exit 97
+		sid=$(cat /proc/self/sessionid)
+		d=$2/user.slice/user-$1.slice/session-$sid.scope
+		mkdir -p "$d" && echo "$d" >> "$3" && echo $$ > "$d/cgroup.procs" || exit 97
+		shift 3
+		exec "$@"' _ "$auid" "$SESSION_ROOT" "$SESSION_LIST" "$@"
+}
+
+# Removes every session cgroup made (once their processes are gone).
+session_cleanup() {
+	local d
+	[ -n "$SESSION_ROOT" ] && [ -d "$SESSION_ROOT" ] || return 0
+	for _ in $(seq 50); do
+		find "$SESSION_ROOT" -depth -type d -exec rmdir {} + 2>/dev/null
+		[ -d "$SESSION_ROOT" ] || return 0
+		sleep 0.1
+	done
+	echo "FAIL - could not remove $SESSION_ROOT"
+}
