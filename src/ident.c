@@ -638,7 +638,9 @@ enum fg_ident_result fg_ident_decide(struct fg_ident *ix, const struct fg_policy
 		bool lost = false, holds;
 		uint8_t method = FG_METHOD_NONE;
 
-		fg_policy_decide_known(pol, subtree, p, round == 0 ? known : -2, ret);
+		/* A "none" found without verifying did not try the rules
+		 * whose digest is not known yet: they are tried here. */
+		fg_policy_decide_known(pol, subtree, p, round == 0 && known >= 0 ? known : -2, ret);
 		n = fg_policy_needs(pol, subtree, p, ret, needs, MAX_NEEDS);
 		if (n > MAX_NEEDS)
 			n = MAX_NEEDS;

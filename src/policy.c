@@ -365,7 +365,9 @@ static int tx_by(const struct fg_policy *p, const char *exe, const struct fg_tru
 	return 0;
 }
 
-int fg_policy_transaction(const struct fg_policy *p, const struct fg_proc *w)
+/* The transaction root found `how` (1 by path, 2 by content): -2 none,
+ * -1 the writer, else the outermost matching ancestor. */
+static int tx_find(const struct fg_policy *p, const struct fg_proc *w, int how)
 {
 	const struct fg_transaction_cfg *t = &p->cfg.transaction;
 
@@ -378,11 +380,18 @@ int fg_policy_transaction(const struct fg_policy *p, const struct fg_proc *w)
 	/* The outermost match is the transaction's root: it names the
 	 * transaction in the log and its exit ends it. */
 	for (unsigned i = w->n_ancestors; i-- > 0;)
-		if (tx_by(p, fg_proc_anc_exe(w, i), &w->anc[i].trust, w->verifying))
+		if (tx_by(p, fg_proc_anc_exe(w, i), &w->anc[i].trust, w->verifying) == how)
 			return (int)i;
-	if (tx_by(p, w->exe, &w->trust, w->verifying))
+	if (tx_by(p, w->exe, &w->trust, w->verifying) == how)
 		return -1;
 	return -2;
+}
+
+int fg_policy_transaction(const struct fg_policy *p, const struct fg_proc *w)
+{
+	int tx = tx_find(p, w, 1);
+
+	return tx != -2 ? tx : tx_find(p, w, 2);
 }
 
 bool fg_policy_ancestor_matters(const struct fg_policy *p, const char *exe)
@@ -463,7 +472,11 @@ void fg_policy_decide_known(const struct fg_policy *p, unsigned subtree, const s
 	    .tx_anc = -1,
 	    .mode = fg_policy_mode(p, subtree),
 	};
-	int tx = fg_policy_transaction(p, w);
+	/* A transaction tool by path first; a copy known by content only
+	 * when no rule allows: while it is being decided, a rule is then
+	 * verified (and a forgery found) before any exe is hashed on the
+	 * chance that it is such a copy. */
+	int tx = tx_find(p, w, 1);
 
 	if (tx != -2) {
 		d.verdict = FG_VERDICT_ALLOW;
@@ -489,6 +502,11 @@ void fg_policy_decide_known(const struct fg_policy *p, unsigned subtree, const s
 			d.rule = i;
 			d.quiet = p->cfg.writers[i].quiet;
 			break;
+		}
+		if (d.verdict != FG_VERDICT_ALLOW && (tx = tx_find(p, w, 2)) != -2) {
+			d.verdict = FG_VERDICT_ALLOW;
+			d.reason = FG_REASON_TRANSACTION;
+			d.tx_anc = tx;
 		}
 	}
 	*ret = d;
@@ -551,9 +569,10 @@ unsigned fg_policy_needs(const struct fg_policy *p, unsigned subtree, const stru
 	if (d->verdict != FG_VERDICT_ALLOW)
 		return 0;
 	if (d->reason == FG_REASON_TRANSACTION) {
-		if (d->tx_anc >= 0)
-			n = need(ret, n, max, -1, FG_NEED_CODE, NULL);
-		return tx_needs(p, w, d->tx_anc, ret, n, max);
+		/* The root first: a copy known by content is checked for
+		 * being one before anything else is looked into. */
+		n = tx_needs(p, w, d->tx_anc, ret, n, max);
+		return d->tx_anc >= 0 ? need(ret, n, max, -1, FG_NEED_CODE, NULL) : n;
 	}
 	if (d->reason != FG_REASON_RULE || d->rule < 0)
 		return 0;

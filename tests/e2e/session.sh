@@ -19,21 +19,20 @@ session_cg2() {
 
 SESSION_CG2=$(session_cg2)
 SESSION_ROOT=${SESSION_CG2:+$SESSION_CG2/fg-e2e-session.$$}
-SESSION_LIST=$T/session-dirs
 
-# in_session AUID CMD...: runs CMD (its pid kept) as the first process of a
-# new login session of AUID. Exit 97 when the session could not be made.
-in_session() {
-	local auid=$1
-	shift
-	[ -n "$SESSION_ROOT" ] || { echo "no cgroup v2 mount for sessions" >&2; return 97; }
-	bash -c 'echo "$1" > /proc/self/loginuid || exit 97
-		sid=$(cat /proc/self/sessionid)
-		d=$2/user.slice/user-$1.slice/session-$sid.scope
-		mkdir -p "$d" && echo "$d" >> "$3" && echo $$ > "$d/cgroup.procs" || exit 97
-		shift 3
-		exec "$@"' _ "$auid" "$SESSION_ROOT" "$SESSION_LIST" "$@"
-}
+# "${IN_SESSION[@]}" AUID CMD...: runs CMD (its pid kept) as the first
+# process of a new login session of AUID; a command, so that timeout(1) and
+# refuse can run it. Exit 97 when the session could not be made.
+IN_SESSION=(bash -c 'root=$1 auid=$2
+	[ -n "$root" ] || { echo "no cgroup v2 mount for sessions" >&2; exit 97; }
+	echo "$auid" > /proc/self/loginuid || exit 97
+	sid=$(cat /proc/self/sessionid)
+	d=$root/user.slice/user-$auid.slice/session-$sid.scope
+	mkdir -p "$d" && echo $$ > "$d/cgroup.procs" || exit 97
+	shift 2
+	exec "$@"' _ "$SESSION_ROOT")
+
+in_session() { "${IN_SESSION[@]}" "$@"; }
 
 # Removes every session cgroup made (once their processes are gone).
 session_cleanup() {
