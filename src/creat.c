@@ -86,8 +86,8 @@ void fg_creat_drain(struct fg_guard *g)
 	}
 }
 
-bool fg_creat_created(struct fg_guard *g, pid_t tid, const char *path, int subtree, uint64_t dev,
-		      uint64_t ino)
+bool fg_creat_created(struct fg_guard *g, pid_t tid, const char *path, int subtree,
+		      uint64_t dev, uint64_t ino)
 {
 	const struct fg_creat c = {.tid = tid, .dev = dev, .ino = ino};
 

@@ -39,9 +39,8 @@ enum {
 
 #define NOTIFY_STATUS_NS (10 * 1000000000ULL) /* STATUS= this often */
 #define SELFTEST_NS	 (5 * 1000000000ULL)  /* the probe's open must arrive by then */
-#define STALL_NS                                                                                   \
-	(5 * 1000000000ULL) /* no WATCHDOG=1 once the answering                                    \
-			     * thread has not looped for this long */
+#define STALL_NS	 (5 * 1000000000ULL)  /* no WATCHDOG=1 once the answering
+					       * thread has not looped for this long */
 
 struct daemon {
 	const struct fg_daemon_opts *opts;
@@ -204,10 +203,7 @@ static int reload(struct daemon *d, char *why, size_t size)
 	if (pol)
 		fan = attach_marks(d, pol, &err);
 	if (!pol || !fan) {
-		snprintf(why, size, "%s",
-			 !diag	   ? "out of memory"
-			 : diag->n ? diag->msg[0]
-				   : strerror(-err));
+		snprintf(why, size, "%s", !diag ? "out of memory" : diag->n ? diag->msg[0] : strerror(-err));
 		refuse(d, why);
 		free_policy(pol);
 		free(diag);
@@ -267,7 +263,8 @@ static unsigned fill_pollfds(struct daemon *d, struct pollfd *p)
 	p[PFD_SIGNAL] = (struct pollfd){.fd = d->sigfd, .events = POLLIN};
 	p[PFD_WAKE] = (struct pollfd){.fd = d->guard.main_wake, .events = POLLIN};
 	for (unsigned i = 0; i < FG_TX_MAX; i++)
-		p[PFD_TX0 + i] = (struct pollfd){.fd = fg_tx_pidfd(&d->guard, i), .events = POLLIN};
+		p[PFD_TX0 + i] = (struct pollfd){.fd = fg_tx_pidfd(&d->guard, i),
+						 .events = POLLIN};
 	if (d->srv.fd >= 0)
 		fg_status_pollfds(&d->srv, p + PFD_STATUS);
 	else

@@ -133,8 +133,8 @@ static void inode_put(struct fg_fan *f, uint64_t dev, uint64_t ino, int subtree)
 			if (f->n_inodes >= f->inode_cap / 4 * 3) {
 				/* Forgotten entries make room first; then it grows. */
 				unsigned cap = f->n_forgotten > f->inode_cap / 8 ? f->inode_cap
-					       : f->inode_cap < FG_INODES_MAX	 ? f->inode_cap * 2
-										 : 0;
+					       : f->inode_cap < FG_INODES_MAX	  ? f->inode_cap * 2
+										  : 0;
 				if (cap && inode_rebuild(f, cap) == 0 &&
 				    f->n_inodes < f->inode_cap / 4 * 3) {
 					inode_put(f, dev, ino, subtree);

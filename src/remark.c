@@ -56,10 +56,8 @@ static void report_mount(struct fg_guard *g, unsigned idx, const char *point, co
 	struct fg_event ev;
 
 	FG_COUNT(g->state->c.replaced);
-	snprintf(msg, sizeof(msg),
-		 "a %s mount (source %s) sits below the subtree root: "
-		 "what it covers is not the marked file",
-		 fstype, source);
+	snprintf(msg, sizeof(msg), "a %s mount (source %s) sits below the subtree root: "
+		 "what it covers is not the marked file", fstype, source);
 	fg_guard_event_base(&ev, "mount-below");
 	ev.path = point;
 	ev.message = msg;
