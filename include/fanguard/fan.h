@@ -40,9 +40,9 @@ struct fg_fan_subtree {
 
 struct fg_fan {
 	int perm_fd;
-	int notif_fd;	  /* -1 when the kernel lacks FID reporting */
-	bool have_rename; /* FAN_RENAME (5.17+) */
-	uint64_t marks;	  /* all permission marks */
+	int notif_fd;	     /* -1 when the kernel lacks FID reporting */
+	bool have_rename;    /* FAN_RENAME (5.17+) */
+	uint64_t marks;	     /* all permission marks */
 	uint64_t mark_errors;
 	uint64_t inode_overflow; /* files not tracked because the table is full */
 	uint64_t n_forgotten;	 /* table entries dropped (moved out, deleted) */
