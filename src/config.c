@@ -530,6 +530,8 @@ static const struct choice formats[] = {{"json", FG_FMT_JSON}, {"text", FG_FMT_T
 static const struct choice fails[] = {{"deny", FG_FAIL_DENY}, {"allow", FG_FAIL_ALLOW}, {NULL, 0}};
 static const struct choice intents[] = {
 	{"write", FG_UNKNOWN_WRITE}, {"read", FG_UNKNOWN_READ}, {NULL, 0}};
+static const struct choice auditrecs[] = {
+	{"deny", FG_AUDITREC_DENY}, {"yes", FG_AUDITREC_YES}, {"no", FG_AUDITREC_NO}, {NULL, 0}};
 static const struct choice overloads[] = {
 	{"deny-writes", FG_OVERLOAD_DENY_WRITES}, {"allow", FG_OVERLOAD_ALLOW},
 	{"deny", FG_OVERLOAD_DENY}, {NULL, 0}};
@@ -551,6 +553,7 @@ static const struct keydef fanguard_keys[] = {
 	CHOICE("on_error", struct fg_config, on_error, fails),
 	CHOICE("unknown_intent", struct fg_config, unknown_intent, intents),
 	CHOICE("on_overload", struct fg_config, on_overload, overloads),
+	CHOICE("audit_records", struct fg_config, audit_records, auditrecs),
 	NUM("max_line", V_UINT, max_line),
 	NUM("repeat_threshold", V_UINT, repeat_threshold),
 	NUM("repeat_window", V_SECONDS, repeat_window),

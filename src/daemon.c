@@ -33,7 +33,8 @@ enum {
 	PFD_SIGNAL,
 	PFD_WAKE, /* a transaction began: poll its pidfd */
 	PFD_TX0,
-	PFD_STATUS = PFD_TX0 + FG_TX_MAX, /* listener, then one per client */
+	PFD_RUN0 = PFD_TX0 + FG_TX_MAX,
+	PFD_STATUS = PFD_RUN0 + FG_RUN_MAX, /* listener, then one per client */
 	PFD_N = PFD_STATUS + 1 + FG_STATUS_CLIENTS_MAX,
 };
 
@@ -55,6 +56,10 @@ struct daemon {
 	int harden_err; /* capabilities, then seccomp: 0 or the first -errno */
 	struct fg_status_server srv;
 	int selftest;	      /* 1 passed, -1 failed, 0 not run */
+	/* What a heartbeat reports, copied here because the logger thread
+	 * reads it without a lock and a reload frees pol and fan. */
+	bool hb_audit;
+	uint64_t hb_marks;
 	bool notify;	      /* started by systemd with NOTIFY_SOCKET */
 	uint64_t watchdog_ns; /* WATCHDOG=1 this often; 0: no watchdog */
 	uint64_t next_status_ns, next_watchdog_ns;
@@ -108,7 +113,7 @@ static struct fg_fan *place_marks(const struct fg_policy *pol, int *ret_err)
 		*ret_err = -ENOMEM;
 		return NULL;
 	}
-	r = fg_fan_open(fan);
+	r = fg_fan_open(fan, pol->cfg.audit_records != FG_AUDITREC_NO);
 	if (r < 0) {
 		*ret_err = r;
 		free(fan);
@@ -131,6 +136,24 @@ static void free_fan(struct fg_fan *fan)
 	if (fan)
 		fg_fan_close(fan);
 	free(fan);
+}
+
+/* The heartbeat's source (fg_heartbeat_fn), on the logger thread. */
+static void heartbeat_fill(void *ctx, struct fg_heartbeat *ret)
+{
+	const struct daemon *d = ctx;
+
+	ret->mode = __atomic_load_n(&d->hb_audit, __ATOMIC_RELAXED) ? "audit" : "enforce";
+	ret->generation = __atomic_load_n(&d->generation, __ATOMIC_RELAXED);
+	ret->marks = __atomic_load_n(&d->hb_marks, __ATOMIC_RELAXED);
+	ret->c = d->state.c;
+	ret->have_counters = true;
+}
+
+static void heartbeat_update(struct daemon *d)
+{
+	__atomic_store_n(&d->hb_audit, d->pol->cfg.mode == FG_MODE_AUDIT, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->hb_marks, d->fan->marks, __ATOMIC_RELAXED);
 }
 
 static void describe(const struct daemon *d, char *buf, size_t size)
@@ -166,7 +189,7 @@ static void refuse(struct daemon *d, const char *why)
 static struct fg_fan *attach_marks(struct daemon *d, const struct fg_policy *pol, int *ret_err)
 {
 	struct fg_fan *fan = calloc(1, sizeof(*fan));
-	int r = fan ? fg_fan_open(fan) : -ENOMEM;
+	int r = fan ? fg_fan_open(fan, pol->cfg.audit_records != FG_AUDITREC_NO) : -ENOMEM;
 
 	if (r < 0) {
 		free(fan);
@@ -216,7 +239,8 @@ static int reload(struct daemon *d, char *why, size_t size)
 	old_fan->perm_fd = -1; /* closed by the answering thread */
 	d->pol = pol;
 	d->fan = fan;
-	d->generation++;
+	__atomic_store_n(&d->generation, d->generation + 1, __ATOMIC_RELAXED);
+	heartbeat_update(d);
 	free_fan(old_fan);
 	free_policy(old_pol);
 	describe(d, msg, sizeof(msg));
@@ -265,12 +289,26 @@ static unsigned fill_pollfds(struct daemon *d, struct pollfd *p)
 	for (unsigned i = 0; i < FG_TX_MAX; i++)
 		p[PFD_TX0 + i] = (struct pollfd){.fd = fg_tx_pidfd(&d->guard, i),
 						 .events = POLLIN};
+	for (unsigned i = 0; i < FG_RUN_MAX; i++)
+		p[PFD_RUN0 + i] = (struct pollfd){.fd = fg_run_pidfd(&d->guard, i),
+						  .events = POLLIN};
 	if (d->srv.fd >= 0)
 		fg_status_pollfds(&d->srv, p + PFD_STATUS);
 	else
 		for (unsigned i = PFD_STATUS; i < PFD_N; i++)
 			p[i].fd = -1;
 	return PFD_N;
+}
+
+/* What `fanguard status` says of kernel audit records. */
+static const char *audit_state(const struct daemon *d)
+{
+	if (d->pol->cfg.audit_records == FG_AUDITREC_NO)
+		return "off";
+	if (!d->fan->audit)
+		return d->fan->audit_err == -EPERM ? "UNAVAILABLE (no CAP_AUDIT_WRITE)"
+						   : "UNAVAILABLE (kernel refused)";
+	return d->fan->audit_rule ? "on" : "on, without rule numbers";
 }
 
 static void snapshot(struct daemon *d, struct fg_snapshot *s)
@@ -289,6 +327,7 @@ static void snapshot(struct daemon *d, struct fg_snapshot *s)
 	s->state = &d->state;
 	s->selftest = d->selftest;
 	s->pc = &d->pcache;
+	s->audit_records = audit_state(d);
 	fg_logger_stats(&d->log, &s->log_written, &s->log_dropped, &s->log_errors);
 }
 
@@ -416,6 +455,9 @@ static int loop(struct daemon *d)
 		for (unsigned i = 0; i < FG_TX_MAX; i++)
 			if (p[PFD_TX0 + i].revents)
 				fg_tx_end(&d->guard, i);
+		for (unsigned i = 0; i < FG_RUN_MAX; i++)
+			if (p[PFD_RUN0 + i].revents)
+				fg_run_end(&d->guard, i);
 		if (p[PFD_SIGNAL].revents) {
 			r = on_signal(d);
 			if (r)
@@ -577,6 +619,16 @@ static void writer_cache(struct daemon *d)
 		(void)fg_pcache_connect(&d->pcache);
 }
 
+/* CAP_AUDIT_WRITE stays only when decisions go to the kernel's audit log:
+ * every reload makes a group with FAN_ENABLE_AUDIT. */
+static int drop_caps(const struct daemon *d)
+{
+	struct fg_harden_opts o = FG_HARDEN_OPTS_DEFAULT;
+
+	o.keep_audit_write = d->pol->cfg.audit_records != FG_AUDITREC_NO;
+	return fg_harden_caps_opts(&o);
+}
+
 static int start(struct daemon *d, struct fg_diag *diag)
 {
 	int err = 0, status_err;
@@ -595,7 +647,7 @@ static int start(struct daemon *d, struct fg_diag *diag)
 	 * because capability sets are per thread. */
 	status_err = fg_status_open(&d->srv, d->pol->cfg.status_socket, d->pol->cfg.status_group);
 	writer_cache(d);
-	d->harden_err = fg_harden_caps();
+	d->harden_err = drop_caps(d);
 	err = fg_logger_open(&d->log, &d->pol->cfg);
 	if (err < 0) {
 		fprintf(stderr, "fanguardd: cannot open log sink: %s\n", strerror(-err));
@@ -613,6 +665,8 @@ static int start(struct daemon *d, struct fg_diag *diag)
 	d->guard.pc = &d->pcache;
 	fg_guard_add_self(&d->guard, d->log.tid);
 	d->pol->generation = d->generation = 1;
+	heartbeat_update(d);
+	fg_logger_set_heartbeat(&d->log, heartbeat_fill, d);
 	/* The event threads exist from here on: made before the seccomp
 	 * filter (which allows no clone) and after the capability drop. */
 	err = fg_guard_start(&d->guard);

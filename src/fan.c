@@ -14,6 +14,21 @@
 #include "fanguard/util.h"
 
 /* The headers here are older than the kernels fanguard runs on. */
+#ifndef FAN_INFO
+#define FAN_INFO 0x20
+#endif
+#define FG_RESPONSE_INFO_AUDIT_RULE 1
+#define FG_TRUST_UNKNOWN	    2
+
+/* The kernel's struct fanotify_response_info_audit_rule (6.3+), after the
+ * response itself. */
+struct audit_response {
+	struct fanotify_response resp;
+	uint8_t type, pad;
+	uint16_t len;
+	uint32_t rule_number, subj_trust, obj_trust;
+};
+
 #ifndef FAN_RENAME
 #define FAN_RENAME 0x10000000
 #endif
@@ -32,7 +47,7 @@
 #define PARENT_NOTIF_MASK (FAN_CREATE | FAN_MOVED_TO | FAN_ONDIR)
 #define MAX_DEPTH	  64
 
-int fg_fan_open(struct fg_fan *f)
+int fg_fan_open(struct fg_fan *f, bool audit)
 {
 	unsigned base = FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS;
 
@@ -48,8 +63,15 @@ int fg_fan_open(struct fg_fan *f)
 	f->ilock_init = true;
 	/* FAN_REPORT_TID: the opener may be any thread, and only that
 	 * thread's /proc/TID/syscall shows the open. */
-	f->perm_fd = fanotify_init(base | FAN_CLASS_CONTENT | FAN_REPORT_TID,
-				   O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	if (audit) {
+		f->perm_fd = fanotify_init(base | FAN_CLASS_CONTENT | FAN_REPORT_TID | FAN_ENABLE_AUDIT,
+					   O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+		f->audit = f->audit_rule = f->perm_fd >= 0;
+		f->audit_err = f->perm_fd >= 0 ? 0 : -errno;
+	}
+	if (f->perm_fd < 0)
+		f->perm_fd = fanotify_init(base | FAN_CLASS_CONTENT | FAN_REPORT_TID,
+					   O_RDONLY | O_LARGEFILE | O_CLOEXEC);
 	if (f->perm_fd < 0) {
 		int r = -errno;
 		fg_fan_close(f);
@@ -482,6 +504,18 @@ int fg_fan_mark_new(struct fg_fan *f, const struct fg_config *cfg, unsigned idx,
 	return mark_path(f, cfg, idx, path);
 }
 
+static int write_response(int group, const void *resp, size_t n)
+{
+	for (;;) {
+		ssize_t w = write(group, resp, n);
+		if (w == (ssize_t)n)
+			return 0;
+		if (w < 0 && errno == EINTR)
+			continue;
+		return w < 0 ? -errno : -EIO;
+	}
+}
+
 int fg_fan_respond(int group, int event_fd, bool allow)
 {
 	struct fanotify_response resp = {
@@ -489,14 +523,7 @@ int fg_fan_respond(int group, int event_fd, bool allow)
 	    .response = allow ? FAN_ALLOW : FAN_DENY,
 	};
 
-	for (;;) {
-		ssize_t n = write(group, &resp, sizeof(resp));
-		if (n == (ssize_t)sizeof(resp))
-			return 0;
-		if (n < 0 && errno == EINTR)
-			continue;
-		return n < 0 ? -errno : -EIO;
-	}
+	return write_response(group, &resp, sizeof(resp));
 }
 
 ssize_t fg_fan_fd_path(int fd, char *buf, size_t size)
@@ -510,4 +537,30 @@ ssize_t fg_fan_fd_path(int fd, char *buf, size_t size)
 		return -errno;
 	buf[n] = '\0';
 	return n;
+}
+
+int fg_fan_respond_audit(struct fg_fan *f, int group, int event_fd, bool allow, uint32_t rule)
+{
+	struct audit_response ar = {
+	    .resp = {.fd = event_fd, .response = (allow ? FAN_ALLOW : FAN_DENY) | FAN_AUDIT},
+	    .type = FG_RESPONSE_INFO_AUDIT_RULE,
+	    .len = sizeof(ar) - sizeof(ar.resp),
+	    .rule_number = rule,
+	    .subj_trust = FG_TRUST_UNKNOWN,
+	    .obj_trust = FG_TRUST_UNKNOWN,
+	};
+	int r;
+
+	if (!f->audit || group != f->perm_fd)
+		return fg_fan_respond(group, event_fd, allow);
+	if (f->audit_rule) {
+		ar.resp.response |= FAN_INFO;
+		r = write_response(group, &ar, sizeof(ar));
+		if (r != -EINVAL)
+			return r;
+		f->audit_rule = false; /* a kernel before 6.3: no rule numbers */
+		ar.resp.response &= ~(uint32_t)FAN_INFO;
+	}
+	r = write_response(group, &ar.resp, sizeof(ar.resp));
+	return r == -EINVAL ? fg_fan_respond(group, event_fd, allow) : r;
 }

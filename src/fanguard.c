@@ -502,7 +502,8 @@ static void explain_text(const struct fg_policy *p, unsigned st, const struct fg
 	printf(", %u ancestors)\n", w->n_ancestors);
 	printf("decision  %s", verdict_word(d));
 	if (d->reason == FG_REASON_RULE)
-		printf(": writer rule %s\n", p->cfg.writers[d->rule].name);
+		printf(": writer rule %s (audit rule number %d)\n", p->cfg.writers[d->rule].name,
+		       d->rule + 1);
 	else if (d->reason == FG_REASON_TRANSACTION)
 		printf(": transaction, %s runs %s\n",
 		       d->tx_anc < 0 ? "the writer itself" : "an ancestor",
@@ -542,6 +543,9 @@ static void explain_json(const struct fg_policy *p, int st, const char *path,
 	fg_json_str(&j, "reason", reason_word(d));
 	if (d->rule >= 0)
 		fg_json_str(&j, "rule", p->cfg.writers[d->rule].name);
+	/* The number the kernel's AUDIT_FANOTIFY record carries (audit_records):
+	 * the rule's place among the [writer] sections, 0 for none. */
+	fg_json_i64(&j, "audit_rule_number", d->rule >= 0 ? d->rule + 1 : 0);
 	if (d->reason == FG_REASON_TRANSACTION)
 		fg_json_i64(&j, "transaction_ancestor", d->tx_anc);
 	fg_json_str_raw(&j, "exe", w->exe, strlen(w->exe));

@@ -70,6 +70,8 @@ uint64_t fg_harden_cap_mask(const struct fg_harden_opts *o)
 		mask &= ~CAPBIT(CAP_SYS_ADMIN);
 	if (o->keep_dac_override)
 		mask |= CAPBIT(CAP_DAC_OVERRIDE);
+	if (o->keep_audit_write)
+		mask |= CAPBIT(CAP_AUDIT_WRITE);
 	return mask;
 }
 

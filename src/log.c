@@ -18,6 +18,7 @@
 
 #include "fanguard/logagg.h"
 #include "fanguard/logfmt.h"
+#include "fanguard/logpack.h"
 #include "fanguard/logschema.h"
 #include "fanguard/util.h"
 
@@ -25,6 +26,9 @@
  * rides along because syslog wants it per line and the drain side no longer
  * has the event. */
 #define REC_HDR (2 * sizeof(uint32_t))
+/* The priority of a record that holds a packed event, formatted by the
+ * logger thread (the answering thread only copies it in). */
+#define REC_PACKED UINT32_MAX
 /* The drain buffer: whole records up to one record, plus a NUL for syslog. */
 #define OUT_CAP		   (FG_RECORD_CAP + 1)
 #define JOURNAL_FIELDS_MAX 16
@@ -145,6 +149,42 @@ static int emit_locked(struct fg_logger *lg, const struct fg_event *ev)
 	return r;
 }
 
+/* Numbers ev and queues a packed copy for the logger thread to format:
+ * what the caller pays is a copy, not a line. Events that do not pack (or
+ * do not fit a record) are formatted here. Called with the lock held. */
+static int emit_packed_locked(struct fg_logger *lg, const struct fg_event *ev)
+{
+	struct fg_event e = *ev;
+	size_t n = fg_logpack_size(&e);
+	int r;
+
+	if (n == 0 || n > FG_RECORD_CAP)
+		return emit_locked(lg, ev);
+	e.sequence = ++lg->seq;
+	fg_logpack_write(&e, lg->scratch);
+	r = put_locked(lg, lg->scratch, n, (int)REC_PACKED);
+	if (r < 0)
+		lose(lg, e.sequence);
+	return r;
+}
+
+/* The logger thread's side: formats one packed record into out. Returns
+ * the line's length (0 for a record that does not unpack) and its syslog
+ * priority. */
+static size_t unpack_format(struct fg_logger *lg, size_t len, char *out, int *ret_prio)
+{
+	struct fg_event ev;
+	struct fg_log_class cls;
+
+	if (fg_logpack_read(lg->pk, len, &ev, lg->uproc) < 0)
+		return 0;
+	fg_log_classify(&ev, &cls);
+	*ret_prio = cls.priority;
+	if (lg->sink == FG_SINK_JOURNAL)
+		return fg_log_format_journal(&lg->host, &ev, lg->opts.max_line, out, FG_RECORD_CAP);
+	return fg_log_format(&lg->host, &ev, lg->fmt, lg->opts.max_line, out);
+}
+
 /* The line that says which numbered lines never made it, once there is
  * room for it: it goes before anything newer. */
 static void report_lost_locked(struct fg_logger *lg)
@@ -227,7 +267,7 @@ int fg_logger_event(struct fg_logger *lg, const struct fg_event *ev)
 		pthread_cond_signal(&lg->cond);
 	} else {
 		report_lost_locked(lg);
-		r = emit_locked(lg, ev);
+		r = emit_packed_locked(lg, ev);
 	}
 	pthread_mutex_unlock(&lg->lock);
 	return r;
@@ -318,7 +358,8 @@ static size_t take_batch(struct fg_logger *lg, char *out, size_t *ret_lines, int
 		uint32_t hdr[2];
 
 		ring_peek(lg, hdr, REC_HDR);
-		if (lines > 0 && (lg->fd < 0 || n + hdr[0] > FG_RECORD_CAP))
+		if (hdr[1] == REC_PACKED ||
+		    (lines > 0 && (lg->fd < 0 || n + hdr[0] > FG_RECORD_CAP)))
 			break;
 		ring_take(lg, hdr, REC_HDR);
 		ring_take(lg, out + n, hdr[0]);
@@ -414,7 +455,16 @@ static void wait_until(struct fg_logger *lg, uint64_t when_ns)
 	pthread_cond_timedwait(&lg->cond, &lg->lock, &ts);
 }
 
-/* Writes happen outside the lock, so a slow sink never holds up events. */
+static bool next_is_packed(const struct fg_logger *lg)
+{
+	uint32_t hdr[2];
+
+	ring_peek(lg, hdr, REC_HDR);
+	return hdr[1] == REC_PACKED;
+}
+
+/* Formatting and writes happen outside the lock, so neither a slow sink
+ * nor a long line ever holds up an event. */
 static void *logger_main(void *arg)
 {
 	struct fg_logger *lg = arg;
@@ -430,6 +480,17 @@ static void *logger_main(void *arg)
 		 * heartbeats and window ends. */
 		uint64_t next = lg->stop ? UINT64_MAX : timers_locked(lg, fg_now_ns());
 
+		if (lg->used > 0 && next_is_packed(lg)) {
+			uint32_t hdr[2];
+			ring_take(lg, hdr, REC_HDR);
+			ring_take(lg, lg->pk, hdr[0]);
+			pthread_mutex_unlock(&lg->lock);
+			n = unpack_format(lg, hdr[0], out, &prio);
+			r = n ? sink_write(lg, out, n, prio) : -EINVAL;
+			pthread_mutex_lock(&lg->lock);
+			account(lg, 1, r);
+			continue;
+		}
 		if (lg->used > 0) {
 			n = take_batch(lg, out, &lines, &prio);
 			pthread_mutex_unlock(&lg->lock);
@@ -455,8 +516,11 @@ static void free_buffers(struct fg_logger *lg)
 	fg_logagg_free(lg->agg);
 	free(lg->scratch);
 	free(lg->ring);
+	free(lg->pk);
+	free(lg->uproc);
 	lg->agg = NULL;
-	lg->scratch = lg->ring = NULL;
+	lg->scratch = lg->ring = lg->pk = NULL;
+	lg->uproc = NULL;
 }
 
 static int logger_start(struct fg_logger *lg, enum fg_logsink sink, int fd, enum fg_logformat fmt,
@@ -474,8 +538,10 @@ static int logger_start(struct fg_logger *lg, enum fg_logsink sink, int fd, enum
 	fg_loghost_read(&lg->host);
 	lg->ring = malloc(FG_RING_CAP + OUT_CAP);
 	lg->scratch = malloc(FG_RECORD_CAP);
+	lg->pk = malloc(FG_RECORD_CAP);
+	lg->uproc = malloc(sizeof(*lg->uproc));
 	lg->agg = fg_logagg_new(opts->repeat_threshold, opts->repeat_window_ns);
-	if (!lg->ring || !lg->scratch || !lg->agg) {
+	if (!lg->ring || !lg->scratch || !lg->pk || !lg->uproc || !lg->agg) {
 		free_buffers(lg);
 		return -ENOMEM;
 	}

@@ -23,6 +23,8 @@ enum sfield {
 	SF_PARENT_NAME,
 	SF_CGROUP,
 	SF_TX_EXE,
+	SF_RUN_FIRST,
+	SF_RUN_LAST,
 	SF_MESSAGE,
 	SF_ID_CLAIMED,
 	SF_ID_FOUND,
@@ -39,6 +41,8 @@ static const char *const sf_names[SF_N][2] = {
     [SF_PARENT_NAME] = {"process.parent.name", "process_parent_name"},
     [SF_CGROUP] = {"fanguard.cgroup", "cgroup"},
     [SF_TX_EXE] = {"fanguard.transaction.executable", "transaction_executable"},
+    [SF_RUN_FIRST] = {"fanguard.run.first_file", "run_first_file"},
+    [SF_RUN_LAST] = {"fanguard.run.last_file", "run_last_file"},
     [SF_MESSAGE] = {"message", "message"},
     [SF_ID_CLAIMED] = {"fanguard.identity.claimed", "identity_claimed"},
     [SF_ID_FOUND] = {"fanguard.identity.found", "identity_found"},
@@ -461,6 +465,34 @@ static void json_heartbeat(struct pass *p, const struct fg_hbline *h)
 	fg_json_obj_close(&p->j);
 }
 
+static void json_run(struct pass *p, const struct fg_event *ev)
+{
+	const struct fg_run_end *r = ev->run_end;
+
+	if (!r && !ev->run_id)
+		return;
+	fg_json_obj_open(&p->j, "run");
+	jstr(&p->j, "id", r ? r->id : ev->run_id);
+	if (r) {
+		jstr(&p->j, "rule", r->rule);
+		fg_json_u64(&p->j, "files", r->files);
+		fg_json_u64(&p->j, "duration_ms", r->duration_ms);
+		pstr(p, SF_RUN_FIRST, "first_file", r->first, PATH_MAX);
+		pstr(p, SF_RUN_LAST, "last_file", r->last, PATH_MAX);
+		fg_json_bool(&p->j, "lone_sensitive", r->lone_sensitive);
+		fg_json_arr_open(&p->j, "per_subtree");
+		for (unsigned i = 0; i < r->n_per; i++) {
+			fg_json_obj_open(&p->j, NULL);
+			jstr(&p->j, "key", r->per[i].key);
+			jstr(&p->j, "subtree", r->per[i].subtree);
+			fg_json_u64(&p->j, "files", r->per[i].files);
+			fg_json_obj_close(&p->j);
+		}
+		fg_json_arr_close(&p->j);
+	}
+	fg_json_obj_close(&p->j);
+}
+
 static void json_repeat(struct pass *p, const struct fg_repeat *r)
 {
 	fg_json_obj_open(&p->j, "repeated");
@@ -557,12 +589,15 @@ static void json_fanguard(struct pass *p)
 	jstr(&p->j, "key", ev->key);
 	json_writer_extra(p);
 	json_identity(p);
-	if (ev->tx_pid) {
+	if (ev->tx_pid || ev->tx_id) {
 		fg_json_obj_open(&p->j, "transaction");
-		fg_json_i64(&p->j, "pid", ev->tx_pid);
+		jstr(&p->j, "id", ev->tx_id);
+		if (ev->tx_pid)
+			fg_json_i64(&p->j, "pid", ev->tx_pid);
 		pstr(p, SF_TX_EXE, "executable", ev->tx_exe, PATH_MAX);
 		fg_json_obj_close(&p->j);
 	}
+	json_run(p, ev);
 	if (p->host && p->host->instance[0])
 		fg_json_str(&p->j, "instance", p->host->instance);
 	json_open(p);

@@ -54,6 +54,7 @@ static const struct row rows[] = {
 	{"removed-empty",    "file",          "deletion", V_OUTCOME,  P_ROUTINE, 0,       NULL},
 	{"subtree-replaced", "file",          "change",   V_OUTCOME,  P_LANDED,  0,       "alert"},
 	{"transaction-end",  "process",       "end",      V_OUTCOME,  P_ROUTINE, 0,       NULL},
+	{"run-end",          "process",       "end",      V_OUTCOME,  P_ROUTINE, 0,       NULL},
 	{"daemon-start",     "process",       "start",    V_OUTCOME,  P_ROUTINE, P_BLIND, NULL},
 	{"daemon-stop",      "process",       "end",      V_OUTCOME,  P_ROUTINE, 0,       NULL},
 	{"reload",           "configuration", "change",   V_OUTCOME,  P_ROUTINE, P_FAULT, NULL},

@@ -36,6 +36,22 @@ static void respond(struct fg_guard *g, int group, int fd, bool allow)
 		FG_COUNT(g->state->c.reply_errors);
 }
 
+/* The answer to a write decision, with a kernel audit record when the
+ * policy asks for one (audit_records): the rule is the 1-based number of
+ * the [writer] that decided, 0 for none (fanguard explain shows it). */
+static void respond_write(struct fg_guard *g, int group, int fd, bool allow, bool verdict_deny,
+			  int rule)
+{
+	enum fg_auditrec how = g->pol->cfg.audit_records;
+	bool audit = how == FG_AUDITREC_YES || (how == FG_AUDITREC_DENY && verdict_deny);
+	int r = audit ? fg_fan_respond_audit(g->fan, group, fd, allow,
+					     rule >= 0 ? (uint32_t)rule + 1 : 0)
+		      : fg_fan_respond(group, fd, allow);
+
+	if (r < 0)
+		FG_COUNT(g->state->c.reply_errors);
+}
+
 /* A file next to a single-file subtree (policy.json's directory carries a
  * mark too, so that replacing the file is decided): not guarded. */
 static bool beside_single_file(const struct fg_guard *g, const char *path)
@@ -123,6 +139,25 @@ static int resolve(struct fg_guard *g, pid_t tid, bool *ret_hit)
 	return *ret_hit ? 0 : fg_proc_resolve_task(tid, g->perm.proc);
 }
 
+/* An allowed write belongs to a run (rule) or a transaction: both are named
+ * "<pid>-<start ticks>" of their root, so an analyst can group the lines. */
+static void tag_run(struct fg_guard *g, const struct fg_proc *p, const struct fg_decision *d,
+		    const struct intent *in, int resolved, struct fg_event *ev, char *buf,
+		    size_t size)
+{
+	if (resolved < 0 || d->verdict != FG_VERDICT_ALLOW || in->subtree < 0)
+		return;
+	if (d->reason == FG_REASON_RULE && d->rule >= 0) {
+		fg_run_note(g, p, d, (unsigned)in->subtree, in->path, buf, size);
+		ev->run_id = buf;
+	} else if (d->reason == FG_REASON_TRANSACTION) {
+		pid_t pid = d->tx_anc < 0 ? p->pid : p->anc[d->tx_anc].pid;
+		uint64_t st = d->tx_anc < 0 ? p->start_time : p->anc[d->tx_anc].start_time;
+		snprintf(buf, size, "%d-%llu", (int)pid, (unsigned long long)st);
+		ev->tx_id = buf;
+	}
+}
+
 /* The identity step (DESIGN 12): when a rule that needs no ancestry allows
  * the writer, what that rule rests on is verified and the open answered
  * before the ancestry walk. Returns true when the open must wait for a
@@ -156,6 +191,7 @@ static bool open_write(struct fg_guard *g, int group, const struct fanotify_even
 	struct fg_outcome o;
 	struct fg_event ev;
 	struct stat st;
+	char run_id[32];
 	bool hit, early, store = false;
 	int resolved = resolve(g, md->pid, &hit), known = -2;
 	bool decide = resolved >= 0 && in->subtree >= 0;
@@ -165,7 +201,7 @@ static bool open_write(struct fg_guard *g, int group, const struct fanotify_even
 	if (verify_early(g, in, last_try, &known, &early, ret_ticket))
 		return true;
 	if (early)
-		respond(g, group, md->fd, true);
+		respond_write(g, group, md->fd, true, false, known);
 	if (!hit && resolved >= 0) {
 		int walked = fg_proc_resolve_ancestry(p);
 		if (walked < 0 && !early)
@@ -182,7 +218,7 @@ static bool open_write(struct fg_guard *g, int group, const struct fanotify_even
 		fg_pcache_store(g->pc, p);
 	fg_guard_judge_decided(g->pol, in->subtree, p, resolved, decide ? &pre : NULL, &o, &d);
 	if (!early)
-		respond(g, group, md->fd, o.allow);
+		respond_write(g, group, md->fd, o.allow, d.verdict == FG_VERDICT_DENY, d.rule);
 	fg_state_latency(g->state, fg_now_ns() - t0);
 	if (d.verdict == FG_VERDICT_ALLOW && fstat(md->fd, &st) == 0)
 		fg_guard_note_allowed(g, md->pid, st.st_dev, st.st_ino);
@@ -194,6 +230,7 @@ static bool open_write(struct fg_guard *g, int group, const struct fanotify_even
 	if (o.quiet)
 		return false;
 	fg_guard_event_base(&ev, "open-write");
+	tag_run(g, p, &d, in, resolved, &ev, run_id, sizeof(run_id));
 	ev.path = in->path[0] ? in->path : NULL;
 	ev.has_open = true;
 	ev.open_flags = in->flags;

@@ -591,3 +591,19 @@ unsigned fg_policy_needs(const struct fg_policy *p, unsigned subtree, const stru
 		n = need(ret, n, max, a, FG_NEED_EXE | FG_NEED_CODE, NULL);
 	return n;
 }
+
+int fg_policy_run_root(const struct fg_policy *p, unsigned rule, const struct fg_proc *w)
+{
+	const struct fg_writer_cfg *r;
+	int root = -1;
+
+	if (rule >= p->cfg.n_writers || p->cfg.writers[rule].exe.n == 0)
+		return -1;
+	r = &p->cfg.writers[rule];
+	for (unsigned i = 0; i < w->n_ancestors; i++) {
+		if (!exe_matches(&r->exe, p->exe_literal[rule], fg_proc_anc_exe(w, i)))
+			break;
+		root = (int)i;
+	}
+	return root;
+}

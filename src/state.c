@@ -13,6 +13,11 @@ int fg_state_init(struct fg_state *s, unsigned n_rules)
 		s->tx[i].pidfd = -1;
 	clock_gettime(CLOCK_REALTIME, &s->started);
 	s->started_mono_ns = fg_now_ns();
+	s->runs = calloc(FG_RUN_MAX, sizeof(*s->runs));
+	if (!s->runs)
+		return -ENOMEM;
+	for (unsigned i = 0; i < FG_RUN_MAX; i++)
+		s->runs[i].pidfd = -1;
 	return fg_state_rules(s, n_rules);
 }
 
@@ -32,6 +37,11 @@ void fg_state_free(struct fg_state *s)
 {
 	free(s->rule_hits);
 	s->rule_hits = NULL;
+	for (unsigned i = 0; s->runs && i < FG_RUN_MAX; i++)
+		if (s->runs[i].pid && s->runs[i].pidfd >= 0)
+			close(s->runs[i].pidfd);
+	free(s->runs);
+	s->runs = NULL;
 	for (unsigned i = 0; i < FG_TX_MAX; i++)
 		if (s->tx[i].pid && s->tx[i].pidfd >= 0)
 			close(s->tx[i].pidfd);

@@ -238,6 +238,8 @@ static void json_health(struct fg_json *j, const struct fg_snapshot *s)
 		    s->selftest > 0   ? "passed"
 		    : s->selftest < 0 ? "failed"
 				      : "not-run");
+	if (s->audit_records)
+		fg_json_str(j, "audit_records", s->audit_records);
 	fg_json_obj_close(j);
 	if (!s->pc)
 		return;
@@ -480,6 +482,8 @@ static void text_health(struct out *o, const struct fg_snapshot *s)
 	     s->selftest > 0   ? "passed"
 	     : s->selftest < 0 ? "FAILED"
 			       : "not run");
+	if (s->audit_records)
+		line(o, "  %-40s %12s", "kernel audit records", s->audit_records);
 	if (!s->pc)
 		return;
 	line(o, "  %-40s %12s", "writer cache", s->pc->on ? "on" : "OFF");

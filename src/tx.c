@@ -4,6 +4,8 @@
  * answering thread notes, the main thread polls the pidfds. */
 #include "fanguard/guard.h"
 
+#include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,5 +84,128 @@ void fg_tx_end(struct fg_guard *g, unsigned slot)
 	ev.count = t.files;
 	ev.tx_pid = t.pid;
 	ev.tx_exe = t.exe;
+	fg_logger_event(g->log, &ev);
+}
+
+/* ---- runs: the writes of one allowed writer and its like-minded
+ * descendants, summarised when the root exits ---- */
+
+static bool sensitive_key(const char *key)
+{
+	return !strcmp(key, "priv_esc_persist") || !strcmp(key, "ssh_persist");
+}
+
+static void run_count(struct fg_run *r, const struct fg_subtree_cfg *s, const char *path)
+{
+	unsigned i = 0;
+
+	r->files++;
+	r->sensitive |= sensitive_key(s->key);
+	if (r->files == 1)
+		fg_strlcpy(r->first, path, sizeof(r->first));
+	fg_strlcpy(r->last, path, sizeof(r->last));
+	while (i < r->n_per && strcmp(r->per[i].subtree, s->name))
+		i++;
+	if (i == r->n_per && r->n_per < FG_RUN_PER) {
+		fg_strlcpy(r->per[i].key, s->key, sizeof(r->per[i].key));
+		fg_strlcpy(r->per[i].subtree, s->name, sizeof(r->per[i].subtree));
+		r->n_per++;
+	}
+	if (i < r->n_per)
+		r->per[i].files++;
+}
+
+/* A free slot for a new run rooted at pid, its pidfd open. */
+static struct fg_run *run_open(struct fg_guard *g, pid_t pid, uint64_t start, const char *rule)
+{
+	struct fg_run *r = NULL;
+	int pidfd;
+
+	for (unsigned i = 0; i < FG_RUN_MAX && !r; i++)
+		if (!g->state->runs[i].pid)
+			r = &g->state->runs[i];
+	pidfd = r ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	if (pidfd < 0)
+		return NULL;
+	memset(r, 0, sizeof(*r));
+	r->pid = pid;
+	r->pidfd = pidfd;
+	r->start_time = start;
+	fg_strlcpy(r->rule, rule, sizeof(r->rule));
+	clock_gettime(CLOCK_MONOTONIC, &r->started);
+	(void)!write(g->main_wake, &(uint64_t){1}, sizeof(uint64_t));
+	return r;
+}
+
+void fg_run_note(struct fg_guard *g, const struct fg_proc *p, const struct fg_decision *d,
+		 unsigned subtree, const char *path, char *ret_id, size_t size)
+{
+	const struct fg_config *cfg = &g->pol->cfg;
+	int a = fg_policy_run_root(g->pol, (unsigned)d->rule, p);
+	pid_t pid = a < 0 ? p->pid : p->anc[a].pid;
+	uint64_t start = a < 0 ? p->start_time : p->anc[a].start_time;
+	struct fg_run *r = NULL;
+
+	snprintf(ret_id, size, "%d-%llu", (int)pid, (unsigned long long)start);
+	pthread_mutex_lock(&g->lock);
+	for (unsigned i = 0; i < FG_RUN_MAX && !r; i++)
+		if (g->state->runs[i].pid == pid && g->state->runs[i].start_time == start)
+			r = &g->state->runs[i];
+	if (!r)
+		r = run_open(g, pid, start, cfg->writers[d->rule].name);
+	if (r) {
+		fg_strlcpy(r->id, ret_id, sizeof(r->id));
+		run_count(r, &cfg->subtrees[subtree], path);
+	}
+	pthread_mutex_unlock(&g->lock);
+}
+
+int fg_run_pidfd(struct fg_guard *g, unsigned slot)
+{
+	int fd;
+
+	pthread_mutex_lock(&g->lock);
+	fd = g->state->runs[slot].pid ? g->state->runs[slot].pidfd : -1;
+	pthread_mutex_unlock(&g->lock);
+	return fd;
+}
+
+void fg_run_end(struct fg_guard *g, unsigned slot)
+{
+	static struct fg_run r; /* main thread only */
+	struct fg_run_end end = {0};
+	struct timespec now;
+	struct fg_event ev;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&g->lock);
+	r = g->state->runs[slot];
+	g->state->runs[slot].pid = 0;
+	g->state->runs[slot].pidfd = -1;
+	pthread_mutex_unlock(&g->lock);
+	close(r.pidfd);
+	end = (struct fg_run_end){
+	    .id = r.id,
+	    .rule = r.rule,
+	    .files = r.files,
+	    .duration_ms = (uint64_t)((now.tv_sec - r.started.tv_sec) * 1000 +
+				      (now.tv_nsec - r.started.tv_nsec) / 1000000),
+	    .first = r.first,
+	    .last = r.last,
+	    .lone_sensitive = r.files <= 2 && r.sensitive,
+	    .n_per = r.n_per,
+	};
+	for (unsigned i = 0; i < r.n_per; i++) {
+		end.per[i].key = r.per[i].key;
+		end.per[i].subtree = r.per[i].subtree;
+		end.per[i].files = r.per[i].files;
+	}
+	fg_guard_event_base(&ev, "run-end");
+	ev.outcome = "success";
+	ev.rule = r.rule;
+	ev.run_end = &end;
+	if (end.lone_sensitive)
+		ev.message = "a run that wrote only one or two files, one of them a privilege or "
+			     "ssh drop-in: worth a look";
 	fg_logger_event(g->log, &ev);
 }

@@ -39,6 +39,8 @@ enum fg_markkind { FG_MARK_INODE = 0 };
 enum fg_failverdict { FG_FAIL_DENY = 0, FG_FAIL_ALLOW };
 enum fg_unknown_intent { FG_UNKNOWN_WRITE = 0, FG_UNKNOWN_READ };
 enum fg_overload { FG_OVERLOAD_DENY_WRITES = 0, FG_OVERLOAD_ALLOW, FG_OVERLOAD_DENY };
+/* Kernel audit records of write decisions (FAN_AUDIT): denials only, all, none. */
+enum fg_auditrec { FG_AUDITREC_DENY = 0, FG_AUDITREC_YES, FG_AUDITREC_NO };
 enum fg_logsink { FG_SINK_STDERR = 0, FG_SINK_SYSLOG, FG_SINK_FILE, FG_SINK_JOURNAL };
 enum fg_logformat { FG_FMT_JSON = 0, FG_FMT_TEXT };
 
@@ -109,6 +111,7 @@ struct fg_config {
 	enum fg_failverdict on_error;	       /* writer vanished/unresolvable: deny */
 	enum fg_unknown_intent unknown_intent; /* intent unreadable: write */
 	enum fg_overload on_overload;	       /* internal queue full: deny writes */
+	enum fg_auditrec audit_records;	       /* default: an audit record per denial */
 	uint32_t max_line;		       /* bytes per log line, newline included */
 	uint32_t repeat_threshold;	       /* full lines per writer and window; 0: off */
 	uint32_t repeat_window;		       /* seconds */

@@ -42,6 +42,9 @@ struct fg_fan {
 	int perm_fd;
 	int notif_fd;	     /* -1 when the kernel lacks FID reporting */
 	bool have_rename;    /* FAN_RENAME (5.17+) */
+	bool audit;	     /* the permission group was made with FAN_ENABLE_AUDIT */
+	bool audit_rule;     /* the kernel takes a rule number with FAN_AUDIT (6.3+) */
+	int audit_err;	     /* why audit is off: -errno of FAN_ENABLE_AUDIT, 0 */
 	uint64_t marks;	     /* all permission marks */
 	uint64_t mark_errors;
 	uint64_t inode_overflow; /* files not tracked because the table is full */
@@ -62,9 +65,12 @@ struct fg_fan {
 	unsigned n_mounts;
 };
 
-/* Creates both groups (probing what the kernel supports). Returns 0 or
- * -errno (e.g. -EPERM without CAP_SYS_ADMIN). */
-int fg_fan_open(struct fg_fan *f);
+/* Creates both groups (probing what the kernel supports); with `audit`, the
+ * permission group may write kernel audit records (FAN_ENABLE_AUDIT, which
+ * needs CAP_AUDIT_WRITE: without it the group is made without, and
+ * audit_err says why). Returns 0 or -errno (e.g. -EPERM without
+ * CAP_SYS_ADMIN). */
+int fg_fan_open(struct fg_fan *f, bool audit);
 /* Closes the groups first (the kernel then allows every pending open), then
  * frees the rest. Safe to call twice. */
 void fg_fan_close(struct fg_fan *f);
@@ -103,6 +109,12 @@ int fg_fan_mount_fd(const struct fg_fan *f, const int32_t fsid[2]);
 /* Answers one permission event on permission group `group`. Returns 0 or
  * -errno. */
 int fg_fan_respond(int group, int event_fd, bool allow);
+
+/* Answers like fg_fan_respond and asks the kernel for an AUDIT_FANOTIFY
+ * record naming rule (0: no rule) when f's group can write one; falls back
+ * to a plain answer whatever the kernel refuses, so the opener is always
+ * answered. Returns 0 or -errno. */
+int fg_fan_respond_audit(struct fg_fan *f, int group, int event_fd, bool allow, uint32_t rule);
 
 /* The path of an open fd (readlink of /proc/self/fd/N) into buf. Returns the
  * length or -errno. */

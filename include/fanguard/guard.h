@@ -231,6 +231,14 @@ void fg_tx_note(struct fg_guard *g, const struct fg_proc *p, const struct fg_dec
 void fg_tx_end(struct fg_guard *g, unsigned slot);
 /* The pidfd of slot i, or -1 when free (for the main thread's poll). */
 int fg_tx_pidfd(struct fg_guard *g, unsigned slot);
+/* A write allowed by rule d->rule (answering thread): counts it in the
+ * writer's run and puts the run's id in ret_id. */
+void fg_run_note(struct fg_guard *g, const struct fg_proc *p, const struct fg_decision *d,
+		 unsigned subtree, const char *path, char *ret_id, size_t size);
+/* Run slot `slot`'s root exited: logs run-end and frees the slot (main
+ * thread). */
+void fg_run_end(struct fg_guard *g, unsigned slot);
+int fg_run_pidfd(struct fg_guard *g, unsigned slot);
 
 /* ---- remark.c: keeping the marks where the paths are ---- */
 /* The mount table changed: re-marks every subtree whose path now names

@@ -19,6 +19,9 @@ struct fg_harden_opts {
 	 * directory that uid 0 cannot write as its owner (not owned by root, or
 	 * mode without u+w). Protected subtrees are root-owned: off by default. */
 	bool keep_dac_override;
+	/* CAP_AUDIT_WRITE: fanotify_init with FAN_ENABLE_AUDIT on reload, so
+	 * that decisions reach the kernel's audit log (audit_records). */
+	bool keep_audit_write;
 };
 
 /* What fg_harden_apply(NULL) uses. */

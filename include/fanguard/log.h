@@ -67,6 +67,23 @@ struct fg_repeat {
 	struct timespec first, last; /* when the first and last left out happened */
 };
 
+/* What one run wrote, for its run-end line (DESIGN 15: a run is the writes
+ * of one allowed writer and its descendants that match the same rule). */
+#define FG_RUN_KEYS 8
+struct fg_run_end {
+	const char *id;	  /* "<pid>-<start ticks>" of the run's root */
+	const char *rule; /* the writer rule */
+	uint64_t files;	  /* write-opens allowed in the run */
+	uint64_t duration_ms;
+	const char *first, *last; /* the first and last file written */
+	bool lone_sensitive;	  /* 1 or 2 files, one under priv_esc_persist or ssh_persist */
+	unsigned n_per;
+	struct {
+		const char *key, *subtree;
+		uint64_t files;
+	} per[FG_RUN_KEYS];
+};
+
 /* One thing worth a line. Strings may be NULL (field omitted). Everything a
  * pointer reaches is only read during fg_logger_event. */
 struct fg_event {
@@ -103,6 +120,9 @@ struct fg_event {
 	const struct fg_repeat *repeat;	   /* action "repeated" */
 	const struct fg_lost *lost;	   /* action "log-dropped" */
 	const struct fg_hbline *heartbeat; /* action "heartbeat" */
+	const char *run_id;		   /* fanguard.run.id of an allowed write */
+	const char *tx_id;		   /* fanguard.transaction.id: "<pid>-<start ticks>" */
+	const struct fg_run_end *run_end;  /* action "run-end" */
 };
 
 /* Who and where a line comes from: read once when the logger opens (the
@@ -140,7 +160,10 @@ struct fg_logger {
 	pid_t tid;  /* the logger thread, so its opens are allowed */
 	char *ring; /* FG_RING_CAP bytes of whole records */
 	size_t head, used;
-	char *scratch; /* FG_RECORD_CAP: lines are formatted here, under lock */
+	char *scratch; /* FG_RECORD_CAP: events are packed (or lines formatted)
+			* here, under lock */
+	char *pk;		/* FG_RECORD_CAP: the logger thread's copy of a packed record */
+	struct fg_proc *uproc;	/* the logger thread's unpacked writer */
 	struct fg_logagg *agg;
 	uint64_t seq;	     /* last sequence number given out */
 	uint64_t written;    /* lines handed to the sink, summaries included */

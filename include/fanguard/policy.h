@@ -86,6 +86,12 @@ void fg_policy_decide(const struct fg_policy *p, unsigned subtree, const struct 
  * condition) and allows w for subtree, or -1. When there is one, the
  * verdict is allow whatever the ancestry holds, and the open can be answered
  * before the ancestry is read. Pure. */
+/* The root of w's run under rule: the index of the topmost ancestor in the
+ * unbroken chain above w whose exe matches the rule's exe condition, or -1
+ * when the run is w itself (its parent does not match, or the rule names no
+ * exe). Pure. */
+int fg_policy_run_root(const struct fg_policy *p, unsigned rule, const struct fg_proc *w);
+
 int fg_policy_first_ancestry_free(const struct fg_policy *p, unsigned subtree,
 				  const struct fg_proc *w);
 

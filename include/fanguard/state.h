@@ -5,12 +5,15 @@
 #define FANGUARD_STATE_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
 #define FG_RECENT_MAX  20
 #define FG_TX_MAX      32
+#define FG_RUN_MAX     16 /* runs followed at once; more are not summarised */
+#define FG_RUN_PER     8  /* subtrees counted per run */
 #define FG_LAT_BUCKETS 40 /* log2 buckets of nanoseconds */
 
 struct fg_counters {
@@ -58,6 +61,25 @@ struct fg_tx {
 	char exe[PATH_MAX];
 };
 
+/* An allowed writer's run: its root process (the topmost ancestor that
+ * matches the same rule, or the writer itself) and what it wrote. */
+struct fg_run {
+	pid_t pid; /* 0: free slot */
+	int pidfd; /* readable when the root exits */
+	uint64_t start_time;
+	char id[32];
+	char rule[64];
+	struct timespec started;
+	uint64_t files;
+	bool sensitive; /* wrote under priv_esc_persist or ssh_persist */
+	unsigned n_per;
+	struct {
+		char key[64], subtree[64];
+		uint64_t files;
+	} per[FG_RUN_PER];
+	char first[PATH_MAX], last[PATH_MAX];
+};
+
 struct fg_tx_done {
 	pid_t pid;
 	uint64_t files;
@@ -75,6 +97,7 @@ struct fg_state {
 	uint64_t lat_max_ns;
 	uint64_t lat_n;
 	struct fg_tx tx[FG_TX_MAX];
+	struct fg_run *runs; /* FG_RUN_MAX */
 	struct fg_tx_done tx_last;
 	uint64_t tx_finished;
 	struct timespec started; /* CLOCK_REALTIME at start */

@@ -47,6 +47,7 @@ struct fg_snapshot {
 	uint64_t log_written, log_dropped, log_errors;
 	int selftest;		    /* 1 passed, 0 not run, -1 failed */
 	const struct fg_pcache *pc; /* the writer cache; NULL: none */
+	const char *audit_records;  /* kernel audit records: on, off, why not; NULL: not known */
 };
 
 enum fg_status_word { FG_STATUS_ENFORCING = 0, FG_STATUS_AUDIT, FG_STATUS_DEGRADED };

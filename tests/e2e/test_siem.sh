@@ -180,12 +180,16 @@ folded = sum(l["fanguard"]["repeated"]["count"] for l in rep)
 hb = [l for l in lines if l["event"]["action"] == "heartbeat"]
 # At most repeat_threshold full lines and one repeated line per window.
 windows = float(sys.argv[3]) / 3 + 2
+# The daemon's own view rides on each heartbeat: generation, marks, counters.
+hbfull = sum(1 for l in hb if l["fanguard"].get("heartbeat", {}).get("generation") == 1
+             and l["fanguard"]["heartbeat"].get("marks", 0) > 0
+             and l["fanguard"].get("mode") == "enforce")
 print(len(lines), len(raw), len(gaps), max(len(r) for r in raw), len(full), len(rep), folded,
       len(hb), sum(1 for l in hb if l["event"]["kind"] == "state"),
-      int(len(full) <= 20 * windows and len(rep) <= windows))
+      int(len(full) <= 20 * windows and len(rep) <= windows), hbfull)
 EOP
 )
-read -r n nraw gaps longest full rep folded hb hbstate bounded <<<"$summary"
+read -r n nraw gaps longest full rep folded hb hbstate bounded hbfull <<<"$summary"
 echo "# $n lines, longest $longest bytes; flood: $full full + $rep repeated for $folded more; $hb heartbeats"
 check "rsyslog parsed every line it got ($n) and kept the raw ones ($nraw)" eq "$n" "$nraw"
 check "no line is missing: sequence numbers have no gap ($gaps)" eq "$gaps" 0
@@ -194,6 +198,7 @@ check "nothing failed to parse" test ! -s "$RS/unparsed.log"
 check "the flood: 20,000 denials in $((full + rep)) lines" eq "$((full + folded))" 20000
 check "at most 20 full lines and one repeated line per window" eq "$bounded" 1
 check "heartbeats arrive as state events ($hb)" eval "[ $hb -ge 2 ] && [ $hb -eq $hbstate ]"
+check "each heartbeat carries the daemon's mode, generation and marks ($hbfull of $hb)" eq "$hbfull" "$hb"
 check "rsyslog's rate limiter dropped nothing of fanguardd's" eval \
 	"! grep -q 'drop messages' '$RS/rsyslogd.log'"
 

@@ -356,6 +356,8 @@ START_TEST(test_fg_config_load_file_bad_choice)
 	expect_error("[subtree a]\npath = /a\nmode = off\n", 3, "mode: 'off' is not one of");
 	expect_error("[subtree a]\npath = /a\nmark = fs\n", 3, "mark: 'fs'");
 	expect_error("[fanguard]\nlog = kmsg\n", 2, "log: 'kmsg' is not one of");
+	expect_error("[fanguard]\naudit_records = all\n", 2,
+		     "audit_records: 'all' is not one of deny, yes, no");
 	/* mount marks are gone: in the unit's own mount namespace they saw only
 	 * the daemon's copy of the mount */
 	expect_error("[subtree a]\npath = /a\nmark = mount\n", 3, "mark: 'mount' is not one of inode");

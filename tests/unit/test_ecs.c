@@ -151,6 +151,25 @@ static void transaction_end(struct out *o)
 	emit(o, &ev);
 }
 
+/* A run's summary, and an allowed write that names its run. */
+static void run_end(struct out *o)
+{
+	struct fg_run_end r = {.id = "4242-12345",
+			       .rule = "admin",
+			       .files = 2,
+			       .duration_ms = 1500,
+			       .first = "/etc/sudoers.d/a",
+			       .last = "/etc/ssh/sshd_config.d/\xff\"b",
+			       .lone_sensitive = true,
+			       .n_per = 2};
+	struct fg_event ev = {.action = "run-end", .outcome = "success", .rule = "admin",
+			      .run_end = &r, .message = "worth a look"};
+
+	r.per[0].key = "priv_esc_persist", r.per[0].subtree = "sudoers", r.per[0].files = 1;
+	r.per[1].key = "ssh_persist", r.per[1].subtree = "sshd", r.per[1].files = 1;
+	emit(o, &ev);
+}
+
 static void log_dropped(struct out *o)
 {
 	struct fg_lost l = {.count = 7, .first = 3, .last = 12, .n = 2};
@@ -264,6 +283,8 @@ START_TEST(test_fg_log_format_ecs_every_action)
 			transaction_end(&o);
 		if (!strcmp(action, "log-dropped") && (done = true))
 			log_dropped(&o);
+		if (!strcmp(action, "run-end") && (done = true))
+			run_end(&o);
 		if (!strcmp(action, "heartbeat") && (done = true))
 			heartbeat(&o);
 		if (!strcmp(action, "repeated") && (done = true))

@@ -144,7 +144,12 @@ static void apply_status(void *arg)
 
 START_TEST(test_apply_status)
 {
+	struct fg_harden_opts o = FG_HARDEN_OPTS_DEFAULT;
+
 	ck_assert_uint_eq(fg_harden_cap_mask(NULL), DOC_CAPS);
+	/* audit records: CAP_AUDIT_WRITE is kept, and nothing else is */
+	o.keep_audit_write = true;
+	ck_assert_uint_eq(fg_harden_cap_mask(&o), DOC_CAPS | (1ULL << CAP_AUDIT_WRITE));
 	expect_ok(apply_status, NULL);
 }
 END_TEST

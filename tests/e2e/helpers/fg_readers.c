@@ -51,6 +51,7 @@ int main(int argc, char **argv)
 
 	if (argc < 3 || !n || !t) {
 		fprintf(stderr, "usage: fg_readers N PATH [SECONDS]\n");
+		free(t);
 		return 2;
 	}
 	path = argv[2];
@@ -68,6 +69,7 @@ int main(int argc, char **argv)
 	pthread_barrier_wait(&start);
 	for (unsigned i = 0; i < made; i++)
 		pthread_join(t[i], NULL);
+	free(t);
 	printf("ok=%lu eperm=%lu other=%lu\n", ok, eperm, other);
 	return eperm || other ? 1 : 0;
 }
