@@ -54,6 +54,7 @@ struct daemon {
 	int sigfd;
 	uint64_t generation;
 	int harden_err; /* capabilities, then seccomp: 0 or the first -errno */
+	int loginuid_immutable; /* asked at start: 1, 0, -errno */
 	struct fg_status_server srv;
 	int selftest;	      /* 1 passed, -1 failed, 0 not run */
 	/* What a heartbeat reports, copied here because the logger thread
@@ -328,6 +329,15 @@ static void snapshot(struct daemon *d, struct fg_snapshot *s)
 	s->selftest = d->selftest;
 	s->pc = &d->pcache;
 	s->audit_records = audit_state(d);
+	s->loginuid_immutable = d->loginuid_immutable > 0	 ? "on"
+				: d->loginuid_immutable == 0 ? "off"
+							     : "unknown";
+	if (d->guard.digests) {
+		pthread_mutex_lock(&d->guard.digests->lock);
+		s->digests_hashed = d->guard.digests->hashed;
+		s->digests_failed = d->guard.digests->failed;
+		pthread_mutex_unlock(&d->guard.digests->lock);
+	}
 	fg_logger_stats(&d->log, &s->log_written, &s->log_dropped, &s->log_errors);
 }
 
@@ -647,6 +657,8 @@ static int start(struct daemon *d, struct fg_diag *diag)
 	 * because capability sets are per thread. */
 	status_err = fg_status_open(&d->srv, d->pol->cfg.status_socket, d->pol->cfg.status_group);
 	writer_cache(d);
+	/* Needs CAP_AUDIT_CONTROL: asked while it is still there. */
+	d->loginuid_immutable = fg_ident_loginuid_immutable();
 	d->harden_err = drop_caps(d);
 	err = fg_logger_open(&d->log, &d->pol->cfg);
 	if (err < 0) {

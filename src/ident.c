@@ -6,9 +6,13 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <inttypes.h>
+#include <linux/audit.h>
+#include <linux/netlink.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -743,4 +747,46 @@ unsigned fg_ident_prepare(struct fg_policy *pol)
 		globfree(&g);
 	}
 	return pol->n_tx_digests;
+}
+
+/* ---- loginuid_immutable (auditctl --loginuid-immutable) */
+
+int fg_ident_loginuid_immutable(void)
+{
+	struct sockaddr_nl to = {.nl_family = AF_NETLINK};
+	struct nlmsghdr req = {.nlmsg_len = NLMSG_LENGTH(0),
+			       .nlmsg_type = AUDIT_GET_FEATURE,
+			       .nlmsg_flags = NLM_F_REQUEST,
+			       .nlmsg_seq = 1};
+	char buf[512] __attribute__((aligned(__alignof__(struct nlmsghdr))));
+	struct pollfd pf = {.events = POLLIN};
+	_cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, &req, req.nlmsg_len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+		return -errno;
+	pf.fd = fd;
+	for (int tries = 0; tries < 4; tries++) {
+		const struct nlmsghdr *nh = (const void *)buf;
+
+		if (poll(&pf, 1, 250) <= 0)
+			return -ETIMEDOUT;
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < (ssize_t)sizeof(*nh) || !NLMSG_OK(nh, (size_t)n))
+			return -EIO;
+		if (nh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(nh);
+			if (nh->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error)
+				return e->error;
+			continue; /* the ack of the request */
+		}
+		if (nh->nlmsg_type == AUDIT_GET_FEATURE &&
+		    nh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct audit_features))) {
+			const struct audit_features *f = NLMSG_DATA(nh);
+			return (f->features & AUDIT_FEATURE_TO_MASK(AUDIT_FEATURE_LOGINUID_IMMUTABLE)) != 0;
+		}
+	}
+	return -EIO;
 }

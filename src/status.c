@@ -240,6 +240,10 @@ static void json_health(struct fg_json *j, const struct fg_snapshot *s)
 				      : "not-run");
 	if (s->audit_records)
 		fg_json_str(j, "audit_records", s->audit_records);
+	if (s->loginuid_immutable)
+		fg_json_str(j, "loginuid_immutable", s->loginuid_immutable);
+	fg_json_u64(j, "digests_hashed", s->digests_hashed);
+	fg_json_u64(j, "digests_failed", s->digests_failed);
 	fg_json_obj_close(j);
 	if (!s->pc)
 		return;
@@ -484,6 +488,9 @@ static void text_health(struct out *o, const struct fg_snapshot *s)
 			       : "not run");
 	if (s->audit_records)
 		line(o, "  %-40s %12s", "kernel audit records", s->audit_records);
+	if (s->loginuid_immutable)
+		line(o, "  %-40s %12s", "login uids immutable", s->loginuid_immutable);
+	line(o, "  %-40s %12" PRIu64, "executables hashed", s->digests_hashed);
 	if (!s->pc)
 		return;
 	line(o, "  %-40s %12s", "writer cache", s->pc->on ? "on" : "OFF");

@@ -113,4 +113,10 @@ enum fg_ident_result fg_ident_verify_rule(struct fg_ident *ix, const struct fg_p
  * Returns how many transaction exes were hashed. */
 unsigned fg_ident_prepare(struct fg_policy *pol);
 
+/* Whether the kernel's audit feature loginuid_immutable is on (a set login
+ * uid can then never change, not even by root): 1, 0, or -errno when it
+ * cannot be asked (the netlink audit socket needs CAP_AUDIT_CONTROL and
+ * the initial PID namespace; call before the capabilities are dropped). */
+int fg_ident_loginuid_immutable(void);
+
 #endif

@@ -48,6 +48,8 @@ struct fg_snapshot {
 	int selftest;		    /* 1 passed, 0 not run, -1 failed */
 	const struct fg_pcache *pc; /* the writer cache; NULL: none */
 	const char *audit_records;  /* kernel audit records: on, off, why not; NULL: not known */
+	const char *loginuid_immutable; /* on, off, unknown: can a set login uid change? */
+	uint64_t digests_hashed, digests_failed; /* executables hashed (ident.c) */
 };
 
 enum fg_status_word { FG_STATUS_ENFORCING = 0, FG_STATUS_AUDIT, FG_STATUS_DEGRADED };
