@@ -48,7 +48,8 @@ struct fg_snapshot {
 	int selftest;		    /* 1 passed, 0 not run, -1 failed */
 	const struct fg_pcache *pc; /* the writer cache; NULL: none */
 	const char *audit_records;  /* kernel audit records: on, off, why not; NULL: not known */
-	const char *loginuid_immutable; /* on, off, unknown: can a set login uid change? */
+	/* on, off, unknown: whether a set login uid can change at all */
+	const char *loginuid_immutable;
 	uint64_t digests_hashed, digests_failed; /* executables hashed (ident.c) */
 };
 

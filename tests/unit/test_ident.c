@@ -20,7 +20,7 @@
 #include "fanguard/util.h"
 
 /* SHA-256 of "abc" (FIPS 180-2, appendix B.1). */
-#define ABC_SHA "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+#define ABC_SHA	  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 #define OTHER_SHA "0000000000000000000000000000000000000000000000000000000000000001"
 
 static struct fg_policy pol;
@@ -110,9 +110,11 @@ static struct fg_decision decide(void)
 
 START_TEST(test_parse_map_lines)
 {
-	static const char file[] = "7f8a29808000-7f8a2995e000 r-xp 00026000 fe:00 332835                     /usr/lib/x86_64-linux-gnu/libc.so.6";
+	static const char file[] = "7f8a29808000-7f8a2995e000 r-xp 00026000 fe:00 332835           "
+				   "          /usr/lib/x86_64-linux-gnu/libc.so.6";
 	static const char anon[] = "55f91cf2a000-55f91cf2b000 r-xp 00000000 00:00 0 ";
-	static const char vdso[] = "7ffd9c9f0000-7ffd9c9f2000 r-xp 00000000 00:00 0                          [vdso]";
+	static const char vdso[] =
+	    "7ffd9c9f0000-7ffd9c9f2000 r-xp 00000000 00:00 0                          [vdso]";
 	struct fg_map m;
 
 	ck_assert_int_eq(fg_ident_parse_map(file, strlen(file), &m), 0);
@@ -473,8 +475,7 @@ START_TEST(test_config_keys)
 	struct fg_config cfg;
 	struct fg_diag diag = {0};
 
-	ck_assert_int_eq(load_text("[subtree s]\npath = /etc/s\n[writer w]\nsha256 = " ABC_SHA
-				   "\n",
+	ck_assert_int_eq(load_text("[subtree s]\npath = /etc/s\n[writer w]\nsha256 = " ABC_SHA "\n",
 				   &cfg, &diag),
 			 0);
 	/* a digest alone is a condition; the prefix defaults to /usr */
@@ -482,11 +483,12 @@ START_TEST(test_config_keys)
 	ck_assert_uint_eq(cfg.trusted_prefix.n, 1);
 	ck_assert_str_eq(cfg.trusted_prefix.v[0], "/usr");
 	fg_config_free(&cfg);
-	ck_assert_int_eq(load_text("[fanguard]\ntrusted_prefix = /usr /opt/vendor\n"
-				   "[subtree s]\npath = /etc/s\n[transaction]\nexe = /usr/bin/bootc\n"
-				   "sha256 = BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD\n",
-				   &cfg, &diag),
-			 0);
+	ck_assert_int_eq(
+	    load_text("[fanguard]\ntrusted_prefix = /usr /opt/vendor\n"
+		      "[subtree s]\npath = /etc/s\n[transaction]\nexe = /usr/bin/bootc\n"
+		      "sha256 = BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD\n",
+		      &cfg, &diag),
+	    0);
 	ck_assert_uint_eq(cfg.trusted_prefix.n, 2);
 	ck_assert_str_eq(cfg.transaction.sha256.v[0], ABC_SHA); /* lower case */
 	fg_config_free(&cfg);
