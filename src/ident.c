@@ -486,6 +486,25 @@ static bool digest_settled(const struct fg_policy *pol, const struct fg_trustinf
 	return list && (t->dig & FG_DIG_VERITY) && fg_policy_digest_in(pol, t, list, false);
 }
 
+/* The CLI's way (it may open anything and wait): hash it now. */
+static enum fg_ident_result hash_here(pid_t pid, uint64_t start, struct fg_trustinfo *t)
+{
+	struct fg_digest d;
+	int dirfd = open_task(pid, start), fd = -1;
+
+	if (dirfd >= 0)
+		fd = openat(dirfd, "exe", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0 && fg_digest_setup() == 0 && fg_digest_fd(fd, true, &d) == 0)
+		take_digest(t, &d);
+	else
+		t->dig |= FG_DIG_FAILED | FG_DIG_LOOKED;
+	if (fd >= 0)
+		close(fd);
+	if (dirfd >= 0)
+		close(dirfd);
+	return FG_IDENT_DONE;
+}
+
 static enum fg_ident_result verify_digest(struct fg_ident *ix, const struct fg_policy *pol,
 					  struct fg_proc *p, const struct fg_need *n, bool last_try,
 					  uint64_t *ret_ticket)
@@ -496,6 +515,8 @@ static enum fg_ident_result verify_digest(struct fg_ident *ix, const struct fg_p
 	struct fg_digest d;
 	struct stat st;
 
+	if (!ix->dg && ix->hash_inline)
+		return hash_here(pid, n->who < 0 ? p->start_time : p->anc[n->who].start_time, t);
 	for (unsigned tries = 0; tries < 2 && !digest_settled(pol, t, n->list); tries++) {
 		/* The transaction's hashes taken at load are of content; a
 		 * listed digest may be fs-verity's, which costs nothing. */

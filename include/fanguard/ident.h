@@ -84,7 +84,8 @@ const char *fg_ident_method_name(unsigned method);
 
 /* The answering thread's verifier. */
 struct fg_ident {
-	struct fg_digests *dg;	 /* NULL: no digests can be had */
+	struct fg_digests *dg;	 /* NULL: no digests can be had, unless... */
+	bool hash_inline;	 /* ...the caller may hash right here (the CLI) */
 	struct fg_proc *scratch; /* for a tracer */
 };
 

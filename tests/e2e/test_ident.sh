@@ -117,6 +117,18 @@ refuse "a child of a process swapped to the transaction tool is no transaction" 
 alerted "its alert names the forged ancestor" "$S/swap-tx" exe-unverified \
 	fanguard.identity.claimed="$B/bootc" fanguard.identity.problem=exe-unmapped
 
+# fanguard explain verifies a real process as the daemon does.
+"$X" --sleep 3 "$B/cm-tool" /dev/null >/dev/null 2>&1 &
+XP=$!
+BG+=("$XP")
+for _ in $(seq 50); do [ "$(readlink "/proc/$XP/exe")" = "$B/cm-tool" ] && break; sleep 0.05; done
+timeout 10 "$FANGUARD" explain --config "$CONF" --path "$S/x" --pid "$XP" >"$T/explain.out" 2>&1
+rc=$?
+[ "$rc" = 1 ] && grep -q "exe-unverified (exe-unmapped)" "$T/explain.out" &&
+	pass "explain denies the swapped process and says why" ||
+	fail "explain denies the swapped process and says why (exit $rc: $(tr '\n' ' ' <"$T/explain.out"))"
+wait "$XP" 2>/dev/null
+
 # ---- 2. login uid without a login
 refuse "an unset loginuid set to 1000 by the writer itself" "$S/auid-set" \
 	"$B/admin-sh" -c "echo 1000 > /proc/self/loginuid && echo x > '$S/auid-set'"

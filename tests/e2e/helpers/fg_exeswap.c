@@ -1,7 +1,7 @@
 /* fg_exeswap: a process that claims another executable without exec'ing
  * it, for tests/e2e/test_ident.sh (issue 11).
  *
- *   fg_exeswap [--map-new] [--child] NEWEXE TARGET
+ *   fg_exeswap [--map-new] [--child] [--sleep S] NEWEXE TARGET
  *
  * The kernel replaces /proc/PID/exe (prctl PR_SET_MM, PR_SET_MM_MAP with
  * an exe_fd; CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE) only once no mapping
@@ -12,7 +12,8 @@
  * also maps NEWEXE executable, so that an executable mapping of the
  * claimed inode exists, as a forger would add. Then it writes a line to
  * TARGET (O_WRONLY|O_CREAT|O_TRUNC), or with --child runs
- * `/bin/sh -c 'echo child > TARGET'` as its child, and prints
+ * `/bin/sh -c 'echo child > TARGET'` as its child (after sleeping S seconds
+ * with --sleep, so that a test can look at it first), and prints
  *
  *   exe=<its /proc/self/exe now> errno=E   (0: written)
  *
@@ -167,6 +168,7 @@ static int write_target(const char *target, bool child)
 int main(int argc, char **argv)
 {
 	bool map_new = false, child = false;
+	unsigned pause = 0;
 	char exe[4096];
 	ssize_t n;
 	int i = 1, fd, err;
@@ -176,11 +178,14 @@ int main(int argc, char **argv)
 			map_new = true;
 		else if (!strcmp(argv[i], "--child"))
 			child = true;
+		else if (!strcmp(argv[i], "--sleep") && i + 1 < argc)
+			pause = (unsigned)atoi(argv[++i]);
 		else
 			return 3;
 	}
 	if (argc - i != 2) {
-		fprintf(stderr, "usage: fg_exeswap [--map-new] [--child] NEWEXE TARGET\n");
+		fprintf(stderr,
+			"usage: fg_exeswap [--map-new] [--child] [--sleep S] NEWEXE TARGET\n");
 		return 3;
 	}
 	fd = open(argv[i], O_RDONLY | O_CLOEXEC);
@@ -194,6 +199,8 @@ int main(int argc, char **argv)
 		return die("mapping the new exe");
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
+	if (pause)
+		sleep(pause);
 	err = write_target(argv[i + 1], child);
 	printf("exe=%s errno=%d\n", exe, err);
 	if (err && !child)
