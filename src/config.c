@@ -18,7 +18,8 @@
 #include <sys/stat.h>
 
 /* clang-format off */
-enum sect_kind { SECT_NONE, SECT_FANGUARD, SECT_SUBTREE, SECT_WRITER, SECT_TRANSACTION, SECT_UNKNOWN };
+enum sect_kind { SECT_NONE, SECT_FANGUARD, SECT_SUBTREE, SECT_WRITER, SECT_TRANSACTION, SECT_DEPLOYMENTS,
+		 SECT_UNKNOWN };
 /* clang-format on */
 
 #define FG_AUTO_NAME "fanguard-config"
@@ -114,6 +115,7 @@ void fg_config_init(struct fg_config *cfg)
 	cfg->repeat_threshold = FG_REPEAT_THRESHOLD_DEFAULT;
 	cfg->repeat_window = FG_REPEAT_WINDOW_DEFAULT;
 	cfg->heartbeat_interval = FG_HEARTBEAT_DEFAULT;
+	cfg->deployments.require_signature = true;
 }
 
 static void strlist_free(struct fg_strlist *l)
@@ -146,6 +148,9 @@ void fg_config_free(struct fg_config *cfg)
 	strlist_free(&cfg->transaction.cgroup);
 	strlist_free(&cfg->transaction.sha256);
 	strlist_free(&cfg->trusted_prefix);
+	strlist_free(&cfg->deployments.images);
+	free(cfg->deployments.approved);
+	free(cfg->deployments.signature_policy);
 	for (unsigned i = 0; i < cfg->n_files; i++)
 		free(cfg->files[i]);
 	memset(cfg, 0, sizeof(*cfg));
@@ -218,6 +223,7 @@ enum vtype {
 	V_NAME,	    /* a char[FG_NAME_MAX] name */
 	V_UINT,	    /* a uint32_t within its num_ranges entry */
 	V_SECONDS,  /* the same, in seconds: N, Ns, Nm or Nh */
+	V_TIME,	    /* an int64_t: an RFC 3339 date-time or a date */
 };
 
 struct keydef {
@@ -445,10 +451,25 @@ static void set_path(struct parse_state *st, const struct keydef *k, const char 
 	} else if (k->type == V_SOCKET) {
 		fg_strlcpy(field, value, k->size);
 	} else {
+		/* a later file's [deployments] replaces the earlier value */
+		free(*(char **)field);
 		*(char **)field = strdup(value);
 		if (!*(char **)field)
 			perr(st, st->line, "%s: out of memory", k->name);
 	}
+}
+
+static void set_time(struct parse_state *st, const struct keydef *k, const char *value,
+		     int64_t *field)
+{
+	if (fg_parse_time(value, true, field) < 0) {
+		perr(st, st->line,
+		     "%s: '%s' is not a date (2024-05-01) or an RFC 3339 time "
+		     "(2024-05-01T12:00:00Z)",
+		     k->name, value);
+		return;
+	}
+	st->cfg->deployments.has_min_timestamp = true;
 }
 
 static struct fg_subtree_cfg *cur_sub(struct parse_state *st)
@@ -471,6 +492,8 @@ static void *section_base(struct parse_state *st)
 		return cur_wr(st);
 	case SECT_TRANSACTION:
 		return &st->cfg->transaction;
+	case SECT_DEPLOYMENTS:
+		return &st->cfg->deployments;
 	default:
 		return st->cfg;
 	}
@@ -501,6 +524,9 @@ static void set_value(struct parse_state *st, const struct keydef *k, const char
 	case V_SECONDS:
 		set_uint(st, k, value, field);
 		break;
+	case V_TIME:
+		set_time(st, k, value, field);
+		break;
 	case V_NAME:
 		/* status_group may be emptied again by a later file */
 		if (*value && !valid_name(value))
@@ -515,6 +541,8 @@ static void set_value(struct parse_state *st, const struct keydef *k, const char
 		set_list(st, k, value, field);
 		break;
 	default:
+		if (st->kind == SECT_DEPLOYMENTS)
+			strlist_free(field);
 		set_list(st, k, value, field);
 		break;
 	}
@@ -599,10 +627,22 @@ static const struct keydef transaction_keys[] = {
 	{NULL, 0, 0, 0, NULL, false},
 };
 
+enum { DEP_APPROVED = 1 };
+static const struct keydef deployments_keys[] = {
+	KEY("images", V_GLOBS, struct fg_deployments_cfg, images),
+	[DEP_APPROVED] = KEY("approved", V_PATH, struct fg_deployments_cfg, approved),
+	KEY("min_timestamp", V_TIME, struct fg_deployments_cfg, min_timestamp),
+	KEY("require_signature", V_BOOL, struct fg_deployments_cfg, require_signature),
+	KEY("allow_rollback", V_BOOL, struct fg_deployments_cfg, allow_rollback),
+	KEY("allow_usroverlay", V_BOOL, struct fg_deployments_cfg, allow_usroverlay),
+	KEY("signature_policy", V_PATH, struct fg_deployments_cfg, signature_policy),
+	{NULL, 0, 0, 0, NULL, false},
+};
+
 static const struct keydef *const section_keys[] = {
 	[SECT_FANGUARD] = fanguard_keys, [SECT_SUBTREE] = subtree_keys,
 	[SECT_WRITER] = writer_keys, [SECT_TRANSACTION] = transaction_keys,
-	[SECT_UNKNOWN] = NULL};
+	[SECT_DEPLOYMENTS] = deployments_keys, [SECT_UNKNOWN] = NULL};
 /* clang-format on */
 
 /* ---- sections ---- */
@@ -720,6 +760,11 @@ static void section_begin(struct parse_state *st, const char *text)
 		if (!st->cfg->transaction.present)
 			st->cfg->transaction.where = (struct fg_where){st->file, st->line};
 		st->cfg->transaction.present = true;
+	} else if (strcmp(text, "deployments") == 0) {
+		st->kind = SECT_DEPLOYMENTS;
+		if (!st->cfg->deployments.present)
+			st->cfg->deployments.where = (struct fg_where){st->file, st->line};
+		st->cfg->deployments.present = true;
 	} else if (strncmp(text, "subtree ", 8) == 0 && valid_name(text + 8)) {
 		subtree_begin(st, text + 8);
 	} else if (strncmp(text, "writer ", 7) == 0 && valid_name(text + 7)) {
@@ -839,6 +884,8 @@ static int conf_handler(void *user, const char *section, const char *name, const
 	}
 	st->seen |= 1U << i;
 	st->seen_line[i] = st->line;
+	if (st->kind == SECT_DEPLOYMENTS && i == DEP_APPROVED)
+		st->cfg->deployments.approved_where = (struct fg_where){st->file, st->line};
 	if (!value || (!*value && !k[i].may_be_empty)) {
 		perr(st, st->line, "empty value for '%s'", name);
 		return 1;

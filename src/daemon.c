@@ -149,6 +149,7 @@ static void heartbeat_fill(void *ctx, struct fg_heartbeat *ret)
 	ret->marks = __atomic_load_n(&d->hb_marks, __ATOMIC_RELAXED);
 	ret->c = d->state.c;
 	ret->have_counters = true;
+	ret->sigpolicy = fg_sigwatch_verdict(d->guard.sigwatch);
 }
 
 static void heartbeat_update(struct daemon *d)
@@ -338,6 +339,7 @@ static void snapshot(struct daemon *d, struct fg_snapshot *s)
 		s->digests_failed = d->guard.digests->failed;
 		pthread_mutex_unlock(&d->guard.digests->lock);
 	}
+	s->sigpolicy = fg_sigwatch_verdict(d->guard.sigwatch);
 	fg_logger_stats(&d->log, &s->log_written, &s->log_dropped, &s->log_errors);
 }
 
@@ -704,6 +706,9 @@ static void stop(struct daemon *d)
 	}
 	if (d->guard.perm.proc) {
 		fg_guard_log_daemon(&d->guard, "daemon-stop", "success", "fanguardd stopped");
+		/* the heartbeat reads the guard's sigwatch: no more of it */
+		if (d->log.started)
+			fg_logger_set_heartbeat(&d->log, NULL, NULL);
 		fg_guard_free(&d->guard);
 	}
 	fg_pcache_close(&d->pcache);

@@ -465,7 +465,8 @@ int fg_fan_mark_subtree(struct fg_fan *f, const struct fg_config *cfg, unsigned 
 	s->root_ino = st.st_ino;
 	if (!S_ISDIR(st.st_mode)) {
 		s->is_file = true;
-		mark(f, f->notif_fd, FILE_NOTIF_MASK, AT_FDCWD, path);
+		/* a write-close: when policy.json is judged again (sigwatch.c) */
+		mark(f, f->notif_fd, FILE_NOTIF_MASK | FAN_CLOSE_WRITE, AT_FDCWD, path);
 		return mark_file_parent(f, idx, path);
 	}
 	return 0;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fanguard/config.h"
+#include "fanguard/deploycli.h"
 #include "fanguard/ident.h"
 #include "fanguard/json.h"
 #include "fanguard/policy.h"
@@ -44,6 +45,8 @@ static void usage(FILE *out)
 		"       fanguard explain --path PATH (--pid PID | --exe EXE [--auid N|unset]\n"
 		"                        [--uid N] [--ancestor EXE]... [--comm C] [--cgroup CG])\n"
 		"                        [--config FILE] [--json]\n"
+		"       fanguard deployments [--config FILE] [--status FILE|-] [--state FILE]\n"
+		"                        [--json]\n"
 		"       fanguard --version\n"
 		"See fanguard(8).\n");
 }
@@ -694,6 +697,8 @@ int main(int argc, char **argv)
 		return cmd_check_config(argc - 1, argv + 1);
 	if (!strcmp(cmd, "explain"))
 		return cmd_explain(argc - 1, argv + 1);
+	if (!strcmp(cmd, "deployments"))
+		return fg_deployments_cli(argc - 1, argv + 1);
 	fprintf(stderr, "fanguard: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -41,9 +41,10 @@ int fg_guard_init(struct fg_guard *g, struct fg_policy *pol, struct fg_fan *fan,
 		g->digests = NULL;
 	}
 	g->perm.ident.dg = g->digests;
+	g->sigwatch = fg_sigwatch_new();
 	if (!g->perm.ident.scratch || !g->digests || g->perm_wake < 0 || g->notif_wake < 0 ||
 	    g->main_wake < 0 || !g->perm.proc || !g->notif.proc || !g->notif.modseen ||
-	    !g->perm.deferred || pthread_mutex_init(&g->lock, NULL) != 0) {
+	    !g->perm.deferred || !g->sigwatch || pthread_mutex_init(&g->lock, NULL) != 0) {
 		fg_guard_free(g);
 		return -ENOMEM;
 	}
@@ -71,6 +72,8 @@ void fg_guard_free(struct fg_guard *g)
 	free(g->digests);
 	g->digests = g->perm.ident.dg = NULL;
 	g->perm.ident.scratch = NULL;
+	fg_sigwatch_free(g->sigwatch);
+	g->sigwatch = NULL;
 	g->perm.proc = g->notif.proc = NULL;
 	g->notif.modseen = NULL;
 	g->perm.deferred = NULL;

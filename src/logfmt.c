@@ -6,6 +6,7 @@
 
 #include "fanguard/ident.h"
 #include "fanguard/json.h"
+#include "fanguard/logdeploy.h"
 #include "fanguard/logschema.h"
 #include "fanguard/util.h"
 
@@ -610,6 +611,7 @@ static void json_fanguard(struct pass *p)
 		json_lost(p, ev->lost);
 	if (ev->heartbeat)
 		json_heartbeat(p, ev->heartbeat);
+	fg_logdeploy_fanguard(&p->j, ev);
 	json_hex(p);
 	json_truncated(p);
 	json_ancestry(p);
@@ -635,6 +637,7 @@ static bool attempt(struct pass *p, char *buf, size_t cap)
 		json_user(p, ev->proc);
 		json_process(p, ev->proc);
 	}
+	fg_logdeploy_ecs(&p->j, ev);
 	json_host(p);
 	pstr(p, SF_MESSAGE, "message", ev->message, FG_LINE_CAP);
 	json_fanguard(p);

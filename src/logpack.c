@@ -39,7 +39,10 @@ size_t fg_logpack_size(const struct fg_event *ev)
 	size_t n = sizeof(*ev) + sizeof(uint8_t);
 	const struct fg_proc *p = ev->proc;
 
-	if (ev->repeat || ev->lost || ev->heartbeat || ev->run_end)
+	/* deployments' findings and signature verdicts are rare and point at
+	 * their caller's memory: formatted at once, not packed */
+	if (ev->repeat || ev->lost || ev->heartbeat || ev->run_end || ev->finding ||
+	    ev->sigpolicy)
 		return 0;
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		n += str_size(*strs[i]);
@@ -194,6 +197,9 @@ int fg_logpack_read(const char *buf, size_t len, struct fg_event *ret, struct fg
 	ret->lost = NULL;
 	ret->heartbeat = NULL;
 	ret->run_end = NULL;
+	ret->finding = NULL;
+	ret->sigpolicy = NULL;
+	ret->sigpolicy_changes = ret->sigpolicy_trigger = NULL;
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		if (take_str(&r, strs[i]) < 0)
 			return -EINVAL;

@@ -66,6 +66,21 @@ static const struct row rows[] = {
 	{"overload",         "process",       "info",     V_OUTCOME,  P_DENIED,  0,       NULL},
 	{"log-dropped",      "process",       "info",     V_OUTCOME,  P_FAULT,   0,       NULL},
 	{"heartbeat",        "process",       "info",     V_OUTCOME,  P_ROUTINE, 0,       "state"},
+	/* fanguard deployments (deployments.c): "detected" is an alert, no
+	 * decision an informational finding. */
+	{"deployment-staged", "host",         "change",   V_DECISION, 0,         0,       NULL},
+	{"booted-changed",   "host",          "change",   V_DECISION, 0,         0,       NULL},
+	{"rollback-queued",  "host",          "change",   V_DECISION, 0,         0,       NULL},
+	{"downgrade",        "host",          "change",   V_DECISION, 0,         0,       NULL},
+	{"image-switched",   "host",          "change",   V_DECISION, 0,         0,       NULL},
+	{"image-unapproved", "host",          "info",     V_DECISION, 0,         0,       NULL},
+	{"signature-not-enforced", "host",    "info",     V_DECISION, 0,         0,       NULL},
+	{"usr-overlay",      "host",          "change",   V_DECISION, 0,         0,       NULL},
+	/* One a run: bootc's status as it stands (the seed's cadence). */
+	{"deployment-status", "host",         "info",     V_OUTCOME,  P_ROUTINE, P_FAULT, "state"},
+	/* policy.json judged (sigwatch.c): weakened is "detected", an
+	 * unparseable one a failure. */
+	{"signature-policy", "configuration", "change",   V_DECISION, 0,         P_FAULT, NULL},
 	/* Categorised as the action it repeats (fanguard.repeated.action). */
 	{"repeated",         "file",          "change",   V_DECISION, 0,         0,       NULL},
 };
@@ -148,6 +163,11 @@ void fg_log_classify(const struct fg_event *ev, struct fg_log_class *ret)
 		if (ev->identity_alert) {
 			ret->kind = "alert";
 			ret->priority = P_LANDED;
+		}
+		/* no decision and a failure: it could not be judged */
+		if (!ev->decision && r->fail_prio && streq(ev->outcome, "failure")) {
+			ret->verdict = "error";
+			ret->priority = r->fail_prio;
 		}
 	} else if (streq(ev->outcome, "failure")) {
 		ret->verdict = "error";

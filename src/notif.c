@@ -222,6 +222,13 @@ static void notif_one(struct fg_guard *g, const struct fanotify_event_metadata *
 		FG_COUNT(g->state->c.attrib);
 		notif_log(g, md->pid, "attrib", idx, path, NULL);
 	}
+	/* after the handlers above: a new or renamed-in policy is marked now */
+	if (md->mask & FAN_CLOSE_WRITE)
+		fg_sigwatch_check(g, "write", path, md->pid);
+	else if (md->mask & (FAN_MOVED_TO | FAN_RENAME))
+		fg_sigwatch_check(g, "rename", path, md->pid);
+	else if (md->mask & FAN_CREATE)
+		fg_sigwatch_check(g, "create", path, md->pid);
 }
 
 /* Events that carry names are padded to 4 bytes, not to the 8 the metadata
@@ -296,6 +303,8 @@ static bool take_msg(struct fg_guard *g)
 	g->notif_seq = g->msg_seq;
 	pthread_cond_broadcast(&g->acked);
 	pthread_mutex_unlock(&g->lock);
+	if (old)
+		fg_sigwatch_check(g, "reload", NULL, 0);
 	return stop;
 }
 
@@ -306,6 +315,7 @@ void *fg_notif_main(void *arg)
 
 	n->mountfd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	fg_remark_mounts(g);
+	fg_sigwatch_check(g, "start", NULL, 0);
 	for (;;) {
 		struct pollfd pf[] = {
 		    {.fd = n->fan->notif_fd, .events = POLLIN},

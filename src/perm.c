@@ -227,6 +227,8 @@ static bool open_write(struct fg_guard *g, int group, const struct fanotify_even
 		remember_denial(g, &o, in->path);
 	if (d.reason == FG_REASON_TRANSACTION && resolved >= 0)
 		fg_tx_note(g, p, &d);
+	if (o.allow && resolved >= 0)
+		fg_sigwatch_note_writer(g->sigwatch, in->path, p, o.rule);
 	if (o.quiet)
 		return false;
 	fg_guard_event_base(&ev, "open-write");

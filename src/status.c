@@ -244,6 +244,8 @@ static void json_health(struct fg_json *j, const struct fg_snapshot *s)
 		fg_json_str(j, "loginuid_immutable", s->loginuid_immutable);
 	fg_json_u64(j, "digests_hashed", s->digests_hashed);
 	fg_json_u64(j, "digests_failed", s->digests_failed);
+	if (s->sigpolicy)
+		fg_json_str(j, "signature_policy", s->sigpolicy);
 	fg_json_obj_close(j);
 	if (!s->pc)
 		return;
@@ -491,6 +493,8 @@ static void text_health(struct out *o, const struct fg_snapshot *s)
 	if (s->loginuid_immutable)
 		line(o, "  %-40s %12s", "login uids immutable", s->loginuid_immutable);
 	line(o, "  %-40s %12" PRIu64, "executables hashed", s->digests_hashed);
+	if (s->sigpolicy)
+		line(o, "  %-40s %12s", "signature policy (policy.json)", s->sigpolicy);
 	if (!s->pc)
 		return;
 	line(o, "  %-40s %12s", "writer cache", s->pc->on ? "on" : "OFF");

@@ -52,6 +52,8 @@ want="/etc/fanguard
 /usr/bin/fanguard
 /usr/lib/fanguard
 /usr/lib/fanguard/fanguard.conf
+/usr/lib/systemd/system/fanguard-deployments.service
+/usr/lib/systemd/system/fanguard-deployments.timer
 /usr/lib/systemd/system/fanguardd.service
 /usr/sbin/fanguardd
 /usr/share/doc/fanguard

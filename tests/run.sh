@@ -38,6 +38,6 @@ fi
 if [ "${FG_FUZZ_SECONDS:-60}" != 0 ]; then
 	CC=clang cmake -B build-fuzz -DFG_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug -DFG_WERROR=ON \
 		-DFG_FUZZ_SECONDS="${FG_FUZZ_SECONDS:-60}" >/dev/null
-	cmake --build build-fuzz -j2 --target fuzz_config fuzz_proc fuzz_json
+	cmake --build build-fuzz -j2 --target fuzz_config fuzz_proc fuzz_json fuzz_bootc fuzz_sigpolicy
 	ctest --test-dir build-fuzz -L fuzz --output-on-failure
 fi

@@ -101,6 +101,27 @@ struct fg_transaction_cfg {
 	struct fg_where where;
 };
 
+/* Where the signature policy is, unless [deployments] signature_policy
+ * says otherwise (containers-policy.json(5)). */
+#define FG_SIGPOLICY_PATH_DEFAULT "/etc/containers/policy.json"
+
+/* [deployments]: what `fanguard deployments` holds bootc's status to, and
+ * whose images the signature policy is judged for. A later file's value
+ * replaces an earlier one, lists included. */
+struct fg_deployments_cfg {
+	bool present;		   /* a [deployments] section was seen */
+	struct fg_strlist images;  /* allowed image reference globs; empty: any */
+	char *approved;		   /* approved digests file; NULL: nothing approved */
+	int64_t min_timestamp;	   /* oldest acceptable build, epoch seconds */
+	bool has_min_timestamp;	   /* min_timestamp was given */
+	bool require_signature;	   /* signatures must be enforced (default yes) */
+	bool allow_rollback;	   /* a queued rollback is fine (default no) */
+	bool allow_usroverlay;	   /* a writable /usr overlay is fine (default no) */
+	char *signature_policy;	   /* policy.json; NULL: FG_SIGPOLICY_PATH_DEFAULT */
+	struct fg_where where;	   /* the first [deployments] header */
+	struct fg_where approved_where; /* the approved line, for its errors */
+};
+
 struct fg_config {
 	enum fg_mode mode;		       /* enforce (default) or audit */
 	enum fg_logsink log;		       /* stderr (default), syslog, file, journal */
@@ -125,6 +146,7 @@ struct fg_config {
 	struct fg_writer_cfg *writers; /* n_writers entries, heap, in file order */
 	unsigned n_writers;
 	struct fg_transaction_cfg transaction;
+	struct fg_deployments_cfg deployments;
 
 	char *files[FG_FILES_MAX]; /* every file loaded, in order */
 	unsigned n_files;

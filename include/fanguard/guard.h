@@ -32,6 +32,7 @@
 #include "fanguard/pcache.h"
 #include "fanguard/policy.h"
 #include "fanguard/proc.h"
+#include "fanguard/sigwatch.h"
 #include "fanguard/state.h"
 
 #define FG_SELF_TIDS_MAX 8
@@ -149,6 +150,7 @@ struct fg_guard {
 
 	struct fg_perm perm;
 	struct fg_notif notif;
+	struct fg_sigwatch *sigwatch; /* policy.json's last verdict (sigwatch.c) */
 	pthread_t perm_thread, notif_thread, digest_thread;
 	bool threads_started, digest_started;
 };

@@ -23,6 +23,9 @@
 #define FG_RING_CAP    (256 * 1024) /* bytes waiting for the sink */
 #define FG_LOST_RANGES 16	    /* missing sequence ranges named in one report */
 
+struct fg_finding;
+struct fg_sigpolicy_verdict;
+
 /* A heartbeat's view of the daemon, filled by the daemon's callback. */
 struct fg_heartbeat {
 	const char *mode;      /* enforce / audit, a static string */
@@ -123,6 +126,12 @@ struct fg_event {
 	const char *run_id;		   /* fanguard.run.id of an allowed write */
 	const char *tx_id;		   /* fanguard.transaction.id: "<pid>-<start ticks>" */
 	const struct fg_run_end *run_end;  /* action "run-end" */
+
+	/* `fanguard deployments` and the signature policy (logdeploy.c). */
+	const struct fg_finding *finding;	      /* fanguard.deployment.* */
+	const struct fg_sigpolicy_verdict *sigpolicy; /* fanguard.sigpolicy.* */
+	const char *sigpolicy_changes;		      /* the scopes that changed */
+	const char *sigpolicy_trigger;		      /* start, reload, write, rename */
 };
 
 /* Who and where a line comes from: read once when the logger opens (the

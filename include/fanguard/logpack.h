@@ -9,8 +9,9 @@
 #include "fanguard/proc.h"
 
 /* Bytes fg_logpack_write needs for ev, or 0 when ev cannot be packed: the
- * logger's own events (repeat, loss and heartbeat summaries) and run-end
- * summaries, which are formatted where they are made. */
+ * logger's own events (repeat, loss and heartbeat summaries), run-end
+ * summaries, deployment findings and signature verdicts, which are
+ * formatted where they are made. */
 size_t fg_logpack_size(const struct fg_event *ev);
 
 /* Packs ev into buf (fg_logpack_size(ev) bytes). */

@@ -100,7 +100,7 @@ struct fg_proc {
 				     * computed); otherwise it never matches */
 	struct fg_trustinfo trust;
 	/* The failed fact that took an allow away, for the log line. */
-	struct fg_finding {
+	struct fg_idfinding {
 		uint8_t method;	       /* enum fg_method: how the process the decision
 					* rests on was identified; 0: not verified */
 		uint8_t problem;       /* enum fg_idp; FG_IDP_NONE: none */

@@ -51,6 +51,7 @@ struct fg_snapshot {
 	/* on, off, unknown: whether a set login uid can change at all */
 	const char *loginuid_immutable;
 	uint64_t digests_hashed, digests_failed; /* executables hashed (ident.c) */
+	const char *sigpolicy;	    /* policy.json's verdict; NULL: not watched yet */
 };
 
 enum fg_status_word { FG_STATUS_ENFORCING = 0, FG_STATUS_AUDIT, FG_STATUS_DEGRADED };

@@ -48,6 +48,12 @@ size_t fg_strlcpy(char *dst, const char *src, size_t size);
  * relative path, terminates it, returns the byte count or -errno. */
 ssize_t fg_read_small(int dirfd, const char *path, char *buf, size_t size);
 
+/* Parses an RFC 3339 date-time ("2024-05-01T12:00:00Z", fractional
+ * seconds and a numeric offset allowed; the fraction is dropped) or, with
+ * date_ok, a bare date ("2024-05-01", midnight UTC) into seconds since the
+ * epoch. Returns 0, or -EINVAL for anything else (*ret untouched). */
+int fg_parse_time(const char *s, bool date_ok, int64_t *ret);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t fg_now_ns(void);
 

@@ -25,7 +25,8 @@ start_daemon
 # CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE remain, and no set can grow back.
 check "seccomp filter loaded (Seccomp: 2)" grep -qP '^Seccomp:\t2$' "/proc/$DPID/status"
 check "no_new_privs set" grep -qP '^NoNewPrivs:\t1$' "/proc/$DPID/status"
-check "CapEff is exactly sys_admin, dac_read_search, sys_ptrace" grep -qP '^CapEff:\t0000000000280004$' "/proc/$DPID/status"
+# audit_records (default deny) keeps CAP_AUDIT_WRITE for the groups reloads make
+check "CapEff is exactly sys_admin, dac_read_search, sys_ptrace, audit_write" grep -qP '^CapEff:\t0000000020280004$' "/proc/$DPID/status"
 check "bounding set empty" grep -qP '^CapBnd:\t0000000000000000$' "/proc/$DPID/status"
 for task in /proc/$DPID/task/*; do
 	grep -qP '^Seccomp:\t2$' "$task/status" || fail "thread ${task##*/} without the filter"

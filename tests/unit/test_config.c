@@ -1029,6 +1029,67 @@ START_TEST(test_fg_config_load_file_log_numbers_bad)
 }
 END_TEST
 
+START_TEST(test_fg_config_load_deployments)
+{
+	struct fg_config cfg;
+	struct fg_diag diag;
+	const char *etc, *dir;
+
+	ck_assert_int_eq(load_text("[deployments]\n"
+				   "images = quay.io/example/os:* registry.example.com/os\n"
+				   "approved = /etc/fanguard/approved-images\n"
+				   "min_timestamp = 2025-12-01T06:30:00+02:00\n"
+				   "require_signature = no\n"
+				   "allow_rollback = yes\n"
+				   "allow_usroverlay = true\n"
+				   "signature_policy = /etc/containers/policy.json\n",
+				   &cfg, &diag, NULL),
+			 0);
+	ck_assert(cfg.deployments.present);
+	ck_assert_uint_eq(cfg.deployments.images.n, 2);
+	ck_assert_str_eq(cfg.deployments.images.v[1], "registry.example.com/os");
+	ck_assert_str_eq(cfg.deployments.approved, "/etc/fanguard/approved-images");
+	ck_assert(cfg.deployments.has_min_timestamp);
+	ck_assert_int_eq(cfg.deployments.min_timestamp, 1764563400);
+	ck_assert(!cfg.deployments.require_signature);
+	ck_assert(cfg.deployments.allow_rollback && cfg.deployments.allow_usroverlay);
+	ck_assert_str_eq(cfg.deployments.signature_policy, "/etc/containers/policy.json");
+	fg_config_free(&cfg);
+	/* defaults without the section */
+	ck_assert_int_eq(load_text("[fanguard]\nmode = audit\n", &cfg, &diag, NULL), 0);
+	ck_assert(!cfg.deployments.present && cfg.deployments.require_signature);
+	ck_assert(!cfg.deployments.allow_rollback && !cfg.deployments.has_min_timestamp);
+	ck_assert_ptr_null(cfg.deployments.approved);
+	fg_config_free(&cfg);
+	/* a drop-in's value replaces the image's, lists included */
+	etc = put("etc.conf", "[deployments]\nimages = a/b:* c/d\napproved = /etc/fanguard/a\n");
+	dir = subdir("conf.d");
+	put("conf.d/50-site.conf", "[deployments]\nimages = e/f\napproved = /etc/fanguard/b\n");
+	memset(&diag, 0, sizeof(diag));
+	ck_assert_int_eq(fg_config_load_search(&cfg, "/nonexistent/image.conf", etc, dir, &diag), 0);
+	ck_assert_uint_eq(cfg.deployments.images.n, 1);
+	ck_assert_str_eq(cfg.deployments.images.v[0], "e/f");
+	ck_assert_str_eq(cfg.deployments.approved, "/etc/fanguard/b");
+	fg_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_fg_config_load_deployments_errors)
+{
+	expect_error("[deployments]\nmin_timestamp = yesterday\n", 2,
+		     "min_timestamp: 'yesterday' is not a date");
+	expect_error("[deployments]\nmin_timestamp = 2025-02-30\n", 2, "is not a date");
+	expect_error("[deployments]\napproved = approved.txt\n", 2,
+		     "approved: 'approved.txt' is not an absolute path");
+	expect_error("[deployments]\nallow_rollback = maybe\n", 2, "is not a boolean");
+	expect_error("[deployments]\nrequire_signature = yes\nrequire_signature = no\n", 3,
+		     "duplicate key 'require_signature' in [deployments]");
+	expect_error("[deployments]\nimage = x\n", 2, "unknown key 'image' in [deployments]");
+	expect_error("[deployments]\nsignature_policy = /etc//policy.json\n", 2,
+		     "is not normalised");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1056,6 +1117,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_fg_config_load_file_writer_no_condition);
 	tcase_add_test(tc, test_fg_config_load_file_writer_bad_value_reported_once);
 	tcase_add_test(tc, test_fg_config_load_file_too_many_items);
+	tcase_add_test(tc, test_fg_config_load_deployments);
+	tcase_add_test(tc, test_fg_config_load_deployments_errors);
 	tcase_add_test(tc, test_fg_config_load_file_transaction_appends);
 	tcase_add_test(tc, test_fg_config_load_file_transaction_without_exe);
 	tcase_add_test(tc, test_fg_config_load_file_unknown_section);

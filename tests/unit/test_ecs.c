@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fanguard/deployments.h"
 #include "fanguard/logagg.h"
 #include "fanguard/logfmt.h"
 #include "fanguard/logschema.h"
@@ -262,6 +263,89 @@ static void repeated(struct out *o)
 	fg_logagg_free(a);
 }
 
+/* A finding of `fanguard deployments`, as an alert and as information. */
+static void deployment_event(struct out *o, const char *action)
+{
+	struct fg_finding f = {.action = action, .slot = "staged", .reason = "not-approved"};
+	struct fg_event ev = {.action = action, .outcome = "success", .reason = f.reason};
+
+	f.dep = (struct fg_deploy_mem){.present = true,
+				       .digest = "sha256:0123456789abcdef",
+				       .image = "quay.io/example/os:stable",
+				       .transport = "registry",
+				       .version = "42.1",
+				       .has_timestamp = true,
+				       .timestamp = 1770710400,
+				       .signature = "containerPolicy"};
+	snprintf(f.message, sizeof(f.message), "a finding");
+	ev.message = f.message;
+	ev.finding = &f;
+	ev.decision = "detected";
+	f.alert = true;
+	emit(o, &ev);
+	ev.decision = NULL;
+	f.alert = false;
+	f.approved = true;
+	snprintf(f.ticket, sizeof(f.ticket), "CHG-1001");
+	emit(o, &ev);
+	/* a host-wide finding with no deployment to name */
+	f.slot = NULL;
+	f.dep.present = false;
+	emit(o, &ev);
+}
+
+static void deployment_status(struct out *o)
+{
+	struct fg_finding f = {.action = "deployment-status", .slot = "booted"};
+	struct fg_event ev = {.action = "deployment-status", .outcome = "success", .finding = &f};
+
+	f.dep =
+	    (struct fg_deploy_mem){.present = true, .digest = "sha256:01", .image = "quay.io/x"};
+	ev.message = "booted deployment recorded";
+	emit(o, &ev);
+	ev.finding = NULL;
+	ev.outcome = "failure";
+	ev.message = "status.booted.image.imageDigest: missing";
+	emit(o, &ev);
+}
+
+/* The signature policy judged after a write, by an allowed writer and by
+ * one that is gone: enforced, weakened, unparseable. */
+static void signature_policy(struct out *o)
+{
+	static struct fg_sigpolicy_verdict v;
+	const char *img[] = {"quay.io/example/os:*"};
+	struct fg_sigpolicy_cfg sc = {.images = img, .n_images = 1};
+	const char *good = "{\"default\":[{\"type\":\"reject\"}]}";
+	const char *weak = "{\"default\":[{\"type\":\"insecureAcceptAnything\"}]}";
+	struct fg_event ev = {.action = "signature-policy",
+			      .mode = "enforce",
+			      .subtree = "containers-policy",
+			      .key = "supply_chain",
+			      .path = "/etc/containers/policy.json",
+			      .sigpolicy = &v,
+			      .sigpolicy_trigger = "write",
+			      .proc = real};
+
+	ck_assert_int_eq(fg_sigpolicy_eval(good, strlen(good), &sc, &v), 0);
+	ev.outcome = "success";
+	ev.message = "signature policy enforced";
+	emit(o, &ev);
+	ck_assert_int_eq(fg_sigpolicy_eval(weak, strlen(weak), &sc, &v), 0);
+	ev.decision = "detected";
+	ev.reason = "weakened";
+	ev.sigpolicy_changes = "default: reject -> insecureAcceptAnything";
+	emit(o, &ev);
+	ev.proc = gone;
+	emit(o, &ev);
+	ck_assert_int_eq(fg_sigpolicy_eval("{", 1, &sc, &v), 0);
+	ev.decision = NULL;
+	ev.outcome = "failure";
+	ev.reason = NULL;
+	ev.sigpolicy_trigger = "start";
+	emit(o, &ev);
+}
+
 static void build_writers(void)
 {
 	real = calloc(1, sizeof(*real));
@@ -321,6 +405,13 @@ START_TEST(test_fg_log_format_ecs_every_action)
 			heartbeat(&o);
 		if (!strcmp(action, "repeated") && (done = true))
 			repeated(&o);
+		for (unsigned k = 0; fg_deploy_action(k); k++)
+			if (!strcmp(action, fg_deploy_action(k)) && (done = true))
+				deployment_event(&o, action);
+		if (!strcmp(action, "deployment-status") && (done = true))
+			deployment_status(&o);
+		if (!strcmp(action, "signature-policy") && (done = true))
+			signature_policy(&o);
 		if (!done)
 			ck_abort_msg("action '%s' of the schema table has no fixture here", action);
 	}
