@@ -608,6 +608,7 @@ enum fg_ident_result fg_ident_decide(struct fg_ident *ix, const struct fg_policy
 	struct fg_need needs[MAX_NEEDS];
 
 	p->verifying = true;
+	p->trust_gen = pol->generation;
 	for (unsigned round = 0;; round++) {
 		unsigned n;
 		bool lost = false, holds;

@@ -38,6 +38,7 @@ struct fg_pcache_id {
 	uint64_t start_time;
 	uint32_t known; /* FG_PROC_* */
 	pid_t tracer;
+	uint64_t trust_gen;
 	struct fg_trustinfo trust; /* what was verified, kept as it was found */
 	uint8_t f_method, f_problem;
 	int f_who;
@@ -412,6 +413,7 @@ static void unpack(const struct fg_pcache_id *id, pid_t tid, struct fg_proc *p)
 	p->start_time = id->start_time;
 	p->known = id->known;
 	p->tracer = id->tracer;
+	p->trust_gen = id->trust_gen;
 	p->verifying = false;
 	p->trust = id->trust;
 	p->finding.method = id->f_method;
@@ -499,7 +501,10 @@ bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, const struct fg_pcache_che
 	if (fg_proc_id_fd(e->sid_fd, &sid) < 0 || sid != e->id->sessionid ||
 	    (chk->cgroup && (fg_proc_cgroup_fd(e->cg_fd, cgroup, sizeof(cgroup)) < 0 ||
 			     strcmp(cgroup, e->id->cgroup) != 0)) ||
-	    e->watch_gen != chk->gen || !watched_same(e)) {
+	    e->watch_gen != chk->gen || !watched_same(e) ||
+	    /* verified under another policy (its trusted prefixes, its
+	     * digests): verified again */
+	    (e->id->trust_gen && e->id->trust_gen != chk->gen)) {
 		forget_id(c, e);
 		c->misses++;
 		return false;
@@ -529,6 +534,7 @@ static struct fg_pcache_id *pack(const struct fg_proc *p)
 	    .start_time = p->start_time,
 	    .known = p->known,
 	    .tracer = p->tracer,
+	    .trust_gen = p->trust_gen,
 	    .trust = p->trust,
 	    .f_method = p->finding.method,
 	    .f_problem = p->finding.problem,

@@ -610,6 +610,7 @@ static void proc_reset(struct fg_proc *p, pid_t tid)
 	p->ancestry_truncated = false;
 	p->known = 0;
 	p->tracer = 0;
+	p->trust_gen = 0;
 	p->verifying = false;
 	memset(&p->trust, 0, sizeof(p->trust));
 	p->finding.method = FG_METHOD_NONE;

@@ -95,6 +95,9 @@ struct fg_proc {
 	uint32_t known;		    /* FG_PROC_* bits; before anc, so a reset of the
 				     * header clears it */
 	pid_t tracer;		    /* TracerPid: 0 when not traced */
+	uint64_t trust_gen;	    /* policy generation the trust facts were
+				     * verified under (trusted prefixes, digests
+				     * listed); 0: none were */
 	bool verifying;		    /* set by ident.c while it decides: a digest not
 				     * known yet is taken to match (and then
 				     * computed); otherwise it never matches */

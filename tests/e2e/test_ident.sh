@@ -207,6 +207,36 @@ refuse "a temp copy of another program is not" "$S/tx-other" \
 eq_alert=$(count_log file.path="$S/tx-other" event.kind=alert)
 [ "$eq_alert" = 0 ] && pass "and claimed nothing (no alert)" || fail "and claimed nothing (no alert): $eq_alert"
 
+# A cached writer verified under one policy is verified again under the
+# next: a reload that trusts no prefix at all leaves its libc untrusted.
+fifo=$T/fifo.reload out=$T/reload.out
+mkfifo "$fifo"
+timeout 30 "$B/cm-morph" write:"$S/reloaded" write:"$S/reloaded" wait:"$fifo" \
+	write:"$S/reloaded" >"$out" 2>&1 &
+MP=$!
+BG+=("$MP")
+for _ in $(seq 100); do grep -q "wait $fifo" "$out" && break; sleep 0.1; done
+{
+	conf
+	echo
+	echo "[fanguard]"
+	echo "trusted_prefix = /nonexistent"
+} > "$CONF"
+before=$(count_log event.action=reload event.outcome=success)
+kill -HUP "$DPID"
+wait_log $((before + 1)) event.action=reload event.outcome=success || fail "the reload was taken"
+timeout 10 bash -c 'printf x > "$1"' _ "$fifo"
+wait "$MP"
+e=$(sed -n "s|^write $S/reloaded pid=[0-9]* errno=\([0-9]*\)\$|\1|p" "$out" | paste -sd' ')
+[ "$e" = "0 0 1" ] && pass "a cached writer is verified again after a reload (errnos $e)" ||
+	fail "a cached writer is verified again after a reload (errnos '$e', want '0 0 1')"
+alerted "its libraries are outside the new trusted prefix" "$S/reloaded" code-untrusted \
+	fanguard.identity.problem=foreign-code
+conf > "$CONF"
+before=$(count_log event.action=reload event.outcome=success)
+kill -HUP "$DPID"
+wait_log $((before + 1)) event.action=reload event.outcome=success || fail "the reload back was taken"
+
 # ---- 5. content at a trusted path
 cp /bin/bash "$T/pinned.new"
 echo modified >> "$T/pinned.new"
