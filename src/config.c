@@ -6,6 +6,8 @@
  * the handler for line N before it asks the reader for line N+1, the reader's
  * counter is always the line of the key the handler is looking at. */
 #include "fanguard/config.h"
+#include "fanguard/selfprot.h"
+#include "fanguard/unitcg.h"
 #include "fanguard/util.h"
 
 #include <ctype.h>
@@ -23,7 +25,7 @@ enum sect_kind { SECT_NONE, SECT_FANGUARD, SECT_SUBTREE, SECT_WRITER, SECT_TRANS
 /* clang-format on */
 
 #define FG_AUTO_NAME "fanguard-config"
-#define FG_AUTO_PATH "/etc/fanguard"
+#define FG_AUTO_PATH FG_SELF_DIR
 #define FG_AUTO_KEY  "fanguard_config"
 
 /* Everything one file's parse needs; inih hands it back through `user`. */
@@ -82,8 +84,8 @@ __attribute__((format(printf, 3, 4))) static void perr(struct parse_state *st, i
 	st->errors++;
 }
 
-/* "FILE:LINE" of a recorded location; the auto-added subtree has no file. */
-static const char *where_str(const struct fg_config *cfg, struct fg_where w, char *buf, size_t size)
+/* The auto-added subtree has no file. */
+const char *fg_config_where(const struct fg_config *cfg, struct fg_where w, char *buf, size_t size)
 {
 	if (w.file < 0 || (unsigned)w.file >= cfg->n_files)
 		snprintf(buf, size, "(built-in)");
@@ -213,7 +215,7 @@ enum vtype {
 	V_PATHS,    /* list of absolute path globs */
 	V_DIGESTS,  /* list of SHA-256 digests, 64 hex digits each */
 	V_PREFIXES, /* list of absolute directories; a file's value replaces the list */
-	V_CGROUPS,  /* list of cgroup path globs */
+	V_CGROUPS,  /* list of exact unit cgroup paths */
 	V_UIDS,	    /* list of numbers */
 	V_AUIDS,    /* list of numbers, "unset" or "*" */
 	V_SUBTREES, /* list of subtree names or "*" */
@@ -324,8 +326,9 @@ static int digest_item(struct parse_state *st, const struct keydef *k, const cha
 }
 
 /* One word of a list value. exe, ancestor and parent are matched against
- * /proc/PID/exe and the unified cgroup path starts with '/': a pattern
- * that does not could never match, so it is an error, not a dead rule. */
+ * /proc/PID/exe, which starts with '/': a pattern that does not could never
+ * match, so it is an error, not a dead rule. A cgroup names one unit's
+ * cgroup exactly: a glob would match a cgroup anyone can create. */
 static int list_item(struct parse_state *st, const struct keydef *k, const char *w, void *field)
 {
 	if (k->type == V_UIDS || k->type == V_AUIDS)
@@ -340,8 +343,8 @@ static int list_item(struct parse_state *st, const struct keydef *k, const char 
 		perr(st, st->line, "%s: '%s' is not a normalised absolute directory", k->name, w);
 		return -EINVAL;
 	}
-	if (k->type == V_CGROUPS && w[0] != '/' && w[0] != '*') {
-		perr(st, st->line, "%s: '%s' does not start with '/' or '*'", k->name, w);
+	if (k->type == V_CGROUPS && fg_unitcg_name_problem(w)) {
+		perr(st, st->line, "%s: '%s' %s", k->name, w, fg_unitcg_name_problem(w));
 		return -EINVAL;
 	}
 	return strlist_push(st, k->name, w, field);
@@ -597,6 +600,7 @@ static const struct keydef subtree_keys[] = {
 	KEY("recursive", V_BOOL, struct fg_subtree_cfg, recursive),
 	CHOICE("mode", struct fg_subtree_cfg, mode, sub_modes),
 	CHOICE("mark", struct fg_subtree_cfg, mark, marks),
+	KEY("optional", V_BOOL, struct fg_subtree_cfg, optional),
 	{NULL, 0, 0, 0, NULL, false},
 };
 
@@ -707,7 +711,7 @@ static void subtree_begin(struct parse_state *st, const char *name)
 	st->kind = SECT_SUBTREE;
 	if (dup >= 0)
 		perr(st, st->line, "subtree '%s' already defined at %s", name,
-		     where_str(cfg, cfg->subtrees[dup].where, at, sizeof(at)));
+		     fg_config_where(cfg, cfg->subtrees[dup].where, at, sizeof(at)));
 	else if (cfg->n_subtrees >= FG_SUBTREES_MAX)
 		perr(st, st->line, "too many subtrees (at most %d)", FG_SUBTREES_MAX);
 	else if (grow((void **)&cfg->subtrees, cfg->n_subtrees, sizeof(*cfg->subtrees)) < 0)
@@ -732,7 +736,7 @@ static void writer_begin(struct parse_state *st, const char *name)
 	st->kind = SECT_WRITER;
 	if (dup >= 0)
 		perr(st, st->line, "writer '%s' already defined at %s", name,
-		     where_str(cfg, cfg->writers[dup].where, at, sizeof(at)));
+		     fg_config_where(cfg, cfg->writers[dup].where, at, sizeof(at)));
 	else if (cfg->n_writers >= FG_WRITERS_MAX)
 		perr(st, st->line, "too many writers (at most %d)", FG_WRITERS_MAX);
 	else if (grow((void **)&cfg->writers, cfg->n_writers, sizeof(*cfg->writers)) < 0)
@@ -894,7 +898,8 @@ static int conf_handler(void *user, const char *section, const char *name, const
 	return 1;
 }
 
-static int load_stream(struct fg_config *cfg, const char *path, FILE *f, struct fg_diag *diag)
+static int load_stream(struct fg_config *cfg, const char *path, FILE *f, struct fg_diag *diag,
+		       bool trusted)
 {
 	struct parse_state st = {.cfg = cfg, .diag = diag, .f = f, .path = path, .idx = -1};
 	int r;
@@ -910,6 +915,8 @@ static int load_stream(struct fg_config *cfg, const char *path, FILE *f, struct 
 		return -ENOMEM;
 	}
 	st.file = (int)cfg->n_files++;
+	if (trusted)
+		cfg->trusted_files |= 1ULL << st.file;
 	r = ini_parse_stream(conf_reader, &st, conf_handler, &st);
 	section_end(&st);
 	if (ferror(f)) {
@@ -925,8 +932,10 @@ static int load_stream(struct fg_config *cfg, const char *path, FILE *f, struct 
 	return st.errors ? -EINVAL : 0;
 }
 
-/* With missing_ok, a file that does not exist returns -ENOENT silently. */
-static int load_path(struct fg_config *cfg, const char *path, struct fg_diag *diag, bool missing_ok)
+/* With missing_ok, a file that does not exist returns -ENOENT silently.
+ * trusted: the image's policy (selfprot.h), not a drop-in. */
+static int load_path(struct fg_config *cfg, const char *path, struct fg_diag *diag, bool missing_ok,
+		     bool trusted)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	struct stat stb;
@@ -947,12 +956,12 @@ static int load_path(struct fg_config *cfg, const char *path, struct fg_diag *di
 		fg_diag_add(diag, "%s: is a directory", path);
 		return -EISDIR;
 	}
-	return load_stream(cfg, path, f, diag);
+	return load_stream(cfg, path, f, diag, trusted);
 }
 
 int fg_config_load_file(struct fg_config *cfg, const char *path, struct fg_diag *diag)
 {
-	return load_path(cfg, path, diag, false);
+	return load_path(cfg, path, diag, false, true);
 }
 
 static void finish_writer(const struct fg_config *cfg, const struct fg_writer_cfg *w,
@@ -964,7 +973,7 @@ static void finish_writer(const struct fg_config *cfg, const struct fg_writer_cf
 		if (fg_config_find_subtree(cfg, w->subtrees.v[j]) >= 0)
 			continue;
 		fg_diag_add(diag, "%s: writer '%s' names unknown subtree '%s'",
-			    where_str(cfg, w->subtrees_where, at, sizeof(at)), w->name,
+			    fg_config_where(cfg, w->subtrees_where, at, sizeof(at)), w->name,
 			    w->subtrees.v[j]);
 		*r = -EINVAL;
 	}
@@ -994,27 +1003,23 @@ int fg_config_finish(struct fg_config *cfg, struct fg_diag *diag)
 				continue;
 			fg_diag_add(diag,
 				    "%s: subtree '%s' has the same path as subtree '%s' at %s",
-				    where_str(cfg, t->where, a, sizeof(a)), t->name, s->name,
-				    where_str(cfg, s->where, b, sizeof(b)));
+				    fg_config_where(cfg, t->where, a, sizeof(a)), t->name, s->name,
+				    fg_config_where(cfg, s->where, b, sizeof(b)));
 			r = -EINVAL;
 			break;
 		}
 	}
+	if (fg_selfprot_check(cfg, diag) < 0)
+		r = -EINVAL;
 	return r;
 }
 
-/* /etc/fanguard holds the drop-ins: a subtree must cover it, either by its
- * own path or a recursive parent (a non-recursive /etc misses conf.d). */
+/* /etc/fanguard holds the drop-ins: a subtree of its own must guard it. A
+ * recursive parent (/etc) would not do, as the rules of that subtree would
+ * then reach fanguard's policy (selfprot.h). */
 static bool covers_config_dir(const struct fg_subtree_cfg *s)
 {
-	size_t n;
-
-	if (!s->path)
-		return false;
-	if (strcmp(s->path, FG_AUTO_PATH) == 0)
-		return true;
-	n = strlen(s->path);
-	return s->recursive && strncmp(s->path, FG_AUTO_PATH, n) == 0 && FG_AUTO_PATH[n] == '/';
+	return s->path && strcmp(s->path, FG_AUTO_PATH) == 0;
 }
 
 static int add_config_subtree(struct fg_config *cfg, struct fg_diag *diag)
@@ -1029,8 +1034,8 @@ static int add_config_subtree(struct fg_config *cfg, struct fg_diag *diag)
 	i = fg_config_find_subtree(cfg, FG_AUTO_NAME);
 	if (i >= 0) {
 		fg_diag_add(diag, "%s: subtree '%s' must have path %s: the name is reserved for it",
-			    where_str(cfg, cfg->subtrees[i].where, at, sizeof(at)), FG_AUTO_NAME,
-			    FG_AUTO_PATH);
+			    fg_config_where(cfg, cfg->subtrees[i].where, at, sizeof(at)),
+			    FG_AUTO_NAME, FG_AUTO_PATH);
 		return -EINVAL;
 	}
 	if (cfg->n_subtrees >= FG_SUBTREES_MAX) {
@@ -1088,7 +1093,7 @@ static int load_dropins(struct fg_config *cfg, const char *dir, struct fg_diag *
 			fg_diag_add(diag, "%s/%s: path too long", dir, list[i]->d_name);
 			k = -ENAMETOOLONG;
 		} else if (stat(p, &stb) == 0 && S_ISREG(stb.st_mode)) {
-			k = load_path(cfg, p, diag, true);
+			k = load_path(cfg, p, diag, true, false);
 			if (k == -ENOENT) /* removed since scandir */
 				k = 0;
 			else
@@ -1128,7 +1133,7 @@ int fg_config_load_search(struct fg_config *ret, const char *image, const char *
 
 	fg_config_init(&cfg);
 	for (size_t i = 0; i < FG_ARRAY_SIZE(mains); i++) {
-		k = load_path(&cfg, mains[i], diag, true);
+		k = load_path(&cfg, mains[i], diag, true, i == 0);
 		if (k == -ENOENT)
 			continue;
 		found++;

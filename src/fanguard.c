@@ -19,6 +19,7 @@
 #include "fanguard/policy.h"
 #include "fanguard/proc.h"
 #include "fanguard/status.h"
+#include "fanguard/unitcg.h"
 #include "fanguard/util.h"
 
 #define EXIT_GUARDED	 0 /* status: running and enforcing; explain: allow */
@@ -486,9 +487,10 @@ static const char *verdict_word(const struct fg_decision *d)
 
 static const char *reason_word(const struct fg_decision *d)
 {
-	return d->reason == FG_REASON_RULE	    ? "rule"
-	       : d->reason == FG_REASON_TRANSACTION ? "transaction"
-						    : "no-rule";
+	return d->reason == FG_REASON_RULE		  ? "rule"
+	       : d->reason == FG_REASON_TRANSACTION	  ? "transaction"
+	       : d->reason == FG_REASON_CGROUP_UNVERIFIED ? "cgroup-unverified"
+							  : "no-rule";
 }
 
 static void explain_text(const struct fg_policy *p, unsigned st, const struct fg_proc *w,
@@ -512,6 +514,9 @@ static void explain_text(const struct fg_policy *p, unsigned st, const struct fg
 		printf(": transaction, %s runs %s\n",
 		       d->tx_anc < 0 ? "the writer itself" : "an ancestor",
 		       d->tx_anc < 0 ? w->exe : fg_proc_anc_exe(w, (unsigned)d->tx_anc));
+	else if (d->reason == FG_REASON_CGROUP_UNVERIFIED)
+		printf(": a rule names the writer's cgroup, but it is not the cgroup of a unit "
+		       "systemd started\n");
 	else
 		printf(": no writer rule matches and no transaction exe is involved%s\n",
 		       d->mode == FG_MODE_AUDIT ? " (audit mode: allowed and logged)" : "");
@@ -636,6 +641,7 @@ static int cmd_explain(int argc, char **argv)
 	_cleanup_free_ struct fg_proc *w = malloc(sizeof(*w));
 	struct fg_policy pol;
 	struct fg_decision d;
+	struct fg_unitcg ucg;
 	int st;
 
 	if (!o || !w)
@@ -661,7 +667,13 @@ static int cmd_explain(int argc, char **argv)
 		fg_policy_free(&pol);
 		return EXIT_USAGE;
 	}
+	/* cgroup conditions are checked as the daemon would (it needs root to
+	 * read a cgroup's trusted.invocation_id) */
+	(void)fg_unitcg_open(&ucg);
+	pol.unitcg = &ucg;
+	fg_unitcg_fill(pol.unitcg, &pol, w);
 	explain_decide(&pol, (unsigned)st, o->pid != 0, w, &d);
+	fg_unitcg_close(&ucg);
 	if (o->json) {
 		explain_json(&pol, st, o->path, w, &d);
 	} else {

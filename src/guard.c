@@ -26,6 +26,9 @@ int fg_guard_init(struct fg_guard *g, struct fg_policy *pol, struct fg_fan *fan,
 	g->perm.groups[0] = fan->perm_fd;
 	g->perm.groups[1] = g->perm.retiring = -1;
 	g->notif.mountfd = -1;
+	/* Missing: cgroup conditions never match (SECURITY.md). */
+	(void)fg_unitcg_open(&g->unitcg);
+	pol->unitcg = &g->unitcg;
 	g->perm_wake = new_eventfd();
 	g->notif_wake = new_eventfd();
 	g->main_wake = new_eventfd();
@@ -62,6 +65,7 @@ void fg_guard_free(struct fg_guard *g)
 			close(*fds[i]);
 			*fds[i] = -1;
 		}
+	fg_unitcg_close(&g->unitcg);
 	free(g->perm.proc);
 	free(g->notif.proc);
 	free(g->notif.modseen);
@@ -222,6 +226,7 @@ void fg_guard_adopt(struct fg_guard *g, struct fg_policy *pol, struct fg_fan *fa
 	pthread_mutex_lock(&g->lock);
 	g->retired = false;
 	pthread_mutex_unlock(&g->lock);
+	pol->unitcg = &g->unitcg;
 	post(g, FG_MSG_ADOPT, pol, fan);
 }
 
@@ -259,36 +264,46 @@ void fg_guard_log_daemon(struct fg_guard *g, const char *action, const char *out
 
 static const char *reason_name(enum fg_reason r)
 {
-	return r == FG_REASON_RULE	    ? "rule"
-	       : r == FG_REASON_TRANSACTION ? "transaction"
-					    : "no-rule";
+	static const char *const names[] = {[FG_REASON_RULE] = "rule",
+					    [FG_REASON_TRANSACTION] = "transaction",
+					    [FG_REASON_NO_RULE] = "no-rule",
+					    [FG_REASON_CGROUP_UNVERIFIED] = "cgroup-unverified"};
+
+	return (unsigned)r < FG_ARRAY_SIZE(names) && names[r] ? names[r] : "no-rule";
+}
+
+void fg_guard_check_cgroup(const struct fg_policy *pol, struct fg_proc *w)
+{
+	fg_unitcg_fill(pol->unitcg, pol, w);
 }
 
 /* The answer and the words for decision d. A deny that verification
  * caused (an allow lost to a forged or unverifiable identity) is an alert
  * and says why; one lost on the exe itself is decided by on_error, as a
- * writer that cannot be identified is. */
+ * writer that cannot be identified is (never for fanguard's own policy). */
 static void outcome(const struct fg_policy *pol, const struct fg_proc *w, bool decided,
 		    struct fg_outcome *o, struct fg_decision *d)
 {
 	const struct fg_config *cfg = &pol->cfg;
 	bool audit;
 
-	o->alert = false;
+	o->identity = false;
 	if (decided && w && d->verdict == FG_VERDICT_DENY && w->finding.problem) {
-		o->alert = true;
+		o->identity = true;
 		o->reason = fg_ident_reason(w->finding.problem);
-		if (fg_ident_problem_is_exe(w->finding.problem) && cfg->on_error == FG_FAIL_ALLOW)
+		if (fg_ident_problem_is_exe(w->finding.problem) && cfg->on_error == FG_FAIL_ALLOW &&
+		    !d->alert)
 			d->verdict = FG_VERDICT_ALLOW;
 	}
 	audit = d->mode == FG_MODE_AUDIT;
 	o->allow = d->verdict == FG_VERDICT_ALLOW || audit;
 	o->decision = d->verdict == FG_VERDICT_ALLOW ? "allow" : audit ? "would-deny" : "deny";
 	o->rule = d->rule >= 0 ? cfg->writers[d->rule].name : NULL;
+	o->alert = d->alert || o->identity;
 	o->quiet = d->quiet && !o->alert;
 }
 
-static void judge(const struct fg_policy *pol, int subtree, const struct fg_proc *w, int resolved,
+static void judge(const struct fg_policy *pol, int subtree, struct fg_proc *w, int resolved,
 		  int known, const struct fg_decision *pre, struct fg_outcome *o,
 		  struct fg_decision *d)
 {
@@ -299,25 +314,30 @@ static void judge(const struct fg_policy *pol, int subtree, const struct fg_proc
 		memset(d, 0, sizeof(*d));
 		d->rule = -1;
 		d->mode = fg_policy_mode(pol, (unsigned)subtree);
-		d->verdict = cfg->on_error == FG_FAIL_ALLOW ? FG_VERDICT_ALLOW : FG_VERDICT_DENY;
+		/* on_error = allow never opens fanguard's own policy */
+		d->alert = subtree >= 0 && subtree < 64 && (pol->self_mask >> subtree) & 1;
+		d->verdict = cfg->on_error == FG_FAIL_ALLOW && !d->alert ? FG_VERDICT_ALLOW
+									 : FG_VERDICT_DENY;
 		o->reason = subtree < 0 ? "unlocated" : "on-error";
+	} else if (pre) {
+		*d = *pre;
+		o->reason = reason_name(d->reason);
 	} else {
-		if (pre)
-			*d = *pre;
-		else
-			fg_policy_decide_known(pol, (unsigned)subtree, w, known, d);
+		if (known == -2)
+			fg_guard_check_cgroup(pol, w);
+		fg_policy_decide_known(pol, (unsigned)subtree, w, known, d);
 		o->reason = reason_name(d->reason);
 	}
 	outcome(pol, w, decided && pre, o, d);
 }
 
-void fg_guard_judge(const struct fg_policy *pol, int subtree, const struct fg_proc *w, int resolved,
+void fg_guard_judge(const struct fg_policy *pol, int subtree, struct fg_proc *w, int resolved,
 		    int known, struct fg_outcome *o, struct fg_decision *d)
 {
 	judge(pol, subtree, w, resolved, known, NULL, o, d);
 }
 
-void fg_guard_judge_decided(const struct fg_policy *pol, int subtree, const struct fg_proc *w,
+void fg_guard_judge_decided(const struct fg_policy *pol, int subtree, struct fg_proc *w,
 			    int resolved, const struct fg_decision *pre, struct fg_outcome *o,
 			    struct fg_decision *d)
 {
@@ -339,7 +359,8 @@ void fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, stru
 	ev->key = s ? s->key : NULL;
 	ev->proc = w;
 	ev->proc_partial = resolved < 0;
-	ev->identity_alert = o->alert;
+	ev->alert = o->alert;
+	ev->identity_alert = o->identity;
 	fg_logger_event(g->log, ev);
 }
 

@@ -212,6 +212,8 @@ static const char *const allowed[] = {
 	"open", "openat", "open_by_handle_at", "name_to_handle_at", "readlink", "readlinkat",
 	"stat", "lstat", "fstat", "newfstatat", "statx", "statfs", "fstatfs", "getdents64",
 	"access", "faccessat", "faccessat2", "getcwd", "unlink", "unlinkat", "rmdir",
+	/* checking a unit cgroup (unitcg.c): beneath the cgroup2 root, its xattr */
+	"openat2", "fgetxattr",
 	/* fanotify, pidfds */
 	"fanotify_init", "fanotify_mark", "pidfd_open",
 	/* memory: malloc, thread stacks, glibc's arena trimming */

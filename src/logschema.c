@@ -17,6 +17,7 @@
  * must ship both, and one that keeps only alerts must still ship the
  * changes. */
 #define P_LANDED  LOG_ALERT   /* detected change, subtree replaced */
+#define P_ATTACK  LOG_CRIT    /* a stopped attack on the guard itself */
 #define P_BLIND	  LOG_CRIT    /* the daemon is not guarding (self-test failed) */
 #define P_FAULT	  LOG_ERR     /* lines lost, hardening off, reload refused */
 #define P_DENIED  LOG_WARNING /* deny, would-deny, overload answers */
@@ -168,6 +169,14 @@ void fg_log_classify(const struct fg_event *ev, struct fg_log_class *ret)
 		if (!ev->decision && r->fail_prio && streq(ev->outcome, "failure")) {
 			ret->verdict = "error";
 			ret->priority = r->fail_prio;
+		}
+		/* An attempt on fanguard's own policy or a forged identity is
+		 * what alerts are for, even when it was stopped; when it got
+		 * through (audit mode, another rule) it is as loud as a change
+		 * that landed. */
+		if (ev->alert) {
+			ret->kind = "alert";
+			ret->priority = streq(ev->decision, "deny") ? P_ATTACK : P_LANDED;
 		}
 	} else if (streq(ev->outcome, "failure")) {
 		ret->verdict = "error";

@@ -134,9 +134,14 @@ static int resolve(struct fg_guard *g, pid_t tid, bool *ret_hit)
 	    .anc_matters = anc_matters,
 	    .ctx = g->pol,
 	};
+	int r;
 
 	*ret_hit = g->pc && fg_pcache_lookup(g->pc, tid, &chk, g->perm.proc);
-	return *ret_hit ? 0 : fg_proc_resolve_task(tid, g->perm.proc);
+	r = *ret_hit ? 0 : fg_proc_resolve_task(tid, g->perm.proc);
+	/* before fg_policy_first_ancestry_free, which may answer at once */
+	if (r >= 0)
+		fg_guard_check_cgroup(g->pol, g->perm.proc);
+	return r;
 }
 
 /* An allowed write belongs to a run (rule) or a transaction: both are named

@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fanguard/selfprot.h"
+#include "fanguard/unitcg.h"
 #include "fanguard/util.h"
 
 /* exe-like globs match with FNM_PATHNAME: a '*' stays within one path component, so a glob on
- * /usr/bin cannot match a path below /usr/bin. comm and cgroup globs match freely. */
+ * /usr/bin cannot match a path below /usr/bin. comm globs match freely. */
 static bool glob_any(const struct fg_strlist *l, const char *s, int flags)
 {
 	if (!*s)
@@ -34,12 +36,15 @@ static bool id_cond(const struct fg_idlist *l)
 	return l->any || l->n > 0;
 }
 
-static uint64_t subtree_mask(const struct fg_config *cfg, const struct fg_writer_cfg *w)
+/* "Every subtree" leaves fanguard's own out: a rule reaches it only by
+ * naming it, which only the image's files may (selfprot.h). */
+static uint64_t subtree_mask(const struct fg_config *cfg, const struct fg_writer_cfg *w,
+			     uint64_t self)
 {
 	uint64_t m = 0;
 
 	if (w->subtrees.n == 0)
-		return cfg->n_subtrees >= 64 ? ~0ULL : (1ULL << cfg->n_subtrees) - 1;
+		return (cfg->n_subtrees >= 64 ? ~0ULL : (1ULL << cfg->n_subtrees) - 1) & ~self;
 	for (unsigned i = 0; i < w->subtrees.n; i++) {
 		int idx = fg_config_find_subtree(cfg, w->subtrees.v[i]);
 		if (idx >= 0)
@@ -154,10 +159,20 @@ static bool names_cgroup(const struct fg_config *cfg)
 	return false;
 }
 
+static uint64_t self_subtrees(const struct fg_config *cfg)
+{
+	uint64_t m = 0;
+
+	for (unsigned i = 0; i < cfg->n_subtrees && i < 64; i++)
+		if (fg_selfprot_subtree(&cfg->subtrees[i]))
+			m |= 1ULL << i;
+	return m;
+}
+
 int fg_policy_compile(struct fg_policy *ret, struct fg_config *cfg)
 {
 	unsigned n = cfg->n_writers ? cfg->n_writers : 1;
-	struct fg_policy p = {0};
+	struct fg_policy p = {.self_mask = self_subtrees(cfg)};
 
 	p.writer_mask = calloc(n, sizeof(*p.writer_mask));
 	p.exe_literal = calloc(n, sizeof(*p.exe_literal));
@@ -166,7 +181,7 @@ int fg_policy_compile(struct fg_policy *ret, struct fg_config *cfg)
 		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < cfg->n_writers; i++) {
-		p.writer_mask[i] = subtree_mask(cfg, &cfg->writers[i]);
+		p.writer_mask[i] = subtree_mask(cfg, &cfg->writers[i], p.self_mask);
 		p.exe_literal[i] = literal_bits(&cfg->writers[i].exe);
 	}
 	p.cfg = *cfg;
@@ -262,11 +277,20 @@ int fg_policy_match_path(const struct fg_policy *p, const char *path)
 	return best;
 }
 
+static bool is_self(const struct fg_policy *p, unsigned subtree)
+{
+	return subtree < 64 && (p->self_mask >> subtree) & 1;
+}
+
+/* Audit mode must not become a way to plant a rule that takes effect at
+ * the next enforce: fanguard's own subtree is enforced in every mode. */
 enum fg_mode fg_policy_mode(const struct fg_policy *p, unsigned subtree)
 {
 	enum fg_mode m =
 	    subtree < p->cfg.n_subtrees ? p->cfg.subtrees[subtree].mode : FG_MODE_INHERIT;
 
+	if (is_self(p, subtree))
+		return FG_MODE_ENFORCE;
 	if (m == FG_MODE_INHERIT)
 		m = p->cfg.mode == FG_MODE_AUDIT ? FG_MODE_AUDIT : FG_MODE_ENFORCE;
 	return m;
@@ -292,6 +316,35 @@ static bool hex_in(const uint8_t d[32], const struct fg_strlist *l)
 		if (strcmp(l->v[i], hex) == 0)
 			return true;
 	return false;
+}
+
+static bool names(const struct fg_strlist *l, const char *s)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+bool fg_policy_names_cgroup(const struct fg_policy *p, const char *cg)
+{
+	if (!*cg)
+		return false;
+	if (names(&p->cfg.transaction.cgroup, cg))
+		return true;
+	for (unsigned i = 0; i < p->cfg.n_writers; i++)
+		if (names(&p->cfg.writers[i].cgroup, cg))
+			return true;
+	return false;
+}
+
+/* A cgroup condition: the writer's cgroup is one of those named, exactly,
+ * and a real unit's (fg_unitcg_fill). NULL when it holds. */
+static const char *cgroup_mismatch(const struct fg_strlist *l, const struct fg_proc *w)
+{
+	if (!*w->cgroup || !names(l, w->cgroup))
+		return "cgroup";
+	return w->cgroup_unit == FG_CGU_UNIT ? NULL : "cgroup-unverified";
 }
 
 bool fg_policy_digest_in(const struct fg_policy *p, const struct fg_trustinfo *t,
@@ -375,7 +428,7 @@ static int tx_find(const struct fg_policy *p, const struct fg_proc *w, int how)
 		return -2;
 	if (id_cond(&t->uid) && !id_any(&t->uid, w->uid))
 		return -2;
-	if (t->cgroup.n && !glob_any(&t->cgroup, w->cgroup, 0))
+	if (t->cgroup.n && cgroup_mismatch(&t->cgroup, w))
 		return -2;
 	/* The outermost match is the transaction's root: it names the
 	 * transaction in the log and its exit ends it. */
@@ -449,8 +502,8 @@ const char *fg_policy_rule_mismatch(const struct fg_policy *p, unsigned rule, un
 		return "parent";
 	if (r->ancestor.n && ancestor_match(&r->ancestor, w) < 0)
 		return "ancestor";
-	if (r->cgroup.n && !glob_any(&r->cgroup, w->cgroup, 0))
-		return "cgroup";
+	if (r->cgroup.n && cgroup_mismatch(&r->cgroup, w))
+		return cgroup_mismatch(&r->cgroup, w);
 	/* An allowed writer runs only trusted code (DESIGN 12). */
 	if (w->trust.code == FG_TRUST_FAILED)
 		return "code";
@@ -460,6 +513,22 @@ const char *fg_policy_rule_mismatch(const struct fg_policy *p, unsigned rule, un
 static bool needs_ancestry(const struct fg_writer_cfg *r)
 {
 	return r->ancestor.n || r->parent.n;
+}
+
+/* Whether some rule failed only on its unit cgroup: the denial names the
+ * forgery rather than "no rule". Only asked on that rare path. */
+static bool unverified_only(const struct fg_policy *p, unsigned subtree, const struct fg_proc *w)
+{
+	struct cands c;
+	int i;
+
+	cands_init(p, w->exe, &c);
+	while ((i = cands_next(&c)) >= 0) {
+		const char *why = fg_policy_rule_mismatch(p, (unsigned)i, subtree, w);
+		if (why && strcmp(why, "cgroup-unverified") == 0)
+			return true;
+	}
+	return false;
 }
 
 void fg_policy_decide_known(const struct fg_policy *p, unsigned subtree, const struct fg_proc *w,
@@ -476,7 +545,7 @@ void fg_policy_decide_known(const struct fg_policy *p, unsigned subtree, const s
 	 * when no rule allows: while it is being decided, a rule is then
 	 * verified (and a forgery found) before any exe is hashed on the
 	 * chance that it is such a copy. */
-	int tx = tx_find(p, w, 1);
+	int tx = is_self(p, subtree) ? -2 : tx_find(p, w, 1);
 
 	if (tx != -2) {
 		d.verdict = FG_VERDICT_ALLOW;
@@ -503,12 +572,18 @@ void fg_policy_decide_known(const struct fg_policy *p, unsigned subtree, const s
 			d.quiet = p->cfg.writers[i].quiet;
 			break;
 		}
-		if (d.verdict != FG_VERDICT_ALLOW && (tx = tx_find(p, w, 2)) != -2) {
+		if (d.verdict != FG_VERDICT_ALLOW && !is_self(p, subtree) &&
+		    (tx = tx_find(p, w, 2)) != -2) {
 			d.verdict = FG_VERDICT_ALLOW;
 			d.reason = FG_REASON_TRANSACTION;
 			d.tx_anc = tx;
 		}
 	}
+	if (d.verdict == FG_VERDICT_DENY && w->cgroup_unit == FG_CGU_FORGED &&
+	    unverified_only(p, subtree, w))
+		d.reason = FG_REASON_CGROUP_UNVERIFIED;
+	d.alert = w->cgroup_unit == FG_CGU_FORGED ||
+		  (is_self(p, subtree) && d.verdict == FG_VERDICT_DENY);
 	*ret = d;
 }
 

@@ -53,6 +53,15 @@ static uint64_t mark_errors(const struct fg_snapshot *s)
 	return s->fan_mark_errors + s->state->c.mark_errors;
 }
 
+/* An optional subtree's tool may not be installed, and on an image-mode
+ * host /usr/local is a link into /var: neither is a degradation. */
+static bool absent_ok(const struct fg_snapshot *s, unsigned i)
+{
+	int e = s->st[i].error;
+
+	return s->cfg->subtrees[i].optional && (e == 0 || e == -ELOOP);
+}
+
 enum fg_status_word fg_status_word(const struct fg_snapshot *s)
 {
 	bool audit = s->cfg->mode == FG_MODE_AUDIT;
@@ -60,7 +69,7 @@ enum fg_status_word fg_status_word(const struct fg_snapshot *s)
 	if (mark_errors(s) > 0)
 		return FG_STATUS_DEGRADED;
 	for (unsigned i = 0; i < s->cfg->n_subtrees; i++) {
-		if (s->st && !s->st[i].exists)
+		if (s->st && !s->st[i].exists && !absent_ok(s, i))
 			return FG_STATUS_DEGRADED;
 		audit = audit || subtree_audit(s, i);
 	}
@@ -148,6 +157,8 @@ static const char *subtree_state(const struct fg_snapshot *s, unsigned i)
 		return "unknown";
 	if (s->st[i].error == -ELOOP)
 		return "SYMLINK";
+	if (!s->st[i].exists && s->cfg->subtrees[i].optional && !s->st[i].error)
+		return "absent";
 	if (s->st[i].error)
 		return "MARK-FAILED";
 	return s->st[i].exists ? "guarded" : "MISSING";

@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define FG_NAME_MAX	64   /* subtree / writer names and keys, with NUL */
@@ -71,6 +72,9 @@ struct fg_subtree_cfg {
 	bool recursive;		/* mark subdirectories too (default yes) */
 	enum fg_mode mode;	/* INHERIT means the [fanguard] mode */
 	enum fg_markkind mark;	/* inode marks (default) or one mount mark */
+	bool optional;		/* guarded where it exists: its absence is no
+				 * degradation (the input of a tool that may
+				 * not be installed) */
 	struct fg_where where;	/* the section header */
 };
 
@@ -82,10 +86,11 @@ struct fg_writer_cfg {
 	struct fg_idlist auid;		/* loginuid; "unset" or "*" allowed */
 	struct fg_strlist ancestor;	/* glob: some ancestor's exe matches */
 	struct fg_strlist parent;	/* glob: the parent's exe matches */
-	struct fg_strlist cgroup;	/* globs on the unified cgroup path */
+	struct fg_strlist cgroup;	/* unit cgroup paths, exact (unitcg.h) */
 	struct fg_strlist sha256;	/* the exe's content digest (or its fs-verity
 					 * digest), lower-case hex */
-	struct fg_strlist subtrees;	/* subtree names; empty means every subtree */
+	struct fg_strlist subtrees;	/* subtree names; empty means every subtree
+					 * but fanguard's own (selfprot.h) */
 	bool quiet;			/* counted, not logged */
 	struct fg_where where;		/* the section header */
 	struct fg_where subtrees_where; /* the `subtrees` line, for errors */
@@ -95,7 +100,7 @@ struct fg_transaction_cfg {
 	bool present;		  /* a [transaction] section was seen */
 	struct fg_strlist exe;	  /* exe paths (globs) that open a transaction */
 	struct fg_idlist uid;	  /* optional: the transaction process's uid */
-	struct fg_strlist cgroup; /* optional: its cgroup */
+	struct fg_strlist cgroup; /* optional: its unit cgroup, exact */
 	struct fg_strlist sha256; /* optional: the only contents a transaction exe
 				   * may have; also what a temp copy is known by */
 	struct fg_where where;
@@ -150,6 +155,9 @@ struct fg_config {
 
 	char *files[FG_FILES_MAX]; /* every file loaded, in order */
 	unsigned n_files;
+	uint64_t trusted_files; /* bit i: files[i] is the image's policy (or
+				 * was named with --config), so it may name
+				 * fanguard's own subtree in a rule */
 };
 
 /* Errors collected while loading: each "file:line: message". */
@@ -163,20 +171,23 @@ struct fg_diag {
 void fg_config_init(struct fg_config *cfg);
 
 /* Parses one file into cfg: [fanguard] keys override earlier files,
- * subtrees/writers are appended. Returns 0, or -EINVAL when the file had
+ * subtrees/writers are appended. The file counts as the image's policy
+ * (trusted_files). Returns 0, or -EINVAL when the file had
  * errors (each added to diag), or -errno when it could not be read (also
  * added to diag). cfg stays freeable either way. */
 int fg_config_load_file(struct fg_config *cfg, const char *path, struct fg_diag *diag);
 
 /* Cross-file validation once every file is in: writers naming unknown
- * subtrees, duplicate subtree paths. Returns 0 or -EINVAL (diag filled). */
+ * subtrees, duplicate subtree paths, and the rules of fanguard's own
+ * subtree (selfprot.h). Returns 0 or -EINVAL (diag filled). */
 int fg_config_finish(struct fg_config *cfg, struct fg_diag *diag);
 
 /* The whole load: `path` if non-NULL, else FG_CONF_IMAGE, FG_CONF_ETC and
  * FG_CONF_DROPIN_DIR/\*.conf in lexical order (missing ones skipped, but at
- * least one must exist); then fg_config_finish. With the default search,
+ * least one must exist); then fg_config_finish. Only FG_CONF_IMAGE is
+ * trusted (the others are drop-ins). With the default search,
  * /etc/fanguard is added as a subtree (key fanguard_config) if no subtree
- * covers it. On success *ret owns everything; on failure *ret is freed and
+ * has that path. On success *ret owns everything; on failure *ret is freed and
  * zeroed and diag says why. Returns 0, -EINVAL or -errno. */
 int fg_config_load(struct fg_config *ret, const char *path, struct fg_diag *diag);
 
@@ -191,6 +202,9 @@ void fg_config_free(struct fg_config *cfg);
 /* Appends a formatted message to diag (used by callers for their own
  * errors, e.g. a subtree that cannot be marked). */
 void fg_diag_add(struct fg_diag *diag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "FILE:LINE" of a recorded location into buf, or "(built-in)". */
+const char *fg_config_where(const struct fg_config *cfg, struct fg_where w, char *buf, size_t size);
 
 /* Names for enums, as they appear in the config and in logs. */
 const char *fg_mode_name(enum fg_mode m);

@@ -2,7 +2,11 @@
  *
  *   answering thread (perm.c)  reads the permission groups, decides, answers.
  *                               It touches no path: only /proc files of the
- *                               opener, the event's fd and in-memory tables.
+ *                               opener, the event's fd and in-memory tables;
+ *                               and, for a writer whose cgroup a rule names,
+ *                               lookups beneath the cgroup2 and unit
+ *                               directories opened at start (unitcg.h),
+ *                               none of them an open fanotify decides.
  *   notification thread (notif.c, creat.c, remark.c) reads the notification
  *                               group and the mount table, follows new
  *                               directories and replaced subtrees with marks,
@@ -34,6 +38,7 @@
 #include "fanguard/proc.h"
 #include "fanguard/sigwatch.h"
 #include "fanguard/state.h"
+#include "fanguard/unitcg.h"
 
 #define FG_SELF_TIDS_MAX 8
 #define FG_MODSEEN_MAX	 4096
@@ -85,7 +90,9 @@ struct fg_outcome {
 	const char *reason;
 	const char *rule;
 	bool quiet;
-	bool alert; /* an allow was lost to the writer's identity (ident.c) */
+	bool alert; /* an attack on the guard itself (fg_decision.alert), or an
+		     * allow lost to the writer's identity (identity) */
+	bool identity; /* that allow was lost to the writer's identity (ident.c) */
 };
 
 /* The answering thread's own state. */
@@ -126,7 +133,8 @@ struct fg_guard {
 	struct fg_fan *fan;
 	struct fg_logger *log;
 	struct fg_state *state;
-	struct fg_pcache *pc;	    /* answering thread only; NULL: no cache */
+	struct fg_pcache *pc; /* answering thread only; NULL: no cache */
+	struct fg_unitcg unitcg; /* for cgroup conditions; every policy points here */
 	struct fg_digests *digests; /* content digests and their worker */
 	pid_t self_tids[FG_SELF_TIDS_MAX];
 	unsigned n_self;
@@ -183,14 +191,20 @@ void fg_guard_adopt(struct fg_guard *g, struct fg_policy *pol, struct fg_fan *fa
 void fg_guard_detach(struct fg_guard *g, struct fg_fan *fan);
 void fg_guard_wait_retired(struct fg_guard *g);
 
+/* Checks w's cgroup for pol's cgroup conditions (fg_unitcg_fill through
+ * pol->unitcg): before any decision over a freshly resolved w. */
+void fg_guard_check_cgroup(const struct fg_policy *pol, struct fg_proc *w);
+
 /* Turns a policy decision (or a resolution failure, resolved < 0) into the
  * answer and the words of the log line. subtree < 0: a file of ours that
- * could not be placed (decided as on_error). */
-void fg_guard_judge(const struct fg_policy *pol, int subtree, const struct fg_proc *w, int resolved,
+ * could not be placed (decided as on_error). known == -2 (nothing known):
+ * w's cgroup is checked here first; otherwise the caller did that when it
+ * asked fg_policy_first_ancestry_free. */
+void fg_guard_judge(const struct fg_policy *pol, int subtree, struct fg_proc *w, int resolved,
 		    int known, struct fg_outcome *o, struct fg_decision *d);
 /* The same for a decision already made (by fg_ident_decide, whose findings
  * in w may turn a lost allow into an identity alert). */
-void fg_guard_judge_decided(const struct fg_policy *pol, int subtree, const struct fg_proc *w,
+void fg_guard_judge_decided(const struct fg_policy *pol, int subtree, struct fg_proc *w,
 			    int resolved, const struct fg_decision *pre, struct fg_outcome *o,
 			    struct fg_decision *d);
 

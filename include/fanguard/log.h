@@ -106,6 +106,8 @@ struct fg_event {
 	const struct fg_proc *proc; /* the writer, or NULL; proc->known says
 				     * which of its fields were read */
 	bool proc_partial;	    /* resolution failed part way */
+	bool alert;		    /* an attack on the guard itself: event.kind
+				     * alert, however it was decided */
 	bool identity_alert;	    /* denied for a forged or unverifiable identity:
 				     * proc->finding says what was found */
 	bool has_open;		    /* fanguard.open.* present */

@@ -11,9 +11,11 @@
 enum fg_verdict { FG_VERDICT_ALLOW = 0, FG_VERDICT_DENY };
 
 enum fg_reason {
-	FG_REASON_RULE = 0,    /* a [writer] rule matched */
-	FG_REASON_TRANSACTION, /* the writer or an ancestor is a transaction exe */
-	FG_REASON_NO_RULE,     /* nothing matched */
+	FG_REASON_RULE = 0,	     /* a [writer] rule matched */
+	FG_REASON_TRANSACTION,	     /* the writer or an ancestor is a transaction exe */
+	FG_REASON_NO_RULE,	     /* nothing matched */
+	FG_REASON_CGROUP_UNVERIFIED, /* a rule matched but for its unit cgroup, which
+				      * the writer's is not (unitcg.h) */
 };
 
 struct fg_decision {
@@ -24,6 +26,9 @@ struct fg_decision {
 			    * index of the outermost matching ancestor */
 	enum fg_mode mode; /* the effective mode for this subtree */
 	bool quiet;	   /* the rule that matched is quiet */
+	bool alert;	   /* an attack on the guard itself: a write into
+			    * fanguard's own policy that no rule allows, or a
+			    * writer in a forged unit cgroup */
 };
 
 struct fg_policy {
@@ -42,6 +47,10 @@ struct fg_policy {
 	uint32_t *exe_rules; /* the rule lists the slots point into */
 	bool uses_cgroup;    /* some rule or the transaction names a cgroup, or a
 			      * rule a login uid (verified through the cgroup) */
+	uint64_t self_mask;  /* subtrees holding fanguard's own policy (selfprot.h) */
+	/* Set by whoever owns the policy (guard.c, the CLI) so that judging
+	 * can check unit cgroups; NULL: no cgroup condition ever matches. */
+	const struct fg_unitcg *unitcg;
 	/* Filled at load by fg_ident_prepare (ident.c); empty in pure uses. */
 	uint8_t (*tx_digests)[32]; /* content SHA-256 of each transaction exe found */
 	unsigned n_tx_digests;
@@ -103,12 +112,15 @@ void fg_policy_decide_known(const struct fg_policy *p, unsigned subtree, const s
 
 /* Why writer rule `rule` does not match w for subtree: a static string
  * naming the first failing condition ("exe", "comm", "uid", "auid",
- * "ancestor", "parent", "cgroup", "subtrees"), or NULL when it matches. */
+ * "ancestor", "parent", "cgroup", "subtrees"; "cgroup-unverified" when
+ * w's cgroup is the one named but not a real unit's: w->cgroup_unit), or
+ * NULL when it matches. */
 const char *fg_policy_rule_mismatch(const struct fg_policy *p, unsigned rule, unsigned subtree,
 				    const struct fg_proc *w);
 
 /* Whether the writer itself, or which ancestor, runs a transaction exe:
- * -2 none, -1 the writer, else the outermost ancestor index. */
+ * -2 none, -1 the writer, else the outermost ancestor index. The
+ * passthrough never applies to fanguard's own subtree (decide). */
 int fg_policy_transaction(const struct fg_policy *p, const struct fg_proc *w);
 
 /* Whether the decision can depend on an ancestor running exe: it matches a
@@ -130,7 +142,12 @@ bool fg_policy_digest_in(const struct fg_policy *p, const struct fg_trustinfo *t
  * process may be a transaction tool's temporary copy, known by content. */
 bool fg_policy_foreign_exe(const struct fg_policy *p, const char *exe);
 
-/* The effective mode of a subtree. */
+/* Whether some rule's or the transaction's cgroup condition names cg
+ * (so that the writer's cgroup is worth checking). Pure. */
+bool fg_policy_names_cgroup(const struct fg_policy *p, const char *cg);
+
+/* The effective mode of a subtree: enforce for fanguard's own, whatever
+ * the config says. */
 enum fg_mode fg_policy_mode(const struct fg_policy *p, unsigned subtree);
 
 #endif

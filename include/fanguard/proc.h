@@ -90,6 +90,9 @@ struct fg_proc {
 	char comm[FG_COMM_LEN];	    /* of the thread */
 	char exe[PATH_MAX];	    /* "" when unreadable (kernel thread) */
 	char cgroup[FG_CGROUP_LEN]; /* unified (v2) path, or first line's */
+	uint8_t cgroup_unit;	    /* enum fg_cgroup_unit (unitcg.h): whether the
+				     * cgroup is a real unit's; set by
+				     * fg_unitcg_fill, never by the resolvers */
 	unsigned n_ancestors;	    /* anc[0] is the parent, last is pid 1 */
 	bool ancestry_truncated;    /* chain deeper than FG_ANCESTRY_MAX or arena full */
 	uint32_t known;		    /* FG_PROC_* bits; before anc, so a reset of the

@@ -7,10 +7,14 @@
 #                   then findmnt proves each guarded path is on one of our
 #                   fresh tmpfs mounts. Any doubt ends the test as a failure.
 #   rh_check_marks  every mark the running daemon holds is on one of them.
+#   rh_unit_cgroup  a unit's cgroup as systemd would make it (or as an
+#                   attacker would), in the test's own cgroup namespace.
 #
 # The one change to the machine's real filesystem: an empty
 # /usr/lib/fanguard is created when it is missing, as the mount point for
 # the tmpfs that holds the image's policy (/usr is not copied: too big).
+# The test's cgroups live below one cgroup of its own (test_realhost.sh
+# makes it, and removes it when the namespace is gone).
 
 RH_SRC=fg-realhost # the source name of every tmpfs mounted here
 RH_DEVS=()         # their MAJ:MIN, for rh_check_marks
@@ -18,6 +22,13 @@ RH_TARGETS=()      # their mount points
 GUARDED_DIRS=()    # the shipped policy's directory subtrees, plus /etc/fanguard
 GUARDED_FILES=()   # its single-file subtrees (policy.json)
 RH_STATUS_DIR=     # the status socket's directory, from the shipped policy
+CGROOT=/sys/fs/cgroup # this namespace's own cgroup2 mount (rh_cgroups)
+RH_CG_OURS=           # set once it is mounted
+# The image's unit files the test stands in for: the installer service of
+# its rule (rh_seed) and two of cloud-init's stages. Not cloud-final: the
+# test plays a transient unit of that name (systemd-run --unit), which has
+# no unit file.
+RH_UNIT_FILES=(fg-realhost-install.service cloud-init.service cloud-init-local.service)
 
 # die MESSAGE: a failure that leaves nothing to test; cleanup runs on exit.
 die() {
@@ -35,6 +46,47 @@ rh_check_namespace() {
 	shared=$(findmnt -rn -o TARGET,PROPAGATION | awk '$2 != "private"')
 	[ -z "$shared" ] || die "mounts that are not private in the namespace: $shared"
 	pass "private mount namespace ($(readlink /proc/self/ns/mnt)), every mount private"
+}
+
+# A cgroup namespace of its own, rooted at the test's cgroup, and a cgroup2
+# mount of it on /sys/fs/cgroup in this mount namespace: fanguardd reads
+# /proc/PID/cgroup relative to that root and looks the unit cgroups up
+# there, so a test cgroup named /system.slice/cloud-init.service is the
+# test's own, never the host's.
+rh_cgroups() {
+	[ -n "${FG_REALHOST_OUTER_CGNS:-}" ] && [ "$(readlink /proc/self/ns/cgroup)" != "$FG_REALHOST_OUTER_CGNS" ] ||
+		die "not in a cgroup namespace of its own"
+	[ "$(sed -n 's/^0:://p' /proc/self/cgroup)" = / ] || die "the test is not at its cgroup namespace's root"
+	mount -n -t cgroup2 "$RH_SRC" "$CGROOT" || die "mount a cgroup2 on $CGROOT"
+	RH_CG_OURS=1
+	[ "$(stat -f -c %T "$CGROOT")" = cgroup2fs ] || die "$CGROOT is not a cgroup2 mount"
+	mkdir "$CGROOT/fg-probe.slice" && rmdir "$CGROOT/fg-probe.slice" || die "cgroup2 at $CGROOT is not writable"
+	pass "cgroup namespace of its own, cgroup2 on $CGROOT (host side: ${FG_REALHOST_CG:-?})"
+}
+
+# rh_unit_cgroup NAME [systemd]: /system.slice/NAME made by hand (what any
+# root process can do), or with "systemd" as the system manager makes it,
+# with an invocation id in trusted.invocation_id. Prints its path.
+rh_unit_cgroup() {
+	local cg=$CGROOT/system.slice/$1
+	mkdir -p "$cg" || die "mkdir $cg"
+	if [ "${2:-}" = systemd ]; then
+		python3 -c 'import os, sys; os.setxattr(sys.argv[1], "trusted.invocation_id", os.urandom(16).hex().encode())' "$cg" ||
+			die "set trusted.invocation_id on $cg"
+	fi
+	echo "$cg"
+}
+
+# Every cgroup made here, leaves first, once the processes in it are gone.
+rh_cgroups_cleanup() {
+	# only ever this namespace's own mount: never the host's hierarchy
+	[ "${RH_CG_OURS:-}" = 1 ] && [ "$(findmnt -n -o SOURCE --mountpoint "$CGROOT" | tail -n 1)" = "$RH_SRC" ] ||
+		return 0
+	for _ in $(seq 50); do
+		find "$CGROOT" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
+		[ -z "$(find "$CGROOT" -mindepth 1 -type d -print -quit)" ] && return 0
+		sleep 0.1
+	done
 }
 
 # rh_mkdir DIR: creates a missing mount point, but only inside one of our
@@ -94,7 +146,7 @@ rh_parse_policy() {
 	# directory (rh_target) must be at least two levels deep too.
 	for path in "${GUARDED_DIRS[@]}" "${GUARDED_FILES[@]}"; do
 		case $(rh_target "$path") in
-		/etc/?* | /var/?* | /usr/?* | /opt/?* | /srv/?*) ;;
+		/etc/?* | /var/?* | /usr/?* | /opt/?* | /srv/?* | /run/?*) ;;
 		*) die "guarded path $path: no tmpfs of this test can cover it" ;;
 		esac
 	done
@@ -104,6 +156,57 @@ rh_parse_policy() {
 # single file's parent.
 rh_target() {
 	if [[ " ${GUARDED_FILES[*]} " == *" $1 "* ]]; then echo "${1%/*}"; else echo "$1"; fi
+}
+
+# Directories above subtrees that this host may lack, covered so that the
+# subtree can be made (and its parent, which gets the daemon's notification
+# mark, is one of ours). Never a bind of a real directory: a later rm -rf
+# through a bind would delete the host's files.
+#   copied:  small, and the test's tools may read it (rh_mount);
+#   empty:   an empty tmpfs hides the host's (nothing the test runs reads
+#            /var/lib);
+#   made:    a mount point the test creates on the real filesystem when it
+#            is missing (an empty directory), removed again by the outer
+#            shell once the namespace is gone (FG_REALHOST_MADE).
+RH_HOLD_COPY=(/usr/local/lib)
+RH_HOLD_EMPTY=(/var/lib)
+RH_HOLD_MADE=(/var/usrlocal)
+
+rh_holders() {
+	local d
+	for d in "${RH_HOLD_COPY[@]}"; do rh_mount "$d"; done
+	for d in "${RH_HOLD_EMPTY[@]}"; do rh_mount "$d" empty; done
+	for d in "${RH_HOLD_MADE[@]}"; do
+		if [ ! -e "$d" ]; then
+			mkdir "$d" || die "mkdir $d (an empty mount point)"
+			echo "$d" >>"$FG_REALHOST_MADE"
+		fi
+		rh_mount "$d" empty
+	done
+}
+
+# A guarded path's parent gets the daemon's notification mark: it must be
+# on one of this test's mounts, or the mark would land on the host's files.
+rh_parents_ours() {
+	local p d
+	for p in "${GUARDED_DIRS[@]}" "${GUARDED_FILES[@]}"; do
+		d=$(dirname "$(rh_target "$p")")
+		[ "$(findmnt -n -o SOURCE --target "$d")" = "$RH_SRC" ] ||
+			die "$p: its parent $d is not on a tmpfs of this test (add a holder in realhost_ns.sh)"
+	done
+}
+
+# Nothing under $T may be a mount point when lib.sh removes it: a bind of a
+# real directory there would have rm -rf delete the host's files. Mounts
+# are taken down, deepest first; if one stays, $T is left and it fails.
+rh_safe_cleanup() {
+	local m left
+	while read -r m; do umount -l "$m" 2>/dev/null; done < <(findmnt -rn -o TARGET | grep "^$T/" | sort -r)
+	left=$(findmnt -rn -o TARGET | grep "^$T/")
+	if [ -n "$left" ]; then
+		echo "FAIL - mounts left under $T, not removing it: $left"
+		T=/nonexistent-fg-realhost
+	fi
 }
 
 # seed PATH MODE TEXT: a file as a real host might have it.
@@ -143,8 +246,29 @@ exit 0'
 	seed /etc/fg-storm/audit.d/shared 0644 'read me'
 	# sshd -t insists on its privilege separation directory.
 	mkdir -p /run/sshd && chmod 0755 /run/sshd
-	install -m 0644 "$FG_SRC/etc/fanguard.conf" /usr/lib/fanguard/fanguard.conf ||
-		die "install the shipped policy"
+	# A tmpfiles.d snippet planted before fanguard ran (or by hand since):
+	# what systemd-tmpfiles would act on at the next boot.
+	seed /etc/tmpfiles.d/zz-planted.conf 0644 "f /etc/sudoers.d/zz-planted 0440 root root - evil ALL=(ALL) NOPASSWD: ALL
+f /etc/fanguard/conf.d/99-planted.conf 0644 root root - [writer planted]\\nexe = /usr/bin/bash\\n"
+	# The image's unit files (this namespace's copy of them).
+	for f in "${RH_UNIT_FILES[@]}"; do
+		seed "/usr/lib/systemd/system/$f" 0644 "[Service]
+ExecStart=/bin/true"
+	done
+	rm -f /usr/lib/systemd/system/cloud-final.service
+	# The image's policy: the shipped file, and for the test's drop-ins the
+	# rule an image adds for its policy installer (a service here; issue
+	# 14's fanguard policy install takes the same place).
+	{ cat "$FG_SRC/etc/fanguard.conf" && cat <<'EOC'
+
+# test_realhost: the image's rule for the test's policy installer
+[writer realhost-installer]
+exe = /usr/bin/tee
+cgroup = /system.slice/fg-realhost-install.service
+auid = unset
+subtrees = fanguard-config
+EOC
+	} >/usr/lib/fanguard/fanguard.conf || die "install the shipped policy"
 }
 
 # rh_on_ours DESC PATH TARGET: PATH is on a tmpfs of this test mounted at
@@ -160,12 +284,17 @@ rh_on_ours() {
 rh_layout() {
 	local p t done_targets=" "
 	rh_check_namespace
+	rh_cgroups
 	rh_parse_policy
-	# Private copies of /etc and /var/spool (the guarded directories' parents,
-	# which get notification marks), a fresh /run (as at boot).
+	# Directories above subtrees this host may lack (rh_holders), then private
+	# copies of /etc and /var/spool (the guarded directories' parents, which
+	# get notification marks), a fresh /run (as at boot), and a copy of the
+	# image's unit directory (the unit files of the cgroups the test plays).
+	rh_holders
 	rh_mount /etc
 	rh_mount /var/spool
 	rh_mount /run empty
+	rh_mount /usr/lib/systemd/system
 	[ -d /usr/lib/fanguard ] || mkdir /usr/lib/fanguard || die "mkdir /usr/lib/fanguard"
 	# Parents before children: /etc/containers before registries.conf.d.
 	while read -r t; do
@@ -179,6 +308,7 @@ rh_layout() {
 	for p in "${GUARDED_DIRS[@]}" "${GUARDED_FILES[@]}"; do
 		rh_on_ours "guarded" "$p" "$(rh_target "$p")"
 	done
+	rh_parents_ours
 	rh_on_ours "status socket directory" "$RH_STATUS_DIR" "$RH_STATUS_DIR"
 	rh_on_ours "image policy" /usr/lib/fanguard/fanguard.conf /usr/lib/fanguard
 	rh_on_ours "storm subtrees" /etc/fg-storm/audit.d /etc/fg-storm

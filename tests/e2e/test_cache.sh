@@ -38,7 +38,13 @@ else
 	CG_MNT=$(awk '{ for (i = 7; i < NF && $i != "-"; i++);
 		if ($(i + 1) == "cgroup2" && $4 == "/") { print $5; exit } }' /proc/self/mountinfo)
 fi
-CG_NAME=fg-e2e-cache.$$
+# A cgroup condition names a unit's cgroup exactly, and holds only when the
+# cgroup is one systemd made (trusted.invocation_id) for a unit with a unit
+# file: the test plays systemd for a unit every systemd host ships, below a
+# slice of its own so that no real unit's cgroup is touched.
+CG_UNIT=systemd-tmpfiles-clean.service
+CG_SLICE=fg-e2e-cache-$$.slice
+CG_NAME=$CG_SLICE/$CG_UNIT
 CG_DIR=
 
 {
@@ -65,7 +71,7 @@ auid = 4242
 
 [writer cg]
 exe = $T/cg-w
-cgroup = /fg-e2e-cache*
+cgroup = /$CG_NAME
 EOC
 } > "$CONF"
 
@@ -79,6 +85,7 @@ own_cleanup() {
 	for p in "${BG[@]}"; do wait "$p" 2>/dev/null; done
 	if [ -n "$CG_DIR" ]; then
 		for _ in $(seq 50); do rmdir "$CG_DIR" 2>/dev/null || [ ! -d "$CG_DIR" ] && break; sleep 0.1; done
+		rmdir "${CG_DIR%/*}" 2>/dev/null
 		[ -d "$CG_DIR" ] && echo "FAIL - could not remove $CG_DIR"
 	fi
 	cleanup
@@ -381,14 +388,17 @@ logged "the denies name auid 4241" 4 file.path="$f" process.pid="$P" user.audit.
 	fanguard.decision=deny
 eq "no allow as auid 4241" "$(count_log file.path="$f" user.audit.id=4241 fanguard.decision=allow)" 0
 
-# ---- 6. cgroup: rule cgroup = /fg-e2e-cache*. Moved in while it waits,
+# ---- 6. cgroup: rule cgroup = /fg-e2e-cache-PID.slice/$CG_UNIT. Moved in while it waits,
 # the writer is allowed; moved back, refused. No event reports a move; the
 # cache must re-read it.
 f=$S/cg fa=$T/fifo.cg-a fb=$T/fifo.cg-b out=$T/cg.out
 if [ -z "$CG_MNT" ]; then
 	fail "no cgroup v2 hierarchy (/sys/fs/cgroup is not one and /proc/self/mountinfo" \
 		"lists no cgroup2 mount of its root): the cgroup scenario cannot run"
-elif ! mkdir "$CG_MNT/$CG_NAME"; then
+elif [ ! -e "/usr/lib/systemd/system/$CG_UNIT" ] && [ ! -e "/lib/systemd/system/$CG_UNIT" ]; then
+	fail "no unit file for $CG_UNIT: the cgroup scenario cannot run"
+elif ! { mkdir -p "$CG_MNT/$CG_NAME" && CG_DIR=$CG_MNT/$CG_NAME && python3 -c 'import os, sys
+os.setxattr(sys.argv[1], "trusted.invocation_id", os.urandom(16).hex().encode())' "$CG_DIR"; }; then
 	fail "cannot create the test cgroup $CG_MNT/$CG_NAME: the cgroup scenario cannot run"
 else
 	CG_DIR=$CG_MNT/$CG_NAME
@@ -418,7 +428,7 @@ else
 		fanguard.cgroup="/$CG_NAME" fanguard.decision=allow fanguard.rule=cg
 	eq "no allow outside the test cgroup" \
 		"$(count_log file.path="$f" fanguard.decision=allow fanguard.cgroup="$orig")" 0
-	check "the test cgroup is removed" rmdir "$CG_DIR"
+	check "the test cgroup is removed" rmdir "$CG_DIR" "${CG_DIR%/*}"
 	[ -d "$CG_DIR" ] || CG_DIR=
 fi
 

@@ -1,35 +1,74 @@
 #!/usr/bin/env bash
-# The real host layout (issue 9, item 6). In a private mount namespace, a
+# The real host layout (issues 9 and 15). In a private mount namespace, a
 # fresh tmpfs covers every path the shipped etc/fanguard.conf guards
 # (realhost_ns.sh); the shipped policy is installed as
-# /usr/lib/fanguard/fanguard.conf and fanguardd runs with no --config, i.e.
-# the default search (plus /etc/fanguard drop-ins). Then, against the real
-# paths and with real tools:
+# /usr/lib/fanguard/fanguard.conf, with one rule an image would add for its
+# policy installer (a service), and fanguardd runs with no --config, i.e.
+# the default search (plus /etc/fanguard drop-ins). The test has a cgroup
+# namespace of its own, where it plays systemd's unit cgroups (with the
+# invocation id systemd sets) and an attacker's (without). Then, against
+# the real paths and with real tools:
 #   A. the shipped policy: status (text and JSON), visudo -c and sshd -t
-#      read, systemd-tmpfiles as a service is allowed, with a login uid it
-#      is not, crontab is denied (no rule), unlisted bash, tee, cp, sed -i
-#      and python3 are denied in every subtree and leave nothing behind;
-#      drop-ins written into conf.d by systemd-tmpfiles (the allowed route);
+#      read, systemd-tmpfiles in its unit at boot is allowed where its work
+#      is, with a login uid it is not, crontab is denied (no rule), unlisted
+#      bash, tee, cp, sed -i and python3 are denied in every subtree (the
+#      inputs that steer a writer included) and leave nothing behind;
+#      drop-ins written into conf.d by the installer service;
+#   S. what steers a writer (issue 15): a planted tmpfiles.d snippet run by
+#      systemd-tmpfiles outside its unit, in a cgroup made by hand, and in
+#      its real unit, never reaches sudoers.d or /etc/fanguard; python3 in
+#      a self-made cloud-evil.service, in a hand-made cloud-init.service and
+#      in a transient unit without a unit file is denied, in cloud-init's
+#      real unit it writes its drop-ins; /etc/fanguard is enforced in audit
+#      mode, a drop-in naming it is refused at load, an optional subtree
+#      may be missing and is guarded when it appears;
 #   B. those drop-ins loaded at start: crontab allowed; 3,000 concurrent
 #      readers of a guarded file, of an enforce subtree and of an audit
 #      subtree, with no read refused or logged;
-#   R. reload: a drop-in written by systemd-tmpfiles and `fanguard reload`,
+#   R. reload: a drop-in written by the installer and `fanguard reload`,
 #      a broken drop-in refused with the old policy kept, SIGHUP;
 #   E. the daemon's own log file inside a guarded subtree.
 # Every daemon has a watchdog and is killed by pid; every probe runs under
 # timeout: a hang is a failure, reported as such, and the daemon that hung
 # is killed and replaced so that the next check is judged on its own.
 
-# Re-executed in a mount namespace of its own, before lib.sh makes
-# anything: mounts made here stay here.
+# Re-run in a mount namespace and a cgroup namespace of its own, before
+# lib.sh makes anything: mounts made there stay there, and its cgroups live
+# below one cgroup of the test's own, which this outer shell removes when
+# the namespaces are gone.
 if [ -z "${FG_REALHOST_OUTER_NS:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "FAIL - test_realhost needs root"; exit 1; }
 	FG_REALHOST_OUTER_NS=$(readlink /proc/self/ns/mnt) || exit 1
-	export FG_REALHOST_OUTER_NS
-	exec unshare -m --propagation private bash "$0" "$@"
+	FG_REALHOST_OUTER_CGNS=$(readlink /proc/self/ns/cgroup) || exit 1
+	# The cgroup v2 hierarchy: /sys/fs/cgroup, or a hybrid host's cgroup2.
+	if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then cg=/sys/fs/cgroup; else
+		cg=$(awk '{ for (i = 7; i < NF && $i != "-"; i++);
+			if ($(i + 1) == "cgroup2" && $4 == "/") { print $5; exit } }' /proc/self/mountinfo)
+	fi
+	[ -n "$cg" ] || { echo "FAIL - no cgroup v2 hierarchy: the unit-cgroup checks cannot run"; exit 1; }
+	FG_REALHOST_CG=$cg/fg-realhost.$$
+	mkdir "$FG_REALHOST_CG" || { echo "FAIL - cannot make the test's cgroup $FG_REALHOST_CG"; exit 1; }
+	# Empty mount points the namespace had to make on the real filesystem.
+	FG_REALHOST_MADE=$(mktemp /tmp/fg-realhost-made.XXXXXX) || exit 1
+	export FG_REALHOST_OUTER_NS FG_REALHOST_OUTER_CGNS FG_REALHOST_CG FG_REALHOST_MADE
+	bash -c 'echo $$ >"$FG_REALHOST_CG/cgroup.procs" &&
+		exec unshare -m -C --propagation private bash "$0" "$@"' "$0" "$@"
+	rc=$?
+	while read -r d; do rmdir "$d" || { echo "FAIL - cannot remove the mount point $d"; rc=1; }; done \
+		<"$FG_REALHOST_MADE"
+	rm -f "$FG_REALHOST_MADE"
+	# Whatever the namespace left (it removes its own cgroups): leaves first.
+	for _ in $(seq 50); do
+		find "$FG_REALHOST_CG" -depth -type d -exec rmdir {} + 2>/dev/null
+		[ -d "$FG_REALHOST_CG" ] || break
+		sleep 0.1
+	done
+	[ ! -d "$FG_REALHOST_CG" ] || { echo "FAIL - the test's cgroup $FG_REALHOST_CG is left"; rc=1; }
+	exit "$rc"
 fi
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/realhost_ns.sh"
+trap 'rh_safe_cleanup; rh_cgroups_cleanup; cleanup' EXIT
 
 CONF=             # no --config: the default search
 SOCK=/run/fanguard/status.sock
@@ -38,7 +77,7 @@ FLOOD=$FG_BUILD/tests/fg_flood
 READERS=3000
 CONFD=/etc/fanguard/conf.d
 
-for tool in visudo sshd crontab systemd-tmpfiles python3 findmnt tee sed "$FLOOD"; do
+for tool in visudo sshd crontab systemd-tmpfiles python3 /usr/bin/python3 findmnt tee sed unshare "$FLOOD"; do
 	command -v "$tool" >/dev/null || die "missing $tool (README's set-up command installs it)"
 done
 echo "# test loginuid $(cat /proc/self/loginuid), PID 1 is $(cat /proc/1/comm)"
@@ -67,16 +106,37 @@ echo "$a" > /proc/self/loginuid && exec "$@"
 EOS
 chmod 0755 "$AS_AUID"
 as_auid() { timeout -k 2 10 "$AS_AUID" "$@"; }
-# tmpfiles_write PATH LINE...: systemd-tmpfiles, run as a service would be
-# (no login uid), creates PATH holding the lines.
-tmpfiles_write() {
+# IN_CG CGROUP CMD...: CMD in that cgroup (a script, for timeout and refuse).
+IN_CG=$T/in-cgroup
+cat >"$IN_CG" <<'EOS'
+#!/bin/bash
+cg=$1; shift
+echo $$ > "$cg/cgroup.procs" && exec "$@"
+EOS
+chmod 0755 "$IN_CG"
+# as_unit CGROUP CMD...: CMD as a service runs: in the unit's cgroup, with
+# no login uid.
+as_unit() { local cg=$1; shift; timeout -k 2 10 "$AS_AUID" unset "$IN_CG" "$cg" "$@"; }
+# The units systemd would start (their cgroups with an invocation id), and
+# the cgroups an attacker makes by hand: see realhost_ns.sh.
+TMPFILES_UNIT=$(rh_unit_cgroup systemd-tmpfiles-setup.service systemd)
+INSTALL_UNIT=$(rh_unit_cgroup fg-realhost-install.service systemd)
+CLOUD_UNIT=$(rh_unit_cgroup cloud-init.service systemd)
+# tmpfiles_write PATH LINE...: systemd-tmpfiles at boot, in its unit,
+# creates PATH holding the lines (a line of the image's tmpfiles.d).
+tmpfiles_line() {
 	local path=$1; shift
 	printf 'f %s 0644 root root - %s\n' "$path" "$(printf '%s\\n' "$@")" >"$T/tmpfiles.conf"
-	as_auid unset systemd-tmpfiles --create "$T/tmpfiles.conf"
 }
-tmpfiles_remove() {
-	printf 'r %s\n' "$1" >"$T/tmpfiles.conf"
-	as_auid unset systemd-tmpfiles --remove "$T/tmpfiles.conf"
+tmpfiles_write() {
+	tmpfiles_line "$@"
+	as_unit "$TMPFILES_UNIT" systemd-tmpfiles --create "$T/tmpfiles.conf"
+}
+# install_dropin PATH LINE...: the image's policy installer (a service the
+# image's rule names) writes PATH.
+install_dropin() {
+	local path=$1; shift
+	printf '%s\n' "$@" | as_unit "$INSTALL_UNIT" tee "$path" >/dev/null
 }
 listing() { timeout -k 1 5 ls -A "$1" 2>&1; }
 # unchanged DESC DIR BEFORE: DIR lists as BEFORE again within 5 s (a denied
@@ -147,13 +207,15 @@ sleep 0.5 # the logger is asynchronous
 eq "visudo and sshd: no deny line" \
 	"$(count_log fanguard.decision=deny process.name=visudo)$(count_log fanguard.decision=deny process.name=sshd)" 00
 
-# systemd-tmpfiles as a service would run it: the shipped rule allows it.
-tmpfiles_write /etc/cron.d/fg-tmpfiles '17 4 * * * root /bin/true' >"$T/tf.out" 2>&1
-eq "systemd-tmpfiles --create (auid unset) creates /etc/cron.d/fg-tmpfiles" "$?" 0
-same_content "its content landed" /etc/cron.d/fg-tmpfiles '17 4 * * * root /bin/true'
-logged "allowed by the shipped [writer systemd-tmpfiles], auid unset" 1 fanguard.decision=allow \
-	fanguard.rule=systemd-tmpfiles file.path=/etc/cron.d/fg-tmpfiles user.audit.id=unset \
-	process.executable=/usr/bin/systemd-tmpfiles
+# systemd-tmpfiles at boot, in systemd-tmpfiles-setup.service: the shipped
+# rule allows it where its work is (the user-cron spool).
+tmpfiles_write /var/spool/cron/fg-tmpfiles 'made at boot' >"$T/tf.out" 2>&1
+eq "systemd-tmpfiles in its unit creates /var/spool/cron/fg-tmpfiles ($(head -c 200 "$T/tf.out"))" "$?" 0
+same_content "its content landed" /var/spool/cron/fg-tmpfiles 'made at boot'
+logged "allowed by the shipped [writer systemd-tmpfiles], in its unit, auid unset" 1 \
+	fanguard.decision=allow fanguard.rule=systemd-tmpfiles file.path=/var/spool/cron/fg-tmpfiles \
+	user.audit.id=unset process.executable=/usr/bin/systemd-tmpfiles \
+	fanguard.cgroup=/system.slice/systemd-tmpfiles-setup.service
 printf 'f /etc/cron.d/fg-tmpfiles-auid 0644 root root - x\n' >"$T/tf-auid.conf"
 before=$(listing /etc/cron.d)
 refuse "systemd-tmpfiles run from a login session (auid 1000) is denied" /etc/cron.d/fg-tmpfiles-auid \
@@ -206,17 +268,146 @@ denied_writers_file() {
 for p in "${GUARDED_DIRS[@]}"; do denied_writers_dir "$p"; done
 for f in "${GUARDED_FILES[@]}"; do denied_writers_file "$f"; done
 
-# The allowed route into /etc/fanguard: drop-ins written by systemd-tmpfiles.
-tmpfiles_write "$CONFD/40-crontab.conf" '[writer crontab]' 'exe = /usr/bin/crontab' \
-	'subtrees = user-cron' >"$T/tf.out" 2>&1
-eq "systemd-tmpfiles writes the crontab drop-in into $CONFD" "$?" 0
-tmpfiles_write "$CONFD/20-storm.conf" '[subtree storm-enforce]' 'path = /etc/fg-storm/enforce.d' \
+# The route into /etc/fanguard: the image's rule for its policy installer.
+install_dropin "$CONFD/40-crontab.conf" '[writer crontab]' 'exe = /usr/bin/crontab' \
+	'subtrees = user-cron' 2>"$T/inst.err"
+eq "the installer service writes the crontab drop-in into $CONFD ($(head -c 200 "$T/inst.err"))" "$?" 0
+install_dropin "$CONFD/20-storm.conf" '[subtree storm-enforce]' 'path = /etc/fg-storm/enforce.d' \
 	'mode = enforce' '[subtree storm-audit]' 'path = /etc/fg-storm/audit.d' 'mode = audit' \
-	>"$T/tf.out" 2>&1
-eq "systemd-tmpfiles writes the storm drop-in into $CONFD" "$?" 0
-logged "both allowed by the shipped rule" 2 fanguard.decision=allow fanguard.rule=systemd-tmpfiles \
-	file.path="~$CONFD/"
+	2>"$T/inst.err"
+eq "the installer service writes the storm drop-in into $CONFD" "$?" 0
+logged "both allowed by the image's installer rule, in its unit" 2 fanguard.decision=allow \
+	fanguard.rule=realhost-installer file.path="~$CONFD/" \
+	fanguard.cgroup=/system.slice/fg-realhost-install.service
 check "the daemon still answers after phase A" daemon_answers
+
+# ---- S. what steers an allowed writer, and fanguard's own policy -------------
+echo "# S. steering the shipped writers (at ${SECONDS} s)"
+# attack DESC PATH REASON KIND CMD...: refused (refuse), and the deny line
+# for PATH carries fanguard.reason=REASON and event.kind=KIND (alert: an
+# attempt on fanguard's own policy, or from a forged unit cgroup).
+attack() {
+	local d=$1 path=$2 reason=$3 kind=$4; shift 4
+	refuse "$d" "$path" "$@"
+	logged "  ... fanguard.reason $reason, event.kind $kind" 1 fanguard.decision=deny \
+		file.path="$path" fanguard.reason="$reason" event.kind="$kind"
+}
+# unit_as NAME systemd|hand: /system.slice/NAME made anew, as the system
+# manager makes a unit's cgroup, or by hand. Prints its path.
+unit_as() {
+	rmdir "$CGROOT/system.slice/$1" 2>/dev/null
+	rh_unit_cgroup "$1" "$([ "$2" = systemd ] && echo systemd)"
+}
+# The planted snippet (rh_seed) has a line for sudoers.d and one that
+# writes a bash writer rule into conf.d; --prefix picks each, as the real
+# config directories are read (/etc/tmpfiles.d, /run/tmpfiles.d, ...).
+before_s=$(listing /etc/sudoers.d) before_c=$(listing "$CONFD")
+for f in /etc/sudoers.d/zz-planted "$CONFD/99-planted.conf"; do
+	k=event
+	[[ $f == "$CONFD"/* ]] && k=alert
+	attack "a planted tmpfiles.d line, systemd-tmpfiles outside any unit -> $f" "$f" no-rule "$k" \
+		"$AS_AUID" unset systemd-tmpfiles --create --prefix="$f"
+	attack "  ... in its own unit, as at boot: not where its work is" "$f" no-rule "$k" \
+		"$AS_AUID" unset "$IN_CG" "$TMPFILES_UNIT" systemd-tmpfiles --create --prefix="$f"
+	cg=$(unit_as systemd-tmpfiles-setup.service hand)
+	attack "  ... in a systemd-tmpfiles-setup.service made by hand" "$f" no-rule alert \
+		"$AS_AUID" unset "$IN_CG" "$cg" systemd-tmpfiles --create --prefix="$f"
+	TMPFILES_UNIT=$(unit_as systemd-tmpfiles-setup.service systemd)
+done
+unchanged "nothing planted in /etc/sudoers.d" /etc/sudoers.d "$before_s"
+unchanged "nothing planted in $CONFD" "$CONFD" "$before_c"
+# Where its rule does allow it, the unit's name on a cgroup made by hand is
+# refused as such.
+tmpfiles_line /var/spool/cron/fg-forged 'not at boot'
+cg=$(unit_as systemd-tmpfiles-setup.service hand)
+attack "systemd-tmpfiles in a hand-made systemd-tmpfiles-setup.service -> user-cron" \
+	/var/spool/cron/fg-forged cgroup-unverified alert \
+	"$AS_AUID" unset "$IN_CG" "$cg" systemd-tmpfiles --create "$T/tmpfiles.conf"
+TMPFILES_UNIT=$(unit_as systemd-tmpfiles-setup.service systemd)
+# The snippet directories themselves are guarded: planting is denied.
+for d in /etc/tmpfiles.d /run/tmpfiles.d /usr/local/lib/tmpfiles.d /var/usrlocal/lib/tmpfiles.d; do
+	refuse "bash plants a snippet in $d" "$d/zz-evil.conf" \
+		bash -c "echo 'f /etc/sudoers.d/zz-evil - - - - x' > '$d/zz-evil.conf'"
+done
+
+# cloud-init: python3 in cloud-init's units, and in the attacker's.
+PY_WRITE='import sys; open(sys.argv[1], "w").write("# fg-realhost\n")'
+# py_in CGROUP FILE: /usr/bin/python3 writes FILE, as a service in CGROUP.
+py_in=$T/py-in
+printf '#!/bin/bash\ncg=$1; shift\nexec %q unset %q "$cg" /usr/bin/python3 -c %q "$@"\n' \
+	"$AS_AUID" "$IN_CG" "$PY_WRITE" >"$py_in"
+chmod 0755 "$py_in"
+attack "python3 in a self-made cloud-evil.service (no rule names it) -> sudoers.d" \
+	/etc/sudoers.d/zz-py no-rule event "$py_in" "$(unit_as cloud-evil.service hand)" /etc/sudoers.d/zz-py
+attack "  ... with an invocation id forged onto it too" /etc/sudoers.d/zz-py no-rule event \
+	"$py_in" "$(unit_as cloud-evil.service systemd)" /etc/sudoers.d/zz-py
+attack "python3 in cloud-init-local.service made by hand (its unit file is there)" \
+	/etc/sudoers.d/zz-py cgroup-unverified alert \
+	"$py_in" "$(unit_as cloud-init-local.service hand)" /etc/sudoers.d/zz-py
+attack "python3 in a transient cloud-final.service (systemd-run --unit: no unit file)" \
+	/etc/sudoers.d/zz-py cgroup-unverified alert \
+	"$py_in" "$(unit_as cloud-final.service systemd)" /etc/sudoers.d/zz-py
+for f in /etc/sudoers.d/90-cloud-init-users /etc/ssh/sshd_config.d/50-cloud-init.conf; do
+	as_unit "$CLOUD_UNIT" /usr/bin/python3 -c "$PY_WRITE" "$f" 2>"$T/py.err"
+	eq "cloud-init (python3 in its real cloud-init.service) writes $f ($(head -c 200 "$T/py.err"))" "$?" 0
+	logged "  ... allowed by the shipped [writer cloud-init]" 1 fanguard.decision=allow \
+		fanguard.rule=cloud-init file.path="$f" fanguard.cgroup=/system.slice/cloud-init.service
+done
+attack "  ... but not into fanguard's own policy" "$CONFD/98-cloud.conf" no-rule alert \
+	"$py_in" "$CLOUD_UNIT" "$CONFD/98-cloud.conf"
+attack "  ... nor where its work is not (cron.d)" /etc/cron.d/zz-cloud no-rule event \
+	"$py_in" "$CLOUD_UNIT" /etc/cron.d/zz-cloud
+# The installer's rule is the image's; its unit must be real too.
+cg=$(unit_as fg-realhost-install.service hand)
+attack "tee in a hand-made fg-realhost-install.service -> $CONFD" "$CONFD/97-tee.conf" \
+	cgroup-unverified alert "$AS_AUID" unset "$IN_CG" "$cg" tee "$CONFD/97-tee.conf" </dev/null
+INSTALL_UNIT=$(unit_as fg-realhost-install.service systemd)
+check "the daemon still answers after phase S" daemon_answers
+stop_daemon
+
+# fanguard's own policy in audit mode: still enforced, and an alert.
+start_daemon --mode audit
+before=$(listing "$CONFD")
+timeout -k 2 10 bash -c "echo '# audit' >> /etc/sudoers.d/fg-seed.txt"
+eq "audit mode: bash appends to /etc/sudoers.d/fg-seed.txt (would-deny)" "$?" 0
+logged "  ... logged as would-deny" 1 fanguard.decision=would-deny file.path=/etc/sudoers.d/fg-seed.txt
+attack "audit mode: bash writes a drop-in all the same -> denied" "$CONFD/96-audit.conf" no-rule \
+	alert bash -c "printf '[writer a]\nexe = /usr/bin/bash\n' > '$CONFD/96-audit.conf'"
+unchanged "  ... and leaves nothing in $CONFD" "$CONFD" "$before"
+stop_daemon
+seed /etc/sudoers.d/fg-seed.txt 0644 seed
+
+# A drop-in that would open fanguard's own subtree to a writer is refused at
+# load, naming its file and line.
+install_dropin "$CONFD/80-opens-config.conf" '[writer opener]' 'exe = /usr/bin/bash' \
+	'subtrees = sudoers fanguard-config'
+timeout -k 2 20 "$FANGUARDD" --foreground >"$T/refused.out" 2>&1
+eq "fanguardd refuses to start with it (exit 78)" "$?" 78
+check "  ... and says why ($(head -c 300 "$T/refused.out"))" grep -q \
+	"^$CONFD/80-opens-config.conf:3: writer 'opener' names subtree 'fanguard-config', fanguard's own policy: only the image's policy" \
+	"$T/refused.out"
+rm -f "$CONFD/80-opens-config.conf"
+
+# An optional subtree may be missing (its tool is not installed) without
+# degrading, and is guarded as soon as it appears.
+umount /etc/cloud && rmdir /etc/cloud || die "remove /etc/cloud"
+start_daemon
+fgcli status --json >"$T/st.json"
+# (the storm drop-in's audit subtree makes it "audit", not "enforcing")
+eq "status with /etc/cloud absent: not degraded, the subtree absent" \
+	"$(status_json '[d["status"]] + [s["state"] for s in d["subtrees"] if s["name"] == "cloud-config"]')" \
+	"['audit', 'absent']"
+mkdir /etc/cloud
+if wait_log 1 event.action=subtree-appeared file.path=/etc/cloud; then
+	pass "mkdir /etc/cloud: subtree-appeared logged"
+	mkdir /etc/cloud/cloud.cfg.d
+	sleep 0.5 # its marks follow the new directory
+	refuse "  ... and a cloud.cfg.d drop-in is denied" /etc/cloud/cloud.cfg.d/99-evil.cfg \
+		bash -c "echo 'bootcmd: [id]' > /etc/cloud/cloud.cfg.d/99-evil.cfg"
+else
+	fail "mkdir /etc/cloud: subtree-appeared logged within 5 s"
+fi
+check "the daemon still answers" daemon_answers
 stop_daemon
 
 # ---- B. the drop-ins, loaded at start ---------------------------------------
@@ -266,9 +457,8 @@ start_daemon
 rh_check_marks
 refuse "before the reload, tee into /etc/sudoers.d is denied" /etc/sudoers.d/50-test-tee \
 	tee /etc/sudoers.d/50-test-tee </dev/null
-tmpfiles_write "$CONFD/50-test.conf" '[writer test-tee]' 'exe = /usr/bin/tee' 'subtrees = sudoers' \
-	>"$T/tf.out" 2>&1
-eq "systemd-tmpfiles writes $CONFD/50-test.conf" "$?" 0
+install_dropin "$CONFD/50-test.conf" '[writer test-tee]' 'exe = /usr/bin/tee' 'subtrees = sudoers'
+eq "the installer writes $CONFD/50-test.conf" "$?" 0
 fgcli status --json >"$T/st.json"
 gen=$(status_json 'd["config"]["generation"]')
 out=$(fgcli reload 2>&1)
@@ -285,9 +475,8 @@ else
 fi
 restart_if_hung "fanguard reload"
 
-tmpfiles_write "$CONFD/60-broken.conf" '[writer broken]' 'exe = /usr/bin/true' 'auid = not-a-number' \
-	>"$T/tf.out" 2>&1
-eq "systemd-tmpfiles writes a broken $CONFD/60-broken.conf" "$?" 0
+install_dropin "$CONFD/60-broken.conf" '[writer broken]' 'exe = /usr/bin/true' 'auid = not-a-number'
+eq "the installer writes a broken $CONFD/60-broken.conf" "$?" 0
 fgcli status --json >"$T/st.json"
 gen=$(status_json 'd["config"]["generation"]')
 fgcli reload >"$T/reload.out" 2>"$T/reload.err"
@@ -305,13 +494,13 @@ if [ "$rc" = 1 ]; then
 else
 	fail "old policy kept after a refused reload (not reached: the reload did not answer)"
 fi
-tmpfiles_remove "$CONFD/60-broken.conf" >"$T/tf.out" 2>&1
-check "systemd-tmpfiles removes the broken drop-in" test ! -e "$CONFD/60-broken.conf"
+rm -f "$CONFD/60-broken.conf"
+check "the broken drop-in is removed (an unlink is no open)" test ! -e "$CONFD/60-broken.conf"
 restart_if_hung "a refused reload"
 
 refuse "before SIGHUP, cp into /etc/cron.d is denied" /etc/cron.d/fg-test-cp cp "$T/evil" /etc/cron.d/fg-test-cp
-tmpfiles_write "$CONFD/70-hup.conf" '[writer test-cp]' 'exe = /usr/bin/cp' 'subtrees = cron' >"$T/tf.out" 2>&1
-eq "systemd-tmpfiles writes $CONFD/70-hup.conf" "$?" 0
+install_dropin "$CONFD/70-hup.conf" '[writer test-cp]' 'exe = /usr/bin/cp' 'subtrees = cron'
+eq "the installer writes $CONFD/70-hup.conf" "$?" 0
 fgcli status --json >"$T/st.json"
 gen=$(status_json 'd["config"]["generation"]')
 kill -HUP "$DPID"

@@ -212,7 +212,7 @@ check "socket removed at exit" test ! -e "$SOCK"
 "$FANGUARD" check-config "$FG_SRC/etc/fanguard.conf" > "$T/cc.txt"
 eq "check-config on the shipped config exits 0" "$?" 0
 check "summary lists subtrees" grep -Eq '^  sudoers +priv_esc_persist +enforce +/etc/sudoers.d$' "$T/cc.txt"
-check "summary lists writers with conditions" grep -Eq '^    cgroup +/system.slice/cloud-\*.service$' "$T/cc.txt"
+check "summary lists writers with conditions" grep -Eq '^    cgroup +/system.slice/systemd-tmpfiles-setup.service$' "$T/cc.txt"
 check "summary lists transaction exes" grep -q '^transaction exes: /usr/bin/bootc' "$T/cc.txt"
 write_conf "uid = root"
 "$FANGUARD" check-config "$CONF" > /dev/null 2> "$T/cc.err"

@@ -129,6 +129,7 @@ static const char *const full_conf = "# comment\n"
 				     "mark = inode\n"
 				     "[subtree cron]\n"
 				     "path = /etc/cron.d\n"
+				     "optional = yes\n"
 				     "[writer agent]\n"
 				     "exe = /usr/bin/python3* /usr/bin/agent\n"
 				     "comm = agent*\n"
@@ -145,7 +146,7 @@ static const char *const full_conf = "# comment\n"
 				     "[transaction]\n"
 				     "exe = /usr/bin/bootc /usr/bin/ostree\n"
 				     "uid = 0\n"
-				     "cgroup = /system.slice/bootc-*.service\n";
+				     "cgroup = /system.slice/bootc-fetch-apply-updates.service\n";
 
 START_TEST(test_fg_config_load_full)
 {
@@ -178,11 +179,13 @@ START_TEST(test_fg_config_load_full)
 	ck_assert(cfg.subtrees[1].recursive);
 	ck_assert_int_eq(cfg.subtrees[1].mode, FG_MODE_INHERIT);
 	ck_assert_int_eq(cfg.subtrees[1].mark, FG_MARK_INODE);
+	ck_assert(!cfg.subtrees[0].optional);
+	ck_assert(cfg.subtrees[1].optional);
 
 	ck_assert_uint_eq(cfg.n_writers, 2);
 	w = &cfg.writers[0];
 	ck_assert_str_eq(w->name, "agent");
-	ck_assert_int_eq(w->where.line, 20);
+	ck_assert_int_eq(w->where.line, 21);
 	ck_assert_uint_eq(w->exe.n, 2);
 	ck_assert_str_eq(w->exe.v[0], "/usr/bin/python3*");
 	ck_assert_str_eq(w->exe.v[1], "/usr/bin/agent");
@@ -198,17 +201,19 @@ START_TEST(test_fg_config_load_full)
 	ck_assert_str_eq(w->cgroup.v[0], "/system.slice/agent.service");
 	ck_assert_uint_eq(w->subtrees.n, 2);
 	ck_assert_str_eq(w->subtrees.v[1], "cron");
-	ck_assert_int_eq(w->subtrees_where.line, 28);
+	ck_assert_int_eq(w->subtrees_where.line, 29);
 	ck_assert(w->quiet);
 	ck_assert_uint_eq(cfg.writers[1].subtrees.n, 0); /* "*" */
 	ck_assert(!cfg.writers[1].quiet);
 
 	ck_assert(cfg.transaction.present);
-	ck_assert_int_eq(cfg.transaction.where.line, 33);
+	ck_assert_int_eq(cfg.transaction.where.line, 34);
 	ck_assert_uint_eq(cfg.transaction.exe.n, 2);
 	ck_assert_str_eq(cfg.transaction.exe.v[1], "/usr/bin/ostree");
 	ck_assert_uint_eq(cfg.transaction.uid.v[0], 0);
-	ck_assert_str_eq(cfg.transaction.cgroup.v[0], "/system.slice/bootc-*.service");
+	ck_assert_str_eq(cfg.transaction.cgroup.v[0],
+			 "/system.slice/bootc-fetch-apply-updates.service");
+	ck_assert(cfg.trusted_files & 1); /* a file named alone is the image's */
 	ck_assert_uint_eq(cfg.n_files, 1);
 	fg_config_free(&cfg);
 	ck_assert_ptr_null(cfg.subtrees);
@@ -293,7 +298,8 @@ START_TEST(test_fg_config_load_file_relative_path)
 		     "'usr/bin/b' is not an absolute");
 	expect_error("[writer w]\nuid = 0\nancestor = bash\n", 3, "ancestor: 'bash' is not an abs");
 	expect_error("[writer w]\nuid = 0\nparent = sh\n", 3, "parent: 'sh' is not an absolute");
-	expect_error("[writer w]\nuid = 0\ncgroup = system.slice\n", 3, "cgroup: 'system.slice'");
+	expect_error("[writer w]\nuid = 0\ncgroup = system.slice\n", 3,
+		     "cgroup: 'system.slice' does not start with '/'");
 	expect_error("[transaction]\nexe = bootc\n", 2, "exe: 'bootc' is not an absolute path");
 	expect_error("[fanguard]\nlog = file:fg.log\n", 2, "log: 'fg.log' is not an absolute");
 	expect_error("[fanguard]\nstatus_socket = run/s\n", 2, "is not an absolute path");
@@ -899,9 +905,9 @@ START_TEST(test_fg_config_load_search_auto_subtree)
 {
 	ck_assert_uint_eq(auto_count("[subtree a]\npath = /etc/a\n"), 1);
 	ck_assert_uint_eq(auto_count("[subtree a]\npath = /etc/fanguardx\n"), 1);
-	ck_assert_uint_eq(auto_count("[subtree a]\npath = /etc/fanguard/conf.d\n"), 1);
 	ck_assert_uint_eq(auto_count("[subtree a]\npath = /etc\nrecursive = no\n"), 1);
-	ck_assert_uint_eq(auto_count("[subtree etc]\npath = /etc\n"), 0);
+	/* a recursive parent is not enough: its rules would reach the policy */
+	ck_assert_uint_eq(auto_count("[subtree etc]\npath = /etc\n"), 1);
 	ck_assert_uint_eq(auto_count("[subtree fanguard-config]\npath = /etc/fanguard\n"), 1);
 	ck_assert_uint_eq(auto_count("[subtree mine]\npath = /etc/fanguard\n"), 0);
 }
@@ -919,6 +925,61 @@ START_TEST(test_fg_config_load_search_auto_subtree_name_taken)
 }
 END_TEST
 
+/* The inputs that steer a shipped writer are subtrees (issue 15), and
+ * those that may be missing on a host are optional. */
+static void shipped_steering(const struct fg_config *cfg)
+{
+	static const struct {
+		const char *path;
+		bool optional;
+	} inputs[] = {
+	    {"/etc/tmpfiles.d", false},
+	    {"/run/tmpfiles.d", true},
+	    {"/usr/local/lib/tmpfiles.d", true},
+	    {"/var/usrlocal/lib/tmpfiles.d", true},
+	    {"/etc/sysusers.d", true},
+	    {"/etc/cloud", true},
+	    {"/var/lib/cloud", true},
+	    {"/etc/authselect", true},
+	    {"/run/systemd/system", false},
+	};
+
+	for (size_t k = 0; k < FG_ARRAY_SIZE(inputs); k++) {
+		unsigned i = 0;
+		while (i < cfg->n_subtrees && strcmp(cfg->subtrees[i].path, inputs[k].path) != 0)
+			i++;
+		ck_assert_msg(i < cfg->n_subtrees, "%s is not guarded", inputs[k].path);
+		ck_assert_int_eq(cfg->subtrees[i].optional, inputs[k].optional);
+		ck_assert(cfg->subtrees[i].recursive);
+	}
+}
+
+/* Every shipped rule limits itself with `subtrees`, none to fanguard's
+ * own, and cloud-init's names its units exactly. */
+static void shipped_writers(const struct fg_config *cfg)
+{
+	static const char *const cloud_units[] = {
+	    "/system.slice/cloud-init-local.service", "/system.slice/cloud-init.service",
+	    "/system.slice/cloud-config.service", "/system.slice/cloud-final.service",
+	    "/system.slice/cloud-init-main.service"};
+	int ci = -1;
+
+	ck_assert_uint_eq(cfg->n_writers, 3);
+	for (unsigned i = 0; i < cfg->n_writers; i++) {
+		const struct fg_writer_cfg *w = &cfg->writers[i];
+		ck_assert_msg(w->subtrees.n > 0, "writer %s has no subtrees", w->name);
+		for (unsigned j = 0; j < w->subtrees.n; j++)
+			ck_assert_str_ne(w->subtrees.v[j], "fanguard-config");
+		ck_assert_msg(w->cgroup.n > 0, "writer %s: no unit cgroup", w->name);
+		if (strcmp(w->name, "cloud-init") == 0)
+			ci = (int)i;
+	}
+	ck_assert_int_ge(ci, 0);
+	ck_assert_uint_eq(cfg->writers[ci].cgroup.n, FG_ARRAY_SIZE(cloud_units));
+	for (size_t k = 0; k < FG_ARRAY_SIZE(cloud_units); k++)
+		ck_assert_str_eq(cfg->writers[ci].cgroup.v[k], cloud_units[k]);
+}
+
 START_TEST(test_fg_config_load_shipped)
 {
 	struct fg_config cfg;
@@ -928,7 +989,7 @@ START_TEST(test_fg_config_load_shipped)
 	dump(&diag);
 	ck_assert_int_eq(r, 0);
 	ck_assert_uint_eq(diag.n, 0);
-	ck_assert_uint_eq(cfg.n_subtrees, 9);
+	ck_assert_uint_eq(cfg.n_subtrees, 18);
 	ck_assert_int_eq(cfg.mode, FG_MODE_ENFORCE);
 	ck_assert_int_eq(cfg.log, FG_SINK_SYSLOG);
 	ck_assert_int_eq(cfg.log_format, FG_FMT_JSON);
@@ -936,7 +997,8 @@ START_TEST(test_fg_config_load_shipped)
 	ck_assert_int_ge(fg_config_find_subtree(&cfg, "fanguard-config"), 0);
 	ck_assert_str_eq(cfg.subtrees[fg_config_find_subtree(&cfg, "user-cron")].path,
 			 "/var/spool/cron");
-	ck_assert_uint_eq(cfg.n_writers, 4);
+	shipped_steering(&cfg);
+	shipped_writers(&cfg);
 	ck_assert_uint_eq(cfg.transaction.exe.n, 3);
 	fg_config_free(&cfg);
 
@@ -944,7 +1006,7 @@ START_TEST(test_fg_config_load_shipped)
 	ck_assert_int_eq(fg_config_load_search(&cfg, FG_SOURCE_DIR "/etc/fanguard.conf",
 					       "/nonexistent", "/nonexistent", &diag),
 			 0);
-	ck_assert_uint_eq(cfg.n_subtrees, 9);
+	ck_assert_uint_eq(cfg.n_subtrees, 18);
 	fg_config_free(&cfg);
 
 	/* with the example image's drop-in (examples/Containerfile) */
@@ -953,8 +1015,8 @@ START_TEST(test_fg_config_load_shipped)
 					       &diag),
 			 0);
 	ck_assert_int_eq(cfg.mode, FG_MODE_AUDIT);
-	ck_assert_uint_eq(cfg.n_writers, 5);
-	ck_assert_uint_eq(cfg.writers[4].subtrees.n, 3);
+	ck_assert_uint_eq(cfg.n_writers, 4);
+	ck_assert_uint_eq(cfg.writers[3].subtrees.n, 3);
 	fg_config_free(&cfg);
 }
 END_TEST

@@ -132,6 +132,13 @@ static void file_event(struct out *o, const char *action)
 		ev.message = "write intent could not be read; unknown_intent applied";
 		writer_events(o, ev, decided);
 		identity_events(o, ev);
+		/* an attack on the guard itself: event.kind alert (issue 15) */
+		ev.message = NULL;
+		ev.alert = true;
+		ev.subtree = "fanguard-config";
+		ev.key = "fanguard_config";
+		ev.path = "/etc/fanguard/conf.d/99-x.conf";
+		writer_events(o, ev, decided);
 		return;
 	}
 	if (!strcmp(action, "rename-in"))

@@ -48,6 +48,38 @@ START_TEST(test_fg_log_classify_landed_louder)
 }
 END_TEST
 
+/* An attack on the guard itself (a write into its policy, a forged unit
+ * cgroup) is an alert however it was decided: louder than a denial when
+ * stopped, as loud as a change that landed when it got through. */
+START_TEST(test_fg_log_classify_attack_alerts)
+{
+	static const char *const decisions[] = {"deny", "would-deny", "allow"};
+	static const int prio[] = {LOG_CRIT, LOG_ALERT, LOG_ALERT};
+	struct fg_log_class deny = classify("open-write", "deny", "failure");
+
+	for (size_t i = 0; i < FG_ARRAY_SIZE(decisions); i++) {
+		struct fg_event ev = {.action = "open-write",
+				      .decision = decisions[i],
+				      .outcome = "failure",
+				      .alert = true};
+		struct fg_log_class c;
+
+		fg_log_classify(&ev, &c);
+		ck_assert_str_eq(c.kind, "alert");
+		ck_assert_int_eq(c.priority, prio[i]);
+		ck_assert_int_gt(c.severity, deny.severity);
+		ev.action = "rename-in";
+		fg_log_classify(&ev, &c);
+		ck_assert_str_eq(c.kind, "alert");
+	}
+	/* on a daemon event the flag means nothing */
+	struct fg_event d = {.action = "reload", .outcome = "success", .alert = true};
+	struct fg_log_class c;
+	fg_log_classify(&d, &c);
+	ck_assert_str_eq(c.kind, "event");
+}
+END_TEST
+
 START_TEST(test_fg_log_classify_types)
 {
 	struct fg_log_class c = classify("open-write", "deny", "failure");
@@ -166,6 +198,7 @@ static Suite *logschema_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_fg_log_classify_landed_louder);
+	tcase_add_test(tc, test_fg_log_classify_attack_alerts);
 	tcase_add_test(tc, test_fg_log_classify_types);
 	tcase_add_test(tc, test_fg_log_classify_repeated);
 	tcase_add_test(tc, test_fg_log_action_table);

@@ -7,6 +7,7 @@
 
 #include "fanguard/config.h"
 #include "fanguard/policy.h"
+#include "fanguard/unitcg.h"
 #include "fanguard/util.h"
 
 static const char *const conf_text = "[fanguard]\n"
@@ -21,6 +22,8 @@ static const char *const conf_text = "[fanguard]\n"
 				     "[subtree cron]\n"
 				     "path = /etc/cron.d\n"
 				     "mode = audit\n"
+				     "[subtree fanguard-config]\n"
+				     "path = /etc/fanguard\n"
 				     "[writer by-exe]\n"
 				     "exe = /usr/bin/tool-*\n"
 				     "subtrees = sudoers\n"
@@ -47,13 +50,17 @@ static const char *const conf_text = "[fanguard]\n"
 				     "parent = /usr/bin/make\n"
 				     "[writer by-cgroup]\n"
 				     "exe = /usr/bin/python3.11\n"
-				     "cgroup = /system.slice/cloud-*.service\n"
+				     "cgroup = /system.slice/cloud-init.service "
+				     "/system.slice/cloud-final.service\n"
 				     "[writer dup-a]\n"
 				     "exe = /usr/bin/cp /usr/bin/cp\n"
 				     "uid = 5\n"
 				     "[writer mixed]\n"
 				     "exe = /usr/bin/cp /opt/*/cp\n"
 				     "comm = mixer\n"
+				     "[writer policy-admin]\n"
+				     "auid = 4242\n"
+				     "subtrees = fanguard-config sudoers\n"
 				     "[transaction]\n"
 				     "exe = /usr/bin/bootc /usr/bin/rpm-ostree\n";
 
@@ -230,16 +237,109 @@ START_TEST(test_decide_ancestor_and_parent)
 }
 END_TEST
 
-START_TEST(test_decide_cgroup_glob)
+START_TEST(test_decide_cgroup_exact)
+{
+	strcpy(w->exe, "/usr/bin/python3.11");
+	w->cgroup_unit = FG_CGU_UNIT;
+	strcpy(w->cgroup, "/system.slice/cloud-final.service");
+	ck_assert_str_eq(decided_rule("sudoers"), "by-cgroup");
+	/* a name the rule does not list, however like the listed ones */
+	const char *const others[] = {"/system.slice/cloud-evil.service",
+				      "/system.slice/cloud-init.service/sub",
+				      "/system.slice/cloud-init.servic",
+				      "/user.slice/user-0.slice/session-1.scope",
+				      "/system.slice/system-x.slice/cloud-init.service",
+				      ""};
+	for (size_t i = 0; i < FG_ARRAY_SIZE(others); i++) {
+		strcpy(w->cgroup, others[i]);
+		struct fg_decision d = decide("sudoers");
+		ck_assert_int_eq(d.verdict, FG_VERDICT_DENY);
+		ck_assert_int_eq(d.reason, FG_REASON_NO_RULE);
+		ck_assert_str_eq(fg_policy_rule_mismatch(&pol, 8, (unsigned)sub("sudoers"), w),
+				 "cgroup");
+	}
+}
+END_TEST
+
+/* The name is right but the cgroup is not a unit systemd started: no
+ * match, and the denial says so and is an alert. */
+START_TEST(test_decide_cgroup_unverified)
 {
 	strcpy(w->exe, "/usr/bin/python3.11");
 	strcpy(w->cgroup, "/system.slice/cloud-init.service");
-	ck_assert_str_eq(decided_rule("sudoers"), "by-cgroup");
-	strcpy(w->cgroup, "/user.slice/user-0.slice/session-1.scope");
+	w->cgroup_unit = FG_CGU_FORGED;
+	struct fg_decision d = decide("sudoers");
+	ck_assert_int_eq(d.verdict, FG_VERDICT_DENY);
+	ck_assert_int_eq(d.reason, FG_REASON_CGROUP_UNVERIFIED);
+	ck_assert(d.alert);
+	ck_assert_str_eq(fg_policy_rule_mismatch(&pol, 8, (unsigned)sub("sudoers"), w),
+			 "cgroup-unverified");
+	/* never checked (no policy owner to check it) counts as unverified */
+	w->cgroup_unit = FG_CGU_UNCHECKED;
+	ck_assert_str_eq(fg_policy_rule_mismatch(&pol, 8, (unsigned)sub("sudoers"), w),
+			 "cgroup-unverified");
 	ck_assert_int_eq(decide("sudoers").verdict, FG_VERDICT_DENY);
-	ck_assert_str_eq(fg_policy_rule_mismatch(&pol, 8, (unsigned)sub("sudoers"), w), "cgroup");
-	w->cgroup[0] = '\0'; /* unreadable cgroup never matches */
-	ck_assert_int_eq(decide("sudoers").verdict, FG_VERDICT_DENY);
+	/* a forged cgroup is an alert even when another rule allows the write */
+	strcpy(w->exe, "/usr/bin/bash");
+	w->auid = 1000;
+	w->cgroup_unit = FG_CGU_FORGED;
+	d = decide("sudoers");
+	ck_assert_str_eq(rule_name(&d), "admin");
+	ck_assert(d.alert);
+	w->cgroup_unit = FG_CGU_UNIT;
+	ck_assert(!decide("sudoers").alert);
+}
+END_TEST
+
+START_TEST(test_names_cgroup_literal)
+{
+	ck_assert(fg_policy_names_cgroup(&pol, "/system.slice/cloud-init.service"));
+	ck_assert(fg_policy_names_cgroup(&pol, "/system.slice/cloud-final.service"));
+	ck_assert(!fg_policy_names_cgroup(&pol, "/system.slice/cloud-evil.service"));
+	ck_assert(!fg_policy_names_cgroup(&pol, "/system.slice"));
+	ck_assert(!fg_policy_names_cgroup(&pol, ""));
+	ck_assert(pol.uses_cgroup);
+}
+END_TEST
+
+/* fanguard's own subtree: reached only by naming it, enforced in audit
+ * mode too, closed to the transaction, and a denial there is an alert. */
+START_TEST(test_decide_self_subtree)
+{
+	unsigned self = (unsigned)sub("fanguard-config");
+	struct fg_decision d;
+
+	ck_assert_uint_eq(pol.self_mask, 1ULL << self);
+	/* rules with no `subtrees` reach every subtree but this one */
+	strcpy(w->exe, "/usr/bin/bash");
+	w->auid = 1000;
+	ck_assert_str_eq(decided_rule("cron"), "admin");
+	d = decide("fanguard-config");
+	ck_assert_int_eq(d.verdict, FG_VERDICT_DENY);
+	ck_assert(d.alert);
+	ck_assert_str_eq(fg_policy_rule_mismatch(&pol, 3, self, w), "subtrees");
+	/* the rule that names it */
+	w->auid = 4242;
+	d = decide("fanguard-config");
+	ck_assert_str_eq(rule_name(&d), "policy-admin");
+	ck_assert(!d.alert);
+	/* audit mode does not reach it */
+	pol.cfg.mode = FG_MODE_AUDIT;
+	ck_assert_int_eq(decide("fanguard-config").mode, FG_MODE_ENFORCE);
+	ck_assert_int_eq(decide("sudoers").mode, FG_MODE_AUDIT);
+	ck_assert_int_eq(fg_policy_mode(&pol, self), FG_MODE_ENFORCE);
+	/* nor does the transaction */
+	w->auid = 1000;
+	add_anc(29, "/usr/bin/bootc");
+	ck_assert_int_eq(decide("sudoers").reason, FG_REASON_TRANSACTION);
+	d = decide("fanguard-config");
+	ck_assert_int_eq(d.verdict, FG_VERDICT_DENY);
+	ck_assert_int_eq(d.reason, FG_REASON_NO_RULE);
+	ck_assert(d.alert);
+	/* a denial elsewhere is no alert */
+	teardown();
+	setup();
+	ck_assert(!decide("sudoers").alert);
 }
 END_TEST
 
@@ -417,7 +517,10 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_decide_comm_and_uid_both_needed);
 	tcase_add_test(tc, test_decide_auid_numbers_unset_and_any);
 	tcase_add_test(tc, test_decide_ancestor_and_parent);
-	tcase_add_test(tc, test_decide_cgroup_glob);
+	tcase_add_test(tc, test_decide_cgroup_exact);
+	tcase_add_test(tc, test_decide_cgroup_unverified);
+	tcase_add_test(tc, test_names_cgroup_literal);
+	tcase_add_test(tc, test_decide_self_subtree);
 	tcase_add_test(tc, test_decide_first_match_wins);
 	tcase_add_test(tc, test_decide_transaction_passthrough);
 	tcase_add_test(tc, test_decide_transaction_never_by_comm);

@@ -2,6 +2,7 @@
  * JSON is checked by python3's parser (strict: it rejects what is not
  * JSON), the text for its 80-column promise and its content. */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,31 @@ START_TEST(test_status_word_missing_and_audit)
 }
 END_TEST
 
+/* An optional subtree (a tool that may not be installed) may be missing,
+ * or reached through a link (/usr/local on an image-mode host), without
+ * degrading; a failed mark still degrades. */
+START_TEST(test_status_word_optional_absent)
+{
+	static struct fixture f;
+	static char buf[BUF];
+
+	fill(&f);
+	f.subtrees[1].optional = true;
+	f.st[1].exists = false;
+	ck_assert_int_eq(fg_status_word(&f.snap), FG_STATUS_ENFORCING);
+	ck_assert_uint_gt(fg_status_render_json(&f.snap, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(py(buf, "d[\"status\"], d[\"subtrees\"][1][\"state\"]"),
+			 "enforcing absent");
+	f.st[1].error = -ELOOP;
+	ck_assert_int_eq(fg_status_word(&f.snap), FG_STATUS_ENFORCING);
+	f.st[1].error = -EACCES;
+	ck_assert_int_eq(fg_status_word(&f.snap), FG_STATUS_DEGRADED);
+	f.st[1].error = 0;
+	f.subtrees[1].optional = false;
+	ck_assert_int_eq(fg_status_word(&f.snap), FG_STATUS_DEGRADED);
+}
+END_TEST
+
 START_TEST(test_render_text_fits_80_columns)
 {
 	static struct fixture f;
@@ -252,6 +278,7 @@ static Suite *status_suite(void)
 	tcase_add_test(tc, test_render_json_recent_newest_first);
 	tcase_add_test(tc, test_render_json_small_buffer_stays_valid);
 	tcase_add_test(tc, test_status_word_missing_and_audit);
+	tcase_add_test(tc, test_status_word_optional_absent);
 	tcase_add_test(tc, test_render_text_fits_80_columns);
 	tcase_add_test(tc, test_render_text_content);
 	tcase_add_test(tc, test_fit_escapes_and_cuts);
