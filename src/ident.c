@@ -1,5 +1,6 @@
 /* Verifying who a writer is (see ident.h for what each check defeats). */
 #include "fanguard/ident.h"
+#include "fanguard/unitcg.h"
 #include "fanguard/util.h"
 
 #include <errno.h>
@@ -244,20 +245,43 @@ size_t fg_ident_find_injection(const char *buf, size_t len, const char **ret)
 	return 0;
 }
 
-bool fg_ident_session_ok(uint32_t auid, uint32_t sessionid, const char *cgroup)
+size_t fg_ident_session_scope(uint32_t auid, uint32_t sessionid, const char *cgroup)
 {
 	char want[64];
 	const char *hit;
 	size_t n;
 
 	if (auid == FG_AUID_UNSET || sessionid == FG_AUID_UNSET)
-		return false;
+		return 0;
 	n = (size_t)snprintf(want, sizeof(want),
 			     "/user-%" PRIu32 ".slice/session-%" PRIu32 ".scope", auid, sessionid);
 	for (const char *s = cgroup; (hit = strstr(s, want)); s = hit + 1)
 		if (hit[n] == '\0' || hit[n] == '/')
-			return true;
-	return false;
+			return (size_t)(hit - cgroup) + n;
+	return 0;
+}
+
+bool fg_ident_session_ok(uint32_t auid, uint32_t sessionid, const char *cgroup)
+{
+	return fg_ident_session_scope(auid, sessionid, cgroup) > 0;
+}
+
+/* The scope must be one systemd made (for logind): its cgroup carries the
+ * invocation id, which only CAP_SYS_ADMIN can set, so a cgroup made with
+ * mkdir and joined is not a session. Without a cgroup2 root to look
+ * beneath (pure uses) the name alone is checked. */
+static bool session_backed(const struct fg_policy *pol, const struct fg_proc *p)
+{
+	char scope[FG_CGROUP_LEN];
+	size_t n = fg_ident_session_scope(p->auid, p->sessionid, p->cgroup);
+
+	if (!n || n >= sizeof(scope))
+		return false;
+	if (!pol->unitcg)
+		return true;
+	memcpy(scope, p->cgroup, n);
+	scope[n] = '\0';
+	return fg_unitcg_invoked(pol->unitcg, scope) == 0;
 }
 
 /* ---- reading a process, through one /proc/PID dirfd: procfs binds it to
@@ -563,8 +587,7 @@ static enum fg_ident_result check_need(struct fg_ident *ix, const struct fg_poli
 	if (n->what & (FG_NEED_EXE | FG_NEED_CODE))
 		verify_proc(ix, pol, subtree, p, n->who, false);
 	if ((n->what & FG_NEED_AUID) && t->auid == FG_TRUST_UNCHECKED) {
-		t->auid = fg_ident_session_ok(p->auid, p->sessionid, p->cgroup) ? FG_TRUST_OK
-										: FG_TRUST_FAILED;
+		t->auid = session_backed(pol, p) ? FG_TRUST_OK : FG_TRUST_FAILED;
 		if (t->auid == FG_TRUST_FAILED)
 			found(p, n->who, FG_IDP_NO_SESSION, p->cgroup);
 	}

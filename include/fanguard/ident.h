@@ -70,8 +70,12 @@ void fg_ident_scan_maps(struct fg_maps_scan *s, const char *buf, size_t len);
 size_t fg_ident_find_injection(const char *buf, size_t len, const char **ret);
 
 /* Whether cgroup is logind's scope for this login uid and audit session:
- * a ".../user-AUID.slice/session-SID.scope" component pair. Pure. */
+ * a ".../user-AUID.slice/session-SID.scope" component pair (the daemon
+ * also wants the scope's trusted.invocation_id, see ident.c). Pure.
+ * fg_ident_session_scope returns the length of cgroup up to the end of that
+ * scope, 0 when there is none. */
 bool fg_ident_session_ok(uint32_t auid, uint32_t sessionid, const char *cgroup);
+size_t fg_ident_session_scope(uint32_t auid, uint32_t sessionid, const char *cgroup);
 
 /* The log's words for a problem ("exe-unmapped", ...) and for the reason
  * of a decision it changed ("exe-unverified", "code-untrusted",

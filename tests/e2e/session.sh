@@ -22,15 +22,25 @@ SESSION_ROOT=${SESSION_CG2:+$SESSION_CG2/fg-e2e-session.$$}
 
 # "${IN_SESSION[@]}" AUID CMD...: runs CMD (its pid kept) as the first
 # process of a new login session of AUID; a command, so that timeout(1) and
-# refuse can run it. Exit 97 when the session could not be made.
-IN_SESSION=(bash -c 'root=$1 auid=$2
+# refuse can run it. The scope gets a trusted.invocation_id, as systemd
+# gives every scope it starts for logind. "${IN_MKDIR_SESSION[@]}" does the
+# same without it: a cgroup that root made with mkdir, named like logind's.
+# Exit 97 when the session could not be made.
+SESSION_SCRIPT='root=$1 invoked=$2 auid=$3
 	[ -n "$root" ] || { echo "no cgroup v2 mount for sessions" >&2; exit 97; }
 	echo "$auid" > /proc/self/loginuid || exit 97
 	sid=$(cat /proc/self/sessionid)
 	d=$root/user.slice/user-$auid.slice/session-$sid.scope
-	mkdir -p "$d" && echo $$ > "$d/cgroup.procs" || exit 97
-	shift 2
-	exec "$@"' _ "$SESSION_ROOT")
+	mkdir -p "$d" || exit 97
+	if [ "$invoked" = yes ]; then
+		python3 -c "import os, sys
+os.setxattr(sys.argv[1], \"trusted.invocation_id\", os.urandom(16).hex().encode())" "$d" || exit 97
+	fi
+	echo $$ > "$d/cgroup.procs" || exit 97
+	shift 3
+	exec "$@"'
+IN_SESSION=(bash -c "$SESSION_SCRIPT" _ "$SESSION_ROOT" yes)
+IN_MKDIR_SESSION=(bash -c "$SESSION_SCRIPT" _ "$SESSION_ROOT" no)
 
 in_session() { "${IN_SESSION[@]}" "$@"; }
 

@@ -137,6 +137,10 @@ alerted "that is an auid-unverified alert" "$S/auid-set" auid-unverified user.au
 refuse "a loginuid rewritten to 1000 by root in a session of 1001" "$S/auid-rw" \
 	"${IN_SESSION[@]}" 1001 "$B/admin-sh" -c "echo 1000 > /proc/self/loginuid && echo x > '$S/auid-rw'"
 alerted "that is an auid-unverified alert too" "$S/auid-rw" auid-unverified user.audit.id=1000
+refuse "a cgroup made by hand and named like logind's scope" "$S/auid-mkdir" \
+	"${IN_MKDIR_SESSION[@]}" 1000 "$B/admin-sh" -c "echo x > '$S/auid-mkdir'"
+alerted "that is an auid-unverified alert, naming the cgroup" "$S/auid-mkdir" auid-unverified \
+	fanguard.identity.found="~/user-1000.slice/session-"
 # The same process: allowed twice (the second from the cache), then it writes
 # its loginuid again. The value is the same, the audit session is new, and
 # no logind scope is named after it: the cache must notice.

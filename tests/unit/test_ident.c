@@ -265,6 +265,9 @@ START_TEST(test_session_ok)
 	ck_assert(!fg_ident_session_ok(1000, 7, "/system.slice/cron.service"));
 	ck_assert(!fg_ident_session_ok(1000, FG_AUID_UNSET, "/user.slice/user-1000.slice"));
 	ck_assert(!fg_ident_session_ok(FG_AUID_UNSET, 7, "/"));
+	/* the scope's own path, for its invocation id */
+	ck_assert_uint_eq(fg_ident_session_scope(1000, 7, "/x/user-1000.slice/session-7.scope/y"),
+			  strlen("/x/user-1000.slice/session-7.scope"));
 }
 END_TEST
 

@@ -14,7 +14,8 @@
  *   session:CG     moves itself into the cgroup logind would have made for
  *                  its login uid and audit session id, under the cgroup v2
  *                  mount CG: CG/user.slice/user-AUID.slice/session-SID.scope
- *                  (made if missing); prints "session DIR pid=P"
+ *                  (made if missing, with a trusted.invocation_id as systemd
+ *                  gives the scopes it starts); prints "session DIR pid=P"
  *   wait:FIFO      opens FIFO, prints "wait FIFO pid=P", then blocks until
  *                  it can read one byte from it (up to 30 s): the test acts
  *                  on this process in between
@@ -54,6 +55,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -191,6 +193,8 @@ static int step_session(const char *cg)
 	snprintf(dir, sizeof(dir), "%s/user.slice/user-%u.slice/session-%u.scope", cg, auid, sid);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return failed("session", "mkdir");
+	if (setxattr(dir, "trusted.invocation_id", "0123456789abcdef0123456789abcdef", 32, 0) < 0)
+		return failed("session", "setxattr trusted.invocation_id");
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
 	fd = open(procs, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "0", 1) != 1) {
