@@ -502,6 +502,23 @@ static void *section_base(struct parse_state *st)
 	}
 }
 
+/* Hold mode speaks the service manager's fd store protocol through
+ * libsystemd: a build without it refuses the mode rather than pretend. */
+static void hold_needs_systemd(struct parse_state *st, const struct keydef *k, const void *field)
+{
+#ifndef FG_HAVE_SYSTEMD
+	if (st->kind == SECT_FANGUARD && k->off == offsetof(struct fg_config, on_daemon_exit) &&
+	    *(const int *)field == FG_ONEXIT_HOLD)
+		perr(st, st->line,
+		     "on_daemon_exit: 'hold' needs fanguardd built with libsystemd (the fd store "
+		     "protocol); this build can only release");
+#else
+	(void)st;
+	(void)k;
+	(void)field;
+#endif
+}
+
 static void set_value(struct parse_state *st, const struct keydef *k, const char *value)
 {
 	void *field = (char *)section_base(st) + k->off;
@@ -509,6 +526,7 @@ static void set_value(struct parse_state *st, const struct keydef *k, const char
 	switch (k->type) {
 	case V_CHOICE:
 		pick(st, k, value, field);
+		hold_needs_systemd(st, k, field);
 		break;
 	case V_BOOL:
 		pick_bool(st, k->name, value, field);
@@ -563,6 +581,8 @@ static const struct choice intents[] = {
 	{"write", FG_UNKNOWN_WRITE}, {"read", FG_UNKNOWN_READ}, {NULL, 0}};
 static const struct choice auditrecs[] = {
 	{"deny", FG_AUDITREC_DENY}, {"yes", FG_AUDITREC_YES}, {"no", FG_AUDITREC_NO}, {NULL, 0}};
+static const struct choice onexits[] = {
+	{"release", FG_ONEXIT_RELEASE}, {"hold", FG_ONEXIT_HOLD}, {NULL, 0}};
 static const struct choice overloads[] = {
 	{"deny-writes", FG_OVERLOAD_DENY_WRITES}, {"allow", FG_OVERLOAD_ALLOW},
 	{"deny", FG_OVERLOAD_DENY}, {NULL, 0}};
@@ -585,6 +605,7 @@ static const struct keydef fanguard_keys[] = {
 	CHOICE("unknown_intent", struct fg_config, unknown_intent, intents),
 	CHOICE("on_overload", struct fg_config, on_overload, overloads),
 	CHOICE("audit_records", struct fg_config, audit_records, auditrecs),
+	CHOICE("on_daemon_exit", struct fg_config, on_daemon_exit, onexits),
 	NUM("max_line", V_UINT, max_line),
 	NUM("repeat_threshold", V_UINT, repeat_threshold),
 	NUM("repeat_window", V_SECONDS, repeat_window),

@@ -21,6 +21,7 @@
 #include "fanguard/fan.h"
 #include "fanguard/guard.h"
 #include "fanguard/harden.h"
+#include "fanguard/hold.h"
 #include "fanguard/ident.h"
 #include "fanguard/log.h"
 #include "fanguard/policy.h"
@@ -51,6 +52,7 @@ struct daemon {
 	struct fg_state state;
 	struct fg_guard guard;
 	struct fg_pcache pcache;
+	struct fg_hold hold; /* on_daemon_exit = hold: the fd store, the journal */
 	int sigfd;
 	uint64_t generation;
 	int harden_err; /* capabilities, then seccomp: 0 or the first -errno */
@@ -104,8 +106,10 @@ static void free_policy(struct fg_policy *pol)
 	free(pol);
 }
 
-/* New groups with the marks of pol, or NULL (errno-style code in *ret_err). */
-static struct fg_fan *place_marks(const struct fg_policy *pol, int *ret_err)
+/* New groups with the marks of pol, or NULL (errno-style code in *ret_err).
+ * In hold mode the permission group goes to the fd store before its first
+ * mark, so no mark of ours ever lies on a group only we hold. */
+static struct fg_fan *place_marks(const struct fg_policy *pol, struct fg_hold *hold, int *ret_err)
 {
 	struct fg_fan *fan = calloc(1, sizeof(*fan));
 	int r;
@@ -120,14 +124,17 @@ static struct fg_fan *place_marks(const struct fg_policy *pol, int *ret_err)
 		free(fan);
 		return NULL;
 	}
+	(void)fg_hold_store(hold, fan->perm_fd); /* a failure shows in status */
 	r = fg_fan_mark_all(fan, &pol->cfg);
 	if (r < 0 && fan->marks == 0 && pol->cfg.n_subtrees > 0) {
 		/* Not one mark could be placed: a config we cannot enforce. */
 		*ret_err = r;
+		fg_hold_unstore(hold);
 		fg_fan_close(fan);
 		free(fan);
 		return NULL;
 	}
+	fg_hold_complete(hold);
 	*ret_err = r;
 	return fan;
 }
@@ -198,10 +205,12 @@ static struct fg_fan *attach_marks(struct daemon *d, const struct fg_policy *pol
 		*ret_err = r;
 		return NULL;
 	}
+	(void)fg_hold_store(&d->hold, fan->perm_fd);
 	fg_guard_attach(&d->guard, fan);
 	r = fg_fan_mark_all(fan, &pol->cfg);
 	if (r < 0 && fan->marks == 0 && pol->cfg.n_subtrees > 0) {
 		fg_guard_detach(&d->guard, fan);
+		fg_hold_unstore(&d->hold);
 		free_fan(fan);
 		*ret_err = r;
 		return NULL;
@@ -225,6 +234,11 @@ static int reload(struct daemon *d, char *why, size_t size)
 	char msg[1024];
 	int err = 0;
 
+	if (pol && fg_hold_refuses(&d->hold, &pol->cfg, diag)) {
+		err = -EDEADLK;
+		free_policy(pol);
+		pol = NULL;
+	}
 	if (pol)
 		fan = attach_marks(d, pol, &err);
 	if (!pol || !fan) {
@@ -237,7 +251,9 @@ static int reload(struct daemon *d, char *why, size_t size)
 	free(diag);
 	pol->generation = d->generation + 1;
 	fg_guard_adopt(&d->guard, pol, fan);
+	fg_hold_complete(&d->hold);
 	fg_guard_wait_retired(&d->guard);
+	fg_hold_retired(&d->hold);
 	old_fan->perm_fd = -1; /* closed by the answering thread */
 	d->pol = pol;
 	d->fan = fan;
@@ -246,6 +262,9 @@ static int reload(struct daemon *d, char *why, size_t size)
 	free_fan(old_fan);
 	free_policy(old_pol);
 	describe(d, msg, sizeof(msg));
+	if ((pol->cfg.on_daemon_exit == FG_ONEXIT_HOLD) != d->hold.asked)
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+			 "; on_daemon_exit changes at the next start, not on reload");
 	fg_guard_log_daemon(&d->guard, "reload", "success", msg);
 	snprintf(why, size, "generation %llu", (unsigned long long)d->generation);
 	return 0;
@@ -339,6 +358,9 @@ static void snapshot(struct daemon *d, struct fg_snapshot *s)
 		s->digests_failed = d->guard.digests->failed;
 		pthread_mutex_unlock(&d->guard.digests->lock);
 	}
+	s->on_daemon_exit = d->hold.asked ? "hold" : "release";
+	s->fd_store = fg_hold_state(&d->hold);
+	s->takeovers = fg_hold_takeovers(&d->hold);
 	s->sigpolicy = fg_sigwatch_verdict(d->guard.sigwatch);
 	fg_logger_stats(&d->log, &s->log_written, &s->log_dropped, &s->log_errors);
 }
@@ -643,25 +665,35 @@ static int drop_caps(const struct daemon *d)
 
 static int start(struct daemon *d, struct fg_diag *diag)
 {
-	int err = 0, status_err;
+	/* A group the fd store kept comes first, before anything here opens a
+	 * path: its marks are still placed, and our own config or log may lie
+	 * under one (the bridge answers us on it until the answering thread
+	 * runs). */
+	int err = fg_hold_takeover(&d->hold), status_err;
 
+	if (err < 0)
+		fprintf(stderr, "fanguardd: taking over the stored group: %s\n", strerror(-err));
 	d->pol = load_policy(d->opts, diag);
 	if (!d->pol) {
 		print_diag(diag);
 		return FG_EXIT_CONFIG;
 	}
 	/* Detach only once the config is known good, so that its errors and
-	 * exit code reach whoever started us; and before any thread exists. */
-	if (!d->opts->foreground && daemon(0, 0) < 0)
+	 * exit code reach whoever started us; and before any thread exists
+	 * (a supervisor that passed us a group has us in the foreground). */
+	if (!d->opts->foreground && !d->hold.tk.groups && daemon(0, 0) < 0)
 		return FG_EXIT_OSERR;
 	/* The socket is bound (and chowned to status_group) while we still
 	 * may; then the capabilities go, before the logger thread exists,
-	 * because capability sets are per thread. */
+	 * because capability sets are per thread (the bridge steps aside). */
 	status_err = fg_status_open(&d->srv, d->pol->cfg.status_socket, d->pol->cfg.status_group);
 	writer_cache(d);
 	/* Needs CAP_AUDIT_CONTROL: asked while it is still there. */
 	d->loginuid_immutable = fg_ident_loginuid_immutable();
+	fg_hold_bridge_pause(&d->hold);
 	d->harden_err = drop_caps(d);
+	if (fg_hold_bridge_resume(&d->hold) < 0)
+		return FG_EXIT_OSERR;
 	err = fg_logger_open(&d->log, &d->pol->cfg);
 	if (err < 0) {
 		fprintf(stderr, "fanguardd: cannot open log sink: %s\n", strerror(-err));
@@ -669,7 +701,8 @@ static int start(struct daemon *d, struct fg_diag *diag)
 	}
 	if (fg_state_init(&d->state, d->pol->cfg.n_writers) < 0 || setup_signals(d) < 0)
 		return FG_EXIT_OSERR;
-	d->fan = place_marks(d->pol, &err);
+	(void)fg_hold_setup(&d->hold, &d->pol->cfg);
+	d->fan = place_marks(d->pol, &d->hold, &err);
 	if (!d->fan) {
 		fprintf(stderr, "fanguardd: cannot guard: %s\n", strerror(-err));
 		return err == -EPERM ? FG_EXIT_NOPERM : FG_EXIT_OSERR;
@@ -681,6 +714,7 @@ static int start(struct daemon *d, struct fg_diag *diag)
 	d->pol->generation = d->generation = 1;
 	heartbeat_update(d);
 	fg_logger_set_heartbeat(&d->log, heartbeat_fill, d);
+	fg_hold_handover(&d->hold, &d->guard);
 	/* The event threads exist from here on: made before the seccomp
 	 * filter (which allows no clone) and after the capability drop. */
 	err = fg_guard_start(&d->guard);
@@ -688,6 +722,7 @@ static int start(struct daemon *d, struct fg_diag *diag)
 		fprintf(stderr, "fanguardd: cannot start the event threads: %s\n", strerror(-err));
 		return FG_EXIT_OSERR;
 	}
+	fg_hold_started(&d->hold, &d->guard);
 	status_setup(d, status_err);
 	systemd_setup(d);
 	return FG_EXIT_OK;
@@ -695,6 +730,10 @@ static int start(struct daemon *d, struct fg_diag *diag)
 
 static void stop(struct daemon *d)
 {
+	static const char held_stop[] =
+	    "fanguardd stopped; every event it read was answered, and the fd store keeps the "
+	    "permission group: openers of guarded files wait for the next fanguardd";
+
 	/* The event threads answer what they can and stop; then the
 	 * permission group goes: the kernel lets every opener still pending
 	 * through (a deferred read stays a read) instead of leaving it
@@ -705,12 +744,14 @@ static void stop(struct daemon *d)
 		d->fan = NULL;
 	}
 	if (d->guard.perm.proc) {
-		fg_guard_log_daemon(&d->guard, "daemon-stop", "success", "fanguardd stopped");
+		fg_guard_log_daemon(&d->guard, "daemon-stop", "success",
+				    d->hold.on && d->hold.cur[0] ? held_stop : "fanguardd stopped");
 		/* the heartbeat reads the guard's sigwatch: no more of it */
 		if (d->log.started)
 			fg_logger_set_heartbeat(&d->log, NULL, NULL);
 		fg_guard_free(&d->guard);
 	}
+	fg_hold_free(&d->hold);
 	fg_pcache_close(&d->pcache);
 	if (d->log.started)
 		fg_logger_close(&d->log);
@@ -767,6 +808,7 @@ int fg_daemon_run(const struct fg_daemon_opts *o)
 	char msg[2048];
 	int rc;
 
+	fg_hold_init(&d.hold);
 	if (!diag)
 		return FG_EXIT_OSERR;
 	rc = start(&d, diag);

@@ -65,6 +65,9 @@ static const struct row rows[] = {
 	{"remark-failed",    "process",       "info",     V_OUTCOME,  P_ROUTINE, P_FAULT, NULL},
 	{"inode-table-full", "process",       "info",     V_OUTCOME,  P_ROUTINE, P_FAULT, NULL},
 	{"overload",         "process",       "info",     V_OUTCOME,  P_DENIED,  0,       NULL},
+	/* A successor took the held group over: the daemon before it died. */
+	{"takeover",         "process",       "start",    V_OUTCOME,  P_DENIED,  P_FAULT, NULL},
+	{"fd-store",         "process",       "info",     V_OUTCOME,  P_ROUTINE, P_FAULT, NULL},
 	{"log-dropped",      "process",       "info",     V_OUTCOME,  P_FAULT,   0,       NULL},
 	{"heartbeat",        "process",       "info",     V_OUTCOME,  P_ROUTINE, 0,       "state"},
 	/* fanguard deployments (deployments.c): "detected" is an alert, no

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fanguard/hold.h"
 #include "fanguard/util.h"
 
 #define EVENT_BUF  8192
@@ -345,11 +346,16 @@ static bool act(struct fg_guard *g, int group, const struct fanotify_event_metad
 static int read_batch(struct fg_guard *g, int group, struct intent *in, uint64_t *seen)
 {
 	char buf[EVENT_BUF] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
-	ssize_t len = read(group, buf, sizeof(buf));
 	const struct fanotify_event_metadata *m;
 	unsigned n = 0, i = 0;
 	uint64_t t0 = fg_now_ns();
+	ssize_t len;
 
+	/* hold.h: a kill from here until every fd is noted makes a successor
+	 * sweep; from then on each number is journaled until its fd closes. */
+	fg_hold_reading(g->journal, true);
+	len = read(group, buf, sizeof(buf));
+	fg_hold_note_batch(g->journal, buf, len);
 	if (len < 0) {
 		/* The kernel reports a file it could not open for us here
 		 * and denies that open itself: count it, go on. */
@@ -366,8 +372,10 @@ static int read_batch(struct fg_guard *g, int group, struct intent *in, uint64_t
 	     m = FAN_EVENT_NEXT(m, len), n++) {
 		if (m->vers != FANOTIFY_METADATA_VERSION)
 			return -EPROTO;
-		if (m->mask & FAN_OPEN_PERM)
+		if (m->mask & FAN_OPEN_PERM) {
 			classify(g, m, &in[n]);
+			fg_hold_note(g->journal, m->fd, in[n].intent);
+		}
 	}
 	for (m = (const void *)buf; i < n; m = FAN_EVENT_NEXT(m, len), i++) {
 		++*seen;
@@ -376,8 +384,7 @@ static int read_batch(struct fg_guard *g, int group, struct intent *in, uint64_t
 		else if ((m->mask & FAN_OPEN_PERM) &&
 			 act(g, group, m, &in[i], *seen > FG_OVERLOAD_EVENTS, t0, false))
 			continue;
-		if (m->fd >= 0)
-			close(m->fd);
+		fg_hold_close(g->journal, m->fd);
 	}
 	return 0;
 }
@@ -435,7 +442,7 @@ static void retry(struct fg_guard *g, bool last)
 			continue;
 		}
 		if (!act(g, e.group, &e.md, &in[i], false, e.t0, late))
-			close(e.md.fd);
+			fg_hold_close(g->journal, e.md.fd);
 	}
 	g->state->c.in_flight = g->perm.n_deferred;
 }
@@ -474,7 +481,7 @@ static void drop_deferred(struct fg_guard *g, int group)
 
 	for (unsigned i = 0; i < g->perm.n_deferred; i++) {
 		if (g->perm.deferred[i].group == group)
-			close(g->perm.deferred[i].md.fd);
+			fg_hold_close(g->journal, g->perm.deferred[i].md.fd);
 		else
 			g->perm.deferred[k++] = g->perm.deferred[i];
 	}
@@ -544,10 +551,11 @@ void *fg_perm_main(void *arg)
 			break;
 	}
 	/* One last look for deferred openers; whatever still runs is let
-	 * through when the group closes, as a read would be. */
-	retry(g, false);
+	 * through when the group closes, as a read would be. A group the fd
+	 * store may hold does not close: everything read is answered. */
+	retry(g, g->journal != NULL);
 	for (unsigned i = 0; i < p->n_deferred; i++)
-		close(p->deferred[i].md.fd);
+		fg_hold_close(g->journal, p->deferred[i].md.fd);
 	p->n_deferred = 0;
 	return NULL;
 }

@@ -255,6 +255,11 @@ static void json_health(struct fg_json *j, const struct fg_snapshot *s)
 		fg_json_str(j, "loginuid_immutable", s->loginuid_immutable);
 	fg_json_u64(j, "digests_hashed", s->digests_hashed);
 	fg_json_u64(j, "digests_failed", s->digests_failed);
+	if (s->on_daemon_exit) {
+		fg_json_str(j, "on_daemon_exit", s->on_daemon_exit);
+		fg_json_str(j, "fd_store", s->fd_store ? s->fd_store : "unknown");
+		fg_json_u64(j, "takeovers", s->takeovers);
+	}
 	if (s->sigpolicy)
 		fg_json_str(j, "signature_policy", s->sigpolicy);
 	fg_json_obj_close(j);
@@ -504,6 +509,12 @@ static void text_health(struct out *o, const struct fg_snapshot *s)
 	if (s->loginuid_immutable)
 		line(o, "  %-40s %12s", "login uids immutable", s->loginuid_immutable);
 	line(o, "  %-40s %12" PRIu64, "executables hashed", s->digests_hashed);
+	if (s->on_daemon_exit) {
+		line(o, "  %-40s %12s", "on daemon exit", s->on_daemon_exit);
+		line(o, "    (permission group %s)", s->fd_store ? s->fd_store : "unknown");
+		line(o, "  %-40s %12" PRIu64, "takeovers (restarts that held the gate)",
+		     s->takeovers);
+	}
 	if (s->sigpolicy)
 		line(o, "  %-40s %12s", "signature policy (policy.json)", s->sigpolicy);
 	if (!s->pc)

@@ -44,6 +44,9 @@ enum fg_overload { FG_OVERLOAD_DENY_WRITES = 0, FG_OVERLOAD_ALLOW, FG_OVERLOAD_D
 enum fg_auditrec { FG_AUDITREC_DENY = 0, FG_AUDITREC_YES, FG_AUDITREC_NO };
 enum fg_logsink { FG_SINK_STDERR = 0, FG_SINK_SYSLOG, FG_SINK_FILE, FG_SINK_JOURNAL };
 enum fg_logformat { FG_FMT_JSON = 0, FG_FMT_TEXT };
+/* When the daemon dies: the kernel lets everything through (release), or
+ * the fd store keeps the permission group and openers wait (hold). */
+enum fg_onexit { FG_ONEXIT_RELEASE = 0, FG_ONEXIT_HOLD };
 
 /* Where a value came from: index into fg_config.files and a 1-based line. */
 struct fg_where {
@@ -138,6 +141,7 @@ struct fg_config {
 	enum fg_unknown_intent unknown_intent; /* intent unreadable: write */
 	enum fg_overload on_overload;	       /* internal queue full: deny writes */
 	enum fg_auditrec audit_records;	       /* default: an audit record per denial */
+	enum fg_onexit on_daemon_exit;	       /* default release; hold: hold.h */
 	uint32_t max_line;		       /* bytes per log line, newline included */
 	uint32_t repeat_threshold;	       /* full lines per writer and window; 0: off */
 	uint32_t repeat_window;		       /* seconds */

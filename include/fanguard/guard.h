@@ -125,6 +125,8 @@ struct fg_notif {
 /* A message from the main thread to the two event threads. */
 enum fg_guard_msg { FG_MSG_NONE, FG_MSG_ATTACH, FG_MSG_ADOPT, FG_MSG_DETACH, FG_MSG_STOP };
 
+struct fg_hold_journal;
+
 struct fg_guard {
 	/* Read by both event threads; written by the answering thread only
 	 * when it takes a FG_MSG_ADOPT (the notification thread keeps its own
@@ -134,6 +136,9 @@ struct fg_guard {
 	struct fg_logger *log;
 	struct fg_state *state;
 	struct fg_pcache *pc; /* answering thread only; NULL: no cache */
+	/* hold.h: the fd numbers read and not yet answered, journaled for a
+	 * successor when a store may hold the group; NULL: no journal. */
+	struct fg_hold_journal *journal;
 	struct fg_unitcg unitcg; /* for cgroup conditions; every policy points here */
 	struct fg_digests *digests; /* content digests and their worker */
 	pid_t self_tids[FG_SELF_TIDS_MAX];

@@ -51,6 +51,9 @@ struct fg_snapshot {
 	/* on, off, unknown: whether a set login uid can change at all */
 	const char *loginuid_immutable;
 	uint64_t digests_hashed, digests_failed; /* executables hashed (ident.c) */
+	const char *on_daemon_exit; /* hold or release; NULL: not known */
+	const char *fd_store;	    /* hold mode: held, NOT HELD (why); release: released */
+	uint64_t takeovers;	    /* restarts that took the held group over */
 	const char *sigpolicy;	    /* policy.json's verdict; NULL: not watched yet */
 };
 

@@ -234,6 +234,7 @@ START_TEST(test_fg_config_init_defaults)
 	ck_assert_int_eq(cfg.on_error, FG_FAIL_DENY);
 	ck_assert_int_eq(cfg.unknown_intent, FG_UNKNOWN_WRITE);
 	ck_assert_int_eq(cfg.on_overload, FG_OVERLOAD_DENY_WRITES);
+	ck_assert_int_eq(cfg.on_daemon_exit, FG_ONEXIT_RELEASE);
 	ck_assert_uint_eq(cfg.max_line, 7500);
 	ck_assert_uint_eq(cfg.repeat_threshold, 20);
 	ck_assert_uint_eq(cfg.repeat_window, 10);
@@ -371,8 +372,37 @@ START_TEST(test_fg_config_load_file_bad_choice)
 	expect_error("[fanguard]\non_error = ignore\n", 2, "on_error: 'ignore'");
 	expect_error("[fanguard]\nunknown_intent = guess\n", 2, "unknown_intent: 'guess'");
 	expect_error("[fanguard]\non_overload = panic\n", 2, "on_overload: 'panic'");
+	expect_error("[fanguard]\non_daemon_exit = keep\n", 2,
+		     "on_daemon_exit: 'keep' is not one of release, hold");
 	expect_error("[fanguard]\nstatus_group = wh/eel\n", 2, "status_group: 'wh/eel'");
 	expect_error("[subtree a]\npath = /a\nkey = a b\n", 3, "key: 'a b'");
+}
+END_TEST
+
+/* Hold mode needs the fd store protocol, which comes with libsystemd. */
+START_TEST(test_fg_config_load_file_on_daemon_exit)
+{
+	struct fg_config cfg;
+	struct fg_diag diag;
+	const char *p;
+	int r;
+
+	ck_assert_int_eq(load_text("[fanguard]\non_daemon_exit = release\n[subtree a]\npath = /a\n",
+				   &cfg, &diag, NULL),
+			 0);
+	ck_assert_int_eq(cfg.on_daemon_exit, FG_ONEXIT_RELEASE);
+	fg_config_free(&cfg);
+	r = load_text("[fanguard]\non_daemon_exit = hold\n[subtree a]\npath = /a\n", &cfg, &diag, &p);
+#ifdef FG_HAVE_SYSTEMD
+	if (r != 0)
+		dump(&diag);
+	ck_assert_int_eq(r, 0);
+	ck_assert_int_eq(cfg.on_daemon_exit, FG_ONEXIT_HOLD);
+	fg_config_free(&cfg);
+#else
+	ck_assert_int_eq(r, -EINVAL);
+	ASSERT_DIAG(&diag, p, 2, "on_daemon_exit: 'hold' needs fanguardd built with libsystemd");
+#endif
 }
 END_TEST
 
@@ -1171,6 +1201,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_fg_config_load_file_too_long_value);
 	tcase_add_test(tc, test_fg_config_load_file_bad_id);
 	tcase_add_test(tc, test_fg_config_load_file_bad_choice);
+	tcase_add_test(tc, test_fg_config_load_file_on_daemon_exit);
 	tcase_add_test(tc, test_fg_config_load_file_bad_boolean);
 	tcase_add_test(tc, test_fg_config_load_file_booleans);
 	tcase_add_test(tc, test_fg_config_load_file_subtree_without_path);

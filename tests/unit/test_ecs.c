@@ -388,10 +388,10 @@ START_TEST(test_fg_log_format_ecs_every_action)
 		const char *const files[] = {"open-write",	 "modify",	   "attrib",
 					     "rename-in",	 "link-in",	   "symlink-in",
 					     "subtree-appeared", "unguarded-files", "mount-below"};
-		const char *const daemon[] = {"daemon-start", "daemon-stop",	 "reload",
-					      "harden",	      "status-socket",	 "writer-cache",
-					      "overload",     "subtree-replaced", "remark-failed",
-					      "inode-table-full"};
+		const char *const daemon[] = {
+		    "daemon-start",  "daemon-stop",	 "reload",   "harden",
+		    "status-socket", "writer-cache",	 "overload", "subtree-replaced",
+		    "remark-failed", "inode-table-full", "takeover", "fd-store"};
 		bool done = false;
 
 		for (size_t k = 0; k < FG_ARRAY_SIZE(files); k++)
