@@ -55,6 +55,11 @@ int opens_in_chain(const struct open_spec *sp, struct shm *s, unsigned forks, in
 int opens_in_exec(const struct open_spec *sp, struct shm *s, int shm_fd, const char *exe,
 		  int timeout_s);
 
+/* Runs the cell's opens one per new process (forked, not exec'd: the
+ * allowed exe): each sample is a writer's first write, its identity not yet
+ * cached. At most MIN_SAMPLES. Returns 0 or -errno. */
+int opens_first(const struct open_spec *sp, struct shm *s, int timeout_s);
+
 /* The --opener mode of an exec'd copy: argv after "--opener". Returns the
  * exit code. */
 int opener_main(int argc, char **argv);
@@ -105,9 +110,10 @@ struct fgd {
 };
 
 /* Writes a bench config at conf: `rules` writer rules of which only the
- * last matches `exe`. Returns 0 or -errno. */
+ * last matches `exe` (and, with sha256 non-NULL, its content digest).
+ * Returns 0 or -errno. */
 int config_write(const char *conf, const char *tmp, const char *name, unsigned rules, bool quiet,
-		 const char *exe);
+		 const char *exe, const char *sha256);
 
 /* The shipped policy (src) with every path moved under tmp/root, the log
  * and socket into tmp; creates those paths. Returns 0 or -errno. */

@@ -25,7 +25,7 @@ static void put_escaped(FILE *f, const char *s)
 }
 
 int config_write(const char *conf, const char *tmp, const char *name, unsigned rules, bool quiet,
-		 const char *exe)
+		 const char *exe, const char *sha256)
 {
 	FILE *f = fopen(conf, "we");
 
@@ -41,6 +41,8 @@ int config_write(const char *conf, const char *tmp, const char *name, unsigned r
 	fprintf(f, "[writer bench]\nexe = ");
 	put_escaped(f, exe);
 	fprintf(f, "\n%s", quiet ? "quiet = yes\n" : "");
+	if (sha256)
+		fprintf(f, "sha256 = %s\n", sha256);
 	return fclose(f) == 0 ? 0 : -errno;
 }
 

@@ -29,7 +29,7 @@
 #define CELL_TIMEOUT_S 300
 #define RATE_SECONDS   1.0
 
-enum where { SELF, EXEC, CHAIN };
+enum where { SELF, EXEC, CHAIN, FIRST };
 
 struct ctx {
 	char tmp[64];		   /* mkdtemp under /tmp */
@@ -42,6 +42,7 @@ struct ctx {
 	struct shm *s;
 	int shm_fd;
 	uint64_t budget_ns;
+	bool no_digest; /* --no-digest: a fanguardd without `sha256` rules */
 	struct results res;
 };
 
@@ -67,6 +68,8 @@ static void measure(struct ctx *c, const char *id, const char *label, const char
 	fprintf(stderr, "fgbench: %s\n", label);
 	if (w == EXEC)
 		r = opens_in_exec(&sp, c->s, c->shm_fd, c->denied_exe, CELL_TIMEOUT_S);
+	else if (w == FIRST)
+		r = opens_first(&sp, c->s, CELL_TIMEOUT_S);
 	else
 		r = opens_in_chain(&sp, c->s, w == CHAIN ? forks : 0, CELL_TIMEOUT_S);
 	if (r < 0) {
@@ -155,13 +158,16 @@ static void phase_floor(struct ctx *c)
 	measure(c, "read.floor", "read, floor", c->prot, O_RDONLY, 0, SELF, 0, NULL);
 	measure(c, "write.floor", "write, floor", c->prot, O_WRONLY, 0, SELF, 0, NULL);
 	measure(c, "denied.floor", "write by the copy, floor", c->prot, O_WRONLY, 0, EXEC, 0, NULL);
+	measure(c, "first.floor", "first write of a new process, floor", c->prot, O_WRONLY, 0,
+		FIRST, 0, NULL);
 	rates(c, "floor", "read", O_RDONLY, NULL);
 	child_stop(pid, 5);
 }
 
 /* Starts fanguardd on a bench config named name; the record is kept in the
  * results whatever happens next. */
-static struct fgd *start(struct ctx *c, const char *name, unsigned rules, bool quiet)
+static struct fgd *start_digest(struct ctx *c, const char *name, unsigned rules, bool quiet,
+				const char *sha256)
 {
 	struct fgd *d = &c->res.daemons[c->res.n_daemons++];
 	char conf[PATH_MAX + 64], log[PATH_MAX + 64];
@@ -171,13 +177,18 @@ static struct fgd *start(struct ctx *c, const char *name, unsigned rules, bool q
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	snprintf(conf, sizeof(conf), "%s/%s.conf", c->tmp, name);
 	snprintf(log, sizeof(log), "%s/fg-%s.log", c->tmp, name);
-	r = config_write(conf, c->tmp, name, rules, quiet, c->self);
+	r = config_write(conf, c->tmp, name, rules, quiet, c->self, sha256);
 	if (r < 0)
 		die(conf, r);
 	r = fgd_start(d, c->fanguardd, conf, log);
 	if (r < 0)
 		die("starting fanguardd", r);
 	return d;
+}
+
+static struct fgd *start(struct ctx *c, const char *name, unsigned rules, bool quiet)
+{
+	return start_digest(c, name, rules, quiet, NULL);
 }
 
 static void phase_base(struct ctx *c)
@@ -198,6 +209,9 @@ static void phase_base(struct ctx *c)
 		SELF, 0, d);
 	measure(c, "denied.fanguardd", "denied write, fanguardd", c->prot, O_WRONLY, EPERM, EXEC, 0,
 		d);
+	/* Issue 11: a writer's first write pays the identity's verification. */
+	measure(c, "first.fanguardd", "first write of a new process, fanguardd", c->prot, O_WRONLY,
+		0, FIRST, 0, d);
 	measure(c, "scale.rules10", "10 rules, writer 3 forks deep", c->prot, O_WRONLY, 0, CHAIN, 3,
 		d);
 	measure(c, "scale.depth30", "10 rules, writer 30 forks deep", c->prot, O_WRONLY, 0, CHAIN,
@@ -231,6 +245,38 @@ static void phase_rules(struct ctx *c)
 		CHAIN, 3, d);
 	measure(c, "denied.rules1000", "1000 rules, denied write", c->prot, O_WRONLY, EPERM, EXEC,
 		0, d);
+	fgd_stop(d);
+}
+
+/* The content digest of this program, for a `sha256` rule. */
+static void self_sha256(const struct ctx *c, char hex[65])
+{
+	char cmd[PATH_MAX + 32];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", c->self);
+	p = popen(cmd, "r");
+	if (!p || fscanf(p, "%64s", hex) != 1 || strlen(hex) != 64)
+		die("sha256sum of fgbench", EIO);
+	pclose(p);
+}
+
+/* Issue 11: a rule on the writer's content. Its digest is computed once
+ * per inode, so a cached writer pays nothing for it and a new process
+ * pays a lookup. */
+static void phase_ident(struct ctx *c)
+{
+	char hex[65];
+	struct fgd *d;
+
+	if (c->no_digest)
+		return;
+	self_sha256(c, hex);
+	d = start_digest(c, "sha256", 10, false, hex);
+	measure(c, "write-sha256.fanguardd", "allowed write (sha256 rule), fanguardd", c->prot,
+		O_WRONLY, 0, SELF, 0, d);
+	measure(c, "first-sha256.fanguardd", "first write of a new process, sha256 rule", c->prot,
+		O_WRONLY, 0, FIRST, 0, d);
 	fgd_stop(d);
 }
 
@@ -324,7 +370,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fgbench [--json] [--fanguardd PATH] [--iterations N] [--budget SECONDS]\n"
-		"               [--config-source FILE] [--keep-tmp]\n"
+		"               [--config-source FILE] [--keep-tmp] [--no-digest]\n"
 		"Runs as root. Default fanguardd: %s\n",
 		FG_BENCH_FANGUARDD);
 }
@@ -352,12 +398,13 @@ static void parse_args(struct ctx *c, int argc, char **argv, bool *json, bool *k
 	    {"budget", required_argument, NULL, 'b'},
 	    {"config-source", required_argument, NULL, 'c'},
 	    {"keep-tmp", no_argument, NULL, 'k'},
+	    {"no-digest", no_argument, NULL, 'D'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	int o;
 
-	while ((o = getopt_long(argc, argv, "jf:n:b:c:kh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "jf:n:b:c:kDh", opts, NULL)) != -1) {
 		if (o == 'j')
 			*json = true;
 		else if (o == 'f')
@@ -371,6 +418,8 @@ static void parse_args(struct ctx *c, int argc, char **argv, bool *json, bool *k
 			c->src_conf = optarg;
 		else if (o == 'k')
 			*keep = true;
+		else if (o == 'D')
+			c->no_digest = true;
 		else {
 			usage(o == 'h' ? stdout : stderr);
 			exit(o == 'h' ? 0 : 2);
@@ -408,6 +457,7 @@ int main(int argc, char **argv)
 	phase_floor(&c);
 	phase_base(&c);
 	phase_rules(&c);
+	phase_ident(&c);
 	phase_default(&c);
 	alarm(0);
 	if (json)

@@ -138,6 +138,9 @@ static void text_ratios(const struct results *r)
 	    {"allowed write (logged)", "write.fanguardd", "write.floor"},
 	    {"allowed write (quiet rule)", "write-quiet.fanguardd", "write.floor"},
 	    {"denied write", "denied.fanguardd", "denied.floor"},
+	    {"first write of a new process", "first.fanguardd", "first.floor"},
+	    {"allowed write (sha256 rule)", "write-sha256.fanguardd", "write.floor"},
+	    {"first write of a new process, sha256 rule", "first-sha256.fanguardd", "first.floor"},
 	    {"unprotected, vs no listener", "unprotected.fanguardd", "unprotected.none"},
 	    {"fork+exit+wait, vs no listener", "churn.fanguardd", "churn.none"},
 	};

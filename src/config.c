@@ -135,6 +135,7 @@ static void writer_free(struct fg_writer_cfg *w)
 	strlist_free(&w->parent);
 	strlist_free(&w->cgroup);
 	strlist_free(&w->subtrees);
+	strlist_free(&w->sha256);
 }
 
 void fg_config_free(struct fg_config *cfg)
@@ -147,6 +148,8 @@ void fg_config_free(struct fg_config *cfg)
 	free(cfg->writers);
 	strlist_free(&cfg->transaction.exe);
 	strlist_free(&cfg->transaction.cgroup);
+	strlist_free(&cfg->transaction.sha256);
+	strlist_free(&cfg->trusted_prefix);
 	strlist_free(&cfg->deployments.images);
 	free(cfg->deployments.approved);
 	free(cfg->deployments.signature_policy);
@@ -210,6 +213,8 @@ enum vtype {
 	V_BOOL,
 	V_GLOBS,    /* list of globs */
 	V_PATHS,    /* list of absolute path globs */
+	V_DIGESTS,  /* list of SHA-256 digests, 64 hex digits each */
+	V_PREFIXES, /* list of absolute directories; a file's value replaces the list */
 	V_CGROUPS,  /* list of exact unit cgroup paths */
 	V_UIDS,	    /* list of numbers */
 	V_AUIDS,    /* list of numbers, "unset" or "*" */
@@ -299,6 +304,27 @@ static int idlist_push(struct parse_state *st, const struct keydef *k, const cha
 	return 0;
 }
 
+/* A SHA-256 digest (of the content, or fs-verity's of the file), kept in
+ * lower case so that a compare is a strcmp. */
+static int digest_item(struct parse_state *st, const struct keydef *k, const char *w, void *field)
+{
+	char hex[65];
+	size_t n = strlen(w);
+
+	for (size_t i = 0; i < n && n == 64; i++) {
+		if (!isxdigit((unsigned char)w[i]))
+			n = 0;
+		else
+			hex[i] = (char)tolower((unsigned char)w[i]);
+	}
+	if (n != 64) {
+		perr(st, st->line, "%s: '%s' is not a SHA-256 digest (64 hex digits)", k->name, w);
+		return -EINVAL;
+	}
+	hex[64] = '\0';
+	return strlist_push(st, k->name, hex, field);
+}
+
 /* One word of a list value. exe, ancestor and parent are matched against
  * /proc/PID/exe, which starts with '/': a pattern that does not could never
  * match, so it is an error, not a dead rule. A cgroup names one unit's
@@ -309,6 +335,12 @@ static int list_item(struct parse_state *st, const struct keydef *k, const char 
 		return idlist_push(st, k, w, field);
 	if (k->type == V_PATHS && w[0] != '/') {
 		perr(st, st->line, "%s: '%s' is not an absolute path", k->name, w);
+		return -EINVAL;
+	}
+	if (k->type == V_DIGESTS)
+		return digest_item(st, k, w, field);
+	if (k->type == V_PREFIXES && (w[0] != '/' || path_problem(w, PATH_MAX))) {
+		perr(st, st->line, "%s: '%s' is not a normalised absolute directory", k->name, w);
 		return -EINVAL;
 	}
 	if (k->type == V_CGROUPS && fg_unitcg_name_problem(w)) {
@@ -524,6 +556,11 @@ static void set_value(struct parse_state *st, const struct keydef *k, const char
 		else
 			fg_strlcpy(field, value, FG_NAME_MAX);
 		break;
+	case V_PREFIXES:
+		/* The last file that sets it says the whole list. */
+		strlist_free(field);
+		set_list(st, k, value, field);
+		break;
 	default:
 		if (st->kind == SECT_DEPLOYMENTS)
 			strlist_free(field);
@@ -573,6 +610,7 @@ static const struct keydef fanguard_keys[] = {
 	NUM("repeat_threshold", V_UINT, repeat_threshold),
 	NUM("repeat_window", V_SECONDS, repeat_window),
 	NUM("heartbeat_interval", V_SECONDS, heartbeat_interval),
+	KEY("trusted_prefix", V_PREFIXES, struct fg_config, trusted_prefix),
 	{NULL, 0, 0, 0, NULL, false},
 };
 
@@ -587,8 +625,8 @@ static const struct keydef subtree_keys[] = {
 	{NULL, 0, 0, 0, NULL, false},
 };
 
-/* The first seven are conditions: a writer needs at least one of them. */
-#define WR_CONDITIONS 7
+/* The first eight are conditions: a writer needs at least one of them. */
+#define WR_CONDITIONS 8
 static const struct keydef writer_keys[] = {
 	KEY("exe", V_PATHS, struct fg_writer_cfg, exe),
 	KEY("comm", V_GLOBS, struct fg_writer_cfg, comm),
@@ -597,6 +635,7 @@ static const struct keydef writer_keys[] = {
 	KEY("ancestor", V_PATHS, struct fg_writer_cfg, ancestor),
 	KEY("parent", V_PATHS, struct fg_writer_cfg, parent),
 	KEY("cgroup", V_CGROUPS, struct fg_writer_cfg, cgroup),
+	KEY("sha256", V_DIGESTS, struct fg_writer_cfg, sha256),
 	/* empty: every subtree */
 	{"subtrees", V_SUBTREES, offsetof(struct fg_writer_cfg, subtrees), 0, NULL, true},
 	KEY("quiet", V_BOOL, struct fg_writer_cfg, quiet),
@@ -609,6 +648,7 @@ static const struct keydef transaction_keys[] = {
 	[TX_EXE] = KEY("exe", V_PATHS, struct fg_transaction_cfg, exe),
 	KEY("uid", V_UIDS, struct fg_transaction_cfg, uid),
 	KEY("cgroup", V_CGROUPS, struct fg_transaction_cfg, cgroup),
+	KEY("sha256", V_DIGESTS, struct fg_transaction_cfg, sha256),
 	{NULL, 0, 0, 0, NULL, false},
 };
 
@@ -647,7 +687,7 @@ static void section_end(struct parse_state *st)
 		/* A bad value was reported already; "auid = *" alone restricts
 		 * nothing and does not count as a condition. */
 		if (w->exe.n + w->comm.n + w->uid.n + w->auid.n + w->ancestor.n + w->parent.n +
-			    w->cgroup.n ==
+			    w->cgroup.n + w->sha256.n ==
 			0 &&
 		    (st->errors == st->sect_errors || !(st->seen & ((1U << WR_CONDITIONS) - 1))))
 			perr(st, st->sect_line,
@@ -967,6 +1007,13 @@ int fg_config_finish(struct fg_config *cfg, struct fg_diag *diag)
 
 	for (unsigned i = 0; i < cfg->n_writers; i++)
 		finish_writer(cfg, &cfg->writers[i], diag, &r);
+	/* The image's /usr, unless a file said otherwise. */
+	if (cfg->trusted_prefix.n == 0) {
+		cfg->trusted_prefix.v[0] = strdup("/usr");
+		if (!cfg->trusted_prefix.v[0])
+			return -ENOMEM;
+		cfg->trusted_prefix.n = 1;
+	}
 	/* Decisions go by path: two subtrees with one path would make the key
 	 * and mode of an event depend on their order. */
 	for (unsigned j = 0; j < cfg->n_subtrees; j++) {

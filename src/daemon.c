@@ -22,6 +22,7 @@
 #include "fanguard/guard.h"
 #include "fanguard/harden.h"
 #include "fanguard/hold.h"
+#include "fanguard/ident.h"
 #include "fanguard/log.h"
 #include "fanguard/policy.h"
 #include "fanguard/state.h"
@@ -55,6 +56,7 @@ struct daemon {
 	int sigfd;
 	uint64_t generation;
 	int harden_err; /* capabilities, then seccomp: 0 or the first -errno */
+	int loginuid_immutable; /* asked at start: 1, 0, -errno */
 	struct fg_status_server srv;
 	int selftest;	      /* 1 passed, -1 failed, 0 not run */
 	/* What a heartbeat reports, copied here because the logger thread
@@ -91,6 +93,9 @@ static struct fg_policy *load_policy(const struct fg_daemon_opts *o, struct fg_d
 		free(pol);
 		return NULL;
 	}
+	/* Paths may be opened here (the main thread is self): the trusted
+	 * prefixes' filesystems, the transaction exes' content digests. */
+	(void)fg_ident_prepare(pol);
 	return pol;
 }
 
@@ -344,6 +349,15 @@ static void snapshot(struct daemon *d, struct fg_snapshot *s)
 	s->selftest = d->selftest;
 	s->pc = &d->pcache;
 	s->audit_records = audit_state(d);
+	s->loginuid_immutable = d->loginuid_immutable > 0	 ? "on"
+				: d->loginuid_immutable == 0 ? "off"
+							     : "unknown";
+	if (d->guard.digests) {
+		pthread_mutex_lock(&d->guard.digests->lock);
+		s->digests_hashed = d->guard.digests->hashed;
+		s->digests_failed = d->guard.digests->failed;
+		pthread_mutex_unlock(&d->guard.digests->lock);
+	}
 	s->on_daemon_exit = d->hold.asked ? "hold" : "release";
 	s->fd_store = fg_hold_state(&d->hold);
 	s->takeovers = fg_hold_takeovers(&d->hold);
@@ -682,6 +696,8 @@ static int start(struct daemon *d, struct fg_diag *diag)
 	 * because capability sets are per thread (the bridge steps aside). */
 	status_err = fg_status_open(&d->srv, d->pol->cfg.status_socket, d->pol->cfg.status_group);
 	writer_cache(d);
+	/* Needs CAP_AUDIT_CONTROL: asked while it is still there. */
+	d->loginuid_immutable = fg_ident_loginuid_immutable();
 	fg_hold_bridge_pause(&d->hold);
 	d->harden_err = drop_caps(d);
 	if (fg_hold_bridge_resume(&d->hold) < 0)

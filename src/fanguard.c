@@ -14,6 +14,7 @@
 
 #include "fanguard/config.h"
 #include "fanguard/deploycli.h"
+#include "fanguard/ident.h"
 #include "fanguard/json.h"
 #include "fanguard/policy.h"
 #include "fanguard/proc.h"
@@ -548,7 +549,12 @@ static void explain_json(const struct fg_policy *p, int st, const char *path,
 	fg_json_str(&j, "key", p->cfg.subtrees[st].key);
 	fg_json_str(&j, "mode", fg_mode_name(d->mode));
 	fg_json_str(&j, "decision", verdict_word(d));
-	fg_json_str(&j, "reason", reason_word(d));
+	fg_json_str(&j, "reason",
+		    d->verdict == FG_VERDICT_DENY && w->finding.problem
+			? fg_ident_reason(w->finding.problem)
+			: reason_word(d));
+	if (d->verdict == FG_VERDICT_DENY && w->finding.problem)
+		fg_json_str(&j, "identity_problem", fg_ident_problem_name(w->finding.problem));
 	if (d->rule >= 0)
 		fg_json_str(&j, "rule", p->cfg.writers[d->rule].name);
 	/* The number the kernel's AUDIT_FANOTIFY record carries (audit_records):
@@ -586,7 +592,35 @@ static int load_policy(const char *config, struct fg_policy *ret)
 		fg_config_free(&cfg);
 		return -ENOMEM;
 	}
+	(void)fg_ident_prepare(ret);
 	return 0;
+}
+
+/* A real process is decided as the daemon would: its identity verified
+ * (digests hashed here, where waiting is fine). */
+static void explain_decide(const struct fg_policy *pol, unsigned st, bool real, struct fg_proc *w,
+			   struct fg_decision *d)
+{
+	struct fg_ident ix = {.hash_inline = true, .scratch = malloc(sizeof(*ix.scratch))};
+	uint64_t ticket;
+
+	if (!real || !ix.scratch ||
+	    fg_ident_decide(&ix, pol, st, w, -2, true, d, &ticket) != FG_IDENT_DONE)
+		fg_policy_decide(pol, st, w, d);
+	free(ix.scratch);
+}
+
+static void explain_finding(const struct fg_proc *w, const struct fg_decision *d)
+{
+	const char *claimed;
+
+	if (d->verdict != FG_VERDICT_DENY || !w->finding.problem)
+		return;
+	claimed = w->finding.who < 0 ? w->exe : fg_proc_anc_exe(w, (unsigned)w->finding.who);
+	printf("identity  %s (%s): %s claims %s; found %s\n", fg_ident_reason(w->finding.problem),
+	       fg_ident_problem_name(w->finding.problem),
+	       w->finding.who < 0 ? "the writer" : "an ancestor", claimed,
+	       w->finding.detail[0] ? w->finding.detail : "-");
 }
 
 static int explain_writer(const struct explain_opts *o, struct fg_proc *w)
@@ -638,12 +672,14 @@ static int cmd_explain(int argc, char **argv)
 	(void)fg_unitcg_open(&ucg);
 	pol.unitcg = &ucg;
 	fg_unitcg_fill(pol.unitcg, &pol, w);
-	fg_policy_decide(&pol, (unsigned)st, w, &d);
+	explain_decide(&pol, (unsigned)st, o->pid != 0, w, &d);
 	fg_unitcg_close(&ucg);
-	if (o->json)
+	if (o->json) {
 		explain_json(&pol, st, o->path, w, &d);
-	else
+	} else {
 		explain_text(&pol, (unsigned)st, w, &d);
+		explain_finding(w, &d);
+	}
 	fg_policy_free(&pol);
 	return d.verdict == FG_VERDICT_ALLOW ? EXIT_GUARDED : EXIT_PARTIAL;
 }

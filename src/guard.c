@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fanguard/ident.h"
 #include "fanguard/util.h"
 
 static int new_eventfd(void)
@@ -54,10 +55,18 @@ int fg_guard_init(struct fg_guard *g, struct fg_policy *pol, struct fg_fan *fan,
 	g->notif.pending = calloc(FG_PENDING_MAX, sizeof(*g->notif.pending));
 	/* calloc: untouched slots stay unbacked pages */
 	g->perm.deferred = calloc(FG_DEFER_MAX, sizeof(*g->perm.deferred));
+	g->perm.ident.scratch = malloc(sizeof(*g->perm.ident.scratch));
+	g->digests = calloc(1, sizeof(*g->digests));
+	if (g->digests && fg_digests_init(g->digests, g->perm_wake) < 0) {
+		free(g->digests);
+		g->digests = NULL;
+	}
+	g->perm.ident.dg = g->digests;
 	g->sigwatch = fg_sigwatch_new();
-	if (g->perm_wake < 0 || g->notif_wake < 0 || g->main_wake < 0 || !g->perm.proc ||
-	    !g->notif.proc || !g->notif.modseen || !g->notif.pending || !g->perm.deferred ||
-	    !g->sigwatch || pthread_mutex_init(&g->lock, NULL) != 0) {
+	if (!g->perm.ident.scratch || !g->digests || g->perm_wake < 0 || g->notif_wake < 0 ||
+	    g->main_wake < 0 || !g->perm.proc || !g->notif.proc || !g->notif.modseen ||
+	    !g->notif.pending || !g->perm.deferred || !g->sigwatch ||
+	    pthread_mutex_init(&g->lock, NULL) != 0) {
 		fg_guard_free(g);
 		return -ENOMEM;
 	}
@@ -82,6 +91,12 @@ void fg_guard_free(struct fg_guard *g)
 	free(g->notif.modseen);
 	free(g->notif.pending);
 	free(g->perm.deferred);
+	free(g->perm.ident.scratch);
+	if (g->digests)
+		fg_digests_free(g->digests);
+	free(g->digests);
+	g->digests = g->perm.ident.dg = NULL;
+	g->perm.ident.scratch = NULL;
 	fg_sigwatch_free(g->sigwatch);
 	g->sigwatch = NULL;
 	g->perm.proc = g->notif.proc = NULL;
@@ -156,12 +171,23 @@ static int spawn(struct fg_guard *g, pthread_t *t, void *(*fn)(void *))
 	return 0;
 }
 
+static void *digest_main(void *arg)
+{
+	struct fg_guard *g = arg;
+
+	return fg_digests_main(g->digests);
+}
+
 int fg_guard_start(struct fg_guard *g)
 {
 	int r = spawn(g, &g->perm_thread, fg_perm_main);
 
 	if (r < 0)
 		return r;
+	/* The digest worker opens executables, which may carry our marks:
+	 * it is self, so the answering thread answers its opens at once. A
+	 * worker that cannot start leaves content conditions unmet. */
+	g->digest_started = g->digests && spawn(g, &g->digest_thread, digest_main) == 0;
 	r = spawn(g, &g->notif_thread, fg_notif_main);
 	if (r < 0) {
 		g->notif_thread = g->perm_thread;
@@ -198,6 +224,13 @@ void fg_guard_stop(struct fg_guard *g)
 {
 	if (!g->threads_started)
 		return;
+	/* The worker goes first: an open it makes may wait on the answering
+	 * thread, which must still be there to answer it. */
+	if (g->digest_started) {
+		fg_digests_stop(g->digests);
+		pthread_join(g->digest_thread, NULL);
+		g->digest_started = false;
+	}
 	post(g, FG_MSG_STOP, NULL, NULL);
 	pthread_join(g->perm_thread, NULL);
 	if (!pthread_equal(g->notif_thread, g->perm_thread))
@@ -266,13 +299,40 @@ void fg_guard_check_cgroup(const struct fg_policy *pol, struct fg_proc *w)
 	fg_unitcg_fill(pol->unitcg, pol, w);
 }
 
-void fg_guard_judge(const struct fg_policy *pol, int subtree, struct fg_proc *w, int resolved,
-		    int known, struct fg_outcome *o, struct fg_decision *d)
+/* The answer and the words for decision d. A deny that verification
+ * caused (an allow lost to a forged or unverifiable identity) is an alert
+ * and says why; one lost on the exe itself is decided by on_error, as a
+ * writer that cannot be identified is (never for fanguard's own policy). */
+static void outcome(const struct fg_policy *pol, const struct fg_proc *w, bool decided,
+		    struct fg_outcome *o, struct fg_decision *d)
 {
 	const struct fg_config *cfg = &pol->cfg;
 	bool audit;
 
-	if (resolved < 0 || subtree < 0) {
+	o->identity = false;
+	if (decided && w && d->verdict == FG_VERDICT_DENY && w->finding.problem) {
+		o->identity = true;
+		o->reason = fg_ident_reason(w->finding.problem);
+		if (fg_ident_problem_is_exe(w->finding.problem) && cfg->on_error == FG_FAIL_ALLOW &&
+		    !d->alert)
+			d->verdict = FG_VERDICT_ALLOW;
+	}
+	audit = d->mode == FG_MODE_AUDIT;
+	o->allow = d->verdict == FG_VERDICT_ALLOW || audit;
+	o->decision = d->verdict == FG_VERDICT_ALLOW ? "allow" : audit ? "would-deny" : "deny";
+	o->rule = d->rule >= 0 ? cfg->writers[d->rule].name : NULL;
+	o->alert = d->alert || o->identity;
+	o->quiet = d->quiet && !o->alert;
+}
+
+static void judge(const struct fg_policy *pol, int subtree, struct fg_proc *w, int resolved,
+		  int known, const struct fg_decision *pre, struct fg_outcome *o,
+		  struct fg_decision *d)
+{
+	const struct fg_config *cfg = &pol->cfg;
+	bool decided = resolved >= 0 && subtree >= 0;
+
+	if (!decided) {
 		memset(d, 0, sizeof(*d));
 		d->rule = -1;
 		d->mode = fg_policy_mode(pol, (unsigned)subtree);
@@ -281,18 +341,29 @@ void fg_guard_judge(const struct fg_policy *pol, int subtree, struct fg_proc *w,
 		d->verdict = cfg->on_error == FG_FAIL_ALLOW && !d->alert ? FG_VERDICT_ALLOW
 									 : FG_VERDICT_DENY;
 		o->reason = subtree < 0 ? "unlocated" : "on-error";
+	} else if (pre) {
+		*d = *pre;
+		o->reason = reason_name(d->reason);
 	} else {
 		if (known == -2)
 			fg_guard_check_cgroup(pol, w);
 		fg_policy_decide_known(pol, (unsigned)subtree, w, known, d);
 		o->reason = reason_name(d->reason);
 	}
-	audit = d->mode == FG_MODE_AUDIT;
-	o->allow = d->verdict == FG_VERDICT_ALLOW || audit;
-	o->decision = d->verdict == FG_VERDICT_ALLOW ? "allow" : audit ? "would-deny" : "deny";
-	o->rule = d->rule >= 0 ? cfg->writers[d->rule].name : NULL;
-	o->quiet = d->quiet && !d->alert;
-	o->alert = d->alert;
+	outcome(pol, w, decided && pre, o, d);
+}
+
+void fg_guard_judge(const struct fg_policy *pol, int subtree, struct fg_proc *w, int resolved,
+		    int known, struct fg_outcome *o, struct fg_decision *d)
+{
+	judge(pol, subtree, w, resolved, known, NULL, o, d);
+}
+
+void fg_guard_judge_decided(const struct fg_policy *pol, int subtree, struct fg_proc *w,
+			    int resolved, const struct fg_decision *pre, struct fg_outcome *o,
+			    struct fg_decision *d)
+{
+	judge(pol, subtree, w, resolved, -2, pre, o, d);
 }
 
 void fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, struct fg_event *ev,
@@ -311,6 +382,7 @@ void fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, stru
 	ev->proc = w;
 	ev->proc_partial = resolved < 0;
 	ev->alert = o->alert;
+	ev->identity_alert = o->identity;
 	fg_logger_event(g->log, ev);
 }
 

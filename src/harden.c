@@ -8,6 +8,7 @@
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/fsverity.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -310,7 +311,9 @@ static int add_sockets(scmp_filter_ctx ctx)
  * raise), harmless ioctls and prctls, reading our own rlimits. */
 static int add_conditional(scmp_filter_ctx ctx)
 {
-	static const uint64_t ioctls[] = {FIONREAD, TCGETS};
+	/* FS_IOC_MEASURE_VERITY: the digest worker reads an exe's fs-verity
+	 * digest (digest.c). */
+	static const uint64_t ioctls[] = {FIONREAD, TCGETS, FS_IOC_MEASURE_VERITY};
 	static const uint64_t prctls[] = {PR_GET_NAME, PR_SET_NAME, PR_CAPBSET_READ,
 					  PR_GET_DUMPABLE, PR_GET_NO_NEW_PRIVS};
 	uint64_t self = (uint64_t)getpid();

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fanguard/ident.h"
 #include "fanguard/json.h"
 #include "fanguard/logdeploy.h"
 #include "fanguard/logschema.h"
@@ -27,6 +28,8 @@ enum sfield {
 	SF_RUN_FIRST,
 	SF_RUN_LAST,
 	SF_MESSAGE,
+	SF_ID_CLAIMED,
+	SF_ID_FOUND,
 	SF_N
 };
 
@@ -44,6 +47,8 @@ static const char *const sf_names[SF_N][2] = {
     [SF_RUN_FIRST] = {"fanguard.run.first_file", "run_first_file"},
     [SF_RUN_LAST] = {"fanguard.run.last_file", "run_last_file"},
     [SF_MESSAGE] = {"message", "message"},
+    [SF_ID_CLAIMED] = {"fanguard.identity.claimed", "identity_claimed"},
+    [SF_ID_FOUND] = {"fanguard.identity.found", "identity_found"},
 };
 
 /* One attempt at a line: which ancestors are kept, how long a string may
@@ -322,6 +327,56 @@ static void json_writer_extra(struct pass *p)
 		pstr(p, SF_CGROUP, "cgroup", pr->cgroup, FG_CGROUP_LEN);
 }
 
+static void json_hex32(struct fg_json *j, const char *key, const uint8_t d[32])
+{
+	static const char digits[] = "0123456789abcdef";
+	char hex[65];
+
+	for (unsigned i = 0; i < 32; i++) {
+		hex[2 * i] = digits[d[i] >> 4];
+		hex[2 * i + 1] = digits[d[i] & 15];
+	}
+	hex[64] = '\0';
+	fg_json_str(j, key, hex);
+}
+
+/* How the writer was identified (DESIGN 12), and for an identity alert
+ * what the process claimed to be and what was found instead. */
+static void json_identity(struct pass *p)
+{
+	const struct fg_proc *pr = p->ev->proc;
+	const char *method = pr ? fg_ident_method_name(pr->finding.method) : NULL;
+	bool alert = p->ev->identity_alert && pr && pr->finding.problem;
+	int who;
+
+	if (!pr || (!method && !alert && !(pr->trust.dig & (FG_DIG_SHA256 | FG_DIG_VERITY))))
+		return;
+	fg_json_obj_open(&p->j, "identity");
+	jstr(&p->j, "method", method);
+	if (pr->trust.dig & FG_DIG_SHA256)
+		json_hex32(&p->j, "sha256", pr->trust.sha256);
+	if (pr->trust.dig & FG_DIG_VERITY)
+		json_hex32(&p->j, "fsverity", pr->trust.verity);
+	if (alert) {
+		who = pr->finding.who;
+		fg_json_str(&p->j, "problem", fg_ident_problem_name(pr->finding.problem));
+		if (who >= 0 && (unsigned)who < ancestors_of(p->ev)) {
+			size_t max;
+			const char *exe = anc_exe(pr, (unsigned)who, &max);
+			fg_json_i64(&p->j, "pid", pr->anc[who].pid);
+			pstr(p, SF_ID_CLAIMED, "claimed", exe, max);
+		} else {
+			if (pr->pid > 0)
+				fg_json_i64(&p->j, "pid", pr->pid);
+			pstr(p, SF_ID_CLAIMED, "claimed", pr->exe, sizeof(pr->exe));
+		}
+		if (pr->finding.detail[0])
+			pstr(p, SF_ID_FOUND, "found", pr->finding.detail,
+			     sizeof(pr->finding.detail));
+	}
+	fg_json_obj_close(&p->j);
+}
+
 static void json_open(struct pass *p)
 {
 	const struct fg_event *ev = p->ev;
@@ -548,6 +603,7 @@ static void json_fanguard(struct pass *p)
 	jstr(&p->j, "subtree", ev->subtree);
 	jstr(&p->j, "key", ev->key);
 	json_writer_extra(p);
+	json_identity(p);
 	if (ev->tx_pid || ev->tx_id) {
 		fg_json_obj_open(&p->j, "transaction");
 		jstr(&p->j, "id", ev->tx_id);

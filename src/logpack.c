@@ -15,6 +15,11 @@ struct wproc {
 	uint32_t uid, auid, sessionid, known, n_ancestors, arena_used;
 	uint64_t start_time;
 	bool truncated;
+	/* What verification found (ident.c); the finding's detail follows
+	 * the cgroup as a string. */
+	struct fg_trustinfo trust;
+	uint8_t f_method, f_problem;
+	int32_t f_who;
 };
 
 /* The string fields, in one order for both directions. */
@@ -43,7 +48,8 @@ size_t fg_logpack_size(const struct fg_event *ev)
 		n += str_size(*strs[i]);
 	if (p)
 		n += sizeof(struct wproc) + str_size(p->comm) + str_size(p->exe) +
-		     str_size(p->cgroup) + p->n_ancestors * sizeof(p->anc[0]) + p->arena_used;
+		     str_size(p->cgroup) + str_size(p->finding.detail) +
+		     p->n_ancestors * sizeof(p->anc[0]) + p->arena_used;
 	return n;
 }
 
@@ -85,11 +91,16 @@ void fg_logpack_write(const struct fg_event *ev, char *buf)
 	    .arena_used = p->arena_used,
 	    .start_time = p->start_time,
 	    .truncated = p->ancestry_truncated,
+	    .trust = p->trust,
+	    .f_method = p->finding.method,
+	    .f_problem = p->finding.problem,
+	    .f_who = p->finding.who,
 	};
 	w = put(w, &h, sizeof(h));
 	w = put_str(w, p->comm);
 	w = put_str(w, p->exe);
 	w = put_str(w, p->cgroup);
+	w = put_str(w, p->finding.detail);
 	w = put(w, p->anc, p->n_ancestors * sizeof(p->anc[0]));
 	put(w, p->arena, p->arena_used);
 }
@@ -155,9 +166,14 @@ static int read_proc(struct reader *r, struct fg_proc *p)
 	p->arena_used = h.arena_used;
 	p->start_time = h.start_time;
 	p->ancestry_truncated = h.truncated;
+	p->trust = h.trust;
+	p->finding.method = h.f_method;
+	p->finding.problem = h.f_problem < FG_IDP_N ? h.f_problem : FG_IDP_NONE;
+	p->finding.who = h.f_who >= -1 && h.f_who < (int32_t)h.n_ancestors ? h.f_who : -1;
 	if (take_field(r, p->comm, sizeof(p->comm)) < 0 ||
 	    take_field(r, p->exe, sizeof(p->exe)) < 0 ||
 	    take_field(r, p->cgroup, sizeof(p->cgroup)) < 0 ||
+	    take_field(r, p->finding.detail, sizeof(p->finding.detail)) < 0 ||
 	    take(r, p->anc, h.n_ancestors * sizeof(p->anc[0])) < 0 ||
 	    take(r, p->arena, h.arena_used) < 0)
 		return -EINVAL;

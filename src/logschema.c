@@ -171,6 +171,12 @@ void fg_log_classify(const struct fg_event *ev, struct fg_log_class *ret)
 				     .priority = r->prio};
 	if (r->verdict == V_DECISION) {
 		by_decision(ev, ret);
+		/* A writer caught claiming an identity it does not have is an
+		 * attack, not a routine denial (DESIGN 12). */
+		if (ev->identity_alert) {
+			ret->kind = "alert";
+			ret->priority = P_LANDED;
+		}
 		/* no decision and a failure: it could not be judged */
 		if (!ev->decision && r->fail_prio && streq(ev->outcome, "failure")) {
 			ret->verdict = "error";

@@ -23,9 +23,12 @@ struct cn_listen_filtered {
 	uint32_t event_type;
 };
 
-#define WANTED_EVENTS (PROC_EVENT_EXEC | PROC_EVENT_UID | PROC_EVENT_COMM | PROC_EVENT_EXIT)
-#define RCVBUF_BYTES  (8 * 1024 * 1024)
-#define SELFTEST_MS   1000
+/* PTRACE: a tracer attaching to a cached writer (or detaching) drops it,
+ * so that its identity is verified again (ident.c looks at TracerPid). */
+#define WANTED_EVENTS                                                                              \
+	(PROC_EVENT_EXEC | PROC_EVENT_UID | PROC_EVENT_COMM | PROC_EVENT_EXIT | PROC_EVENT_PTRACE)
+#define RCVBUF_BYTES (8 * 1024 * 1024)
+#define SELFTEST_MS  1000
 
 /* A packed fg_proc: the fixed fields, then the ancestors, then exe,
  * cgroup and the ancestry's exe arena as strings. */
@@ -34,10 +37,15 @@ struct fg_pcache_id {
 	uint32_t uid, auid, sessionid;
 	uint64_t start_time;
 	uint32_t known; /* FG_PROC_* */
+	pid_t tracer;
+	uint64_t trust_gen;
+	struct fg_trustinfo trust; /* what was verified, kept as it was found */
+	uint8_t f_method, f_problem;
+	int f_who;
 	char comm[FG_COMM_LEN];
 	unsigned n_anc;
 	uint32_t arena_used;
-	const char *exe, *cgroup, *arena;
+	const char *exe, *cgroup, *arena, *f_detail;
 	struct fg_ancestor anc[];
 };
 
@@ -75,11 +83,11 @@ static void forget_id(struct fg_pcache *c, struct fg_pcache_entry *e)
 	e->n_watch = 0;
 	e->watch_gen = 0;
 	e->tgid = 0;
-	if (e->auid_fd >= 0)
-		close(e->auid_fd);
+	if (e->sid_fd >= 0)
+		close(e->sid_fd);
 	if (e->cg_fd >= 0)
 		close(e->cg_fd);
-	e->auid_fd = e->cg_fd = -1;
+	e->sid_fd = e->cg_fd = -1;
 	c->dropped++;
 }
 
@@ -89,7 +97,7 @@ static void drop(struct fg_pcache *c, struct fg_pcache_entry *e)
 	*slot(c, e->tid) -= 1;
 	if (e->sc_fd >= 0)
 		close(e->sc_fd);
-	*e = (struct fg_pcache_entry){.sc_fd = -1, .auid_fd = -1, .cg_fd = -1};
+	*e = (struct fg_pcache_entry){.sc_fd = -1, .sid_fd = -1, .cg_fd = -1};
 }
 
 static struct fg_pcache_entry *find(struct fg_pcache *c, pid_t tid)
@@ -133,7 +141,7 @@ void fg_pcache_init(struct fg_pcache *c, unsigned cap)
 	c->nl_fd = -1;
 	c->off = c->on ? NULL : "no room for kept files";
 	for (unsigned i = 0; i < FG_PCACHE_MAX; i++)
-		c->e[i] = (struct fg_pcache_entry){.sc_fd = -1, .auid_fd = -1, .cg_fd = -1};
+		c->e[i] = (struct fg_pcache_entry){.sc_fd = -1, .sid_fd = -1, .cg_fd = -1};
 }
 
 static void drop_all(struct fg_pcache *c)
@@ -389,7 +397,7 @@ enum fg_intent fg_pcache_intent(struct fg_pcache *c, pid_t tid, uint64_t *ret_fl
 	}
 	e = take(c);
 	*e = (struct fg_pcache_entry){
-	    .tid = tid, .sc_fd = fd, .auid_fd = -1, .cg_fd = -1, .used = ++c->clock};
+	    .tid = tid, .sc_fd = fd, .sid_fd = -1, .cg_fd = -1, .used = ++c->clock};
 	*slot(c, tid) += 1;
 	return in;
 }
@@ -404,6 +412,14 @@ static void unpack(const struct fg_pcache_id *id, pid_t tid, struct fg_proc *p)
 	p->sessionid = id->sessionid;
 	p->start_time = id->start_time;
 	p->known = id->known;
+	p->tracer = id->tracer;
+	p->trust_gen = id->trust_gen;
+	p->verifying = false;
+	p->trust = id->trust;
+	p->finding.method = id->f_method;
+	p->finding.problem = id->f_problem;
+	p->finding.who = id->f_who;
+	fg_strlcpy(p->finding.detail, id->f_detail, sizeof(p->finding.detail));
 	memcpy(p->comm, id->comm, sizeof(p->comm));
 	fg_strlcpy(p->exe, id->exe, sizeof(p->exe));
 	fg_strlcpy(p->cgroup, id->cgroup, sizeof(p->cgroup));
@@ -421,8 +437,14 @@ static int watch_list(struct fg_pcache_entry *e, const struct fg_pcache_check *c
 	uint32_t *w = NULL;
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < id->n_anc && chk->anc_matters; i++) {
-		if (!chk->anc_matters(chk->ctx, id->arena + id->anc[i].exe_off))
+	for (unsigned i = 0; i < id->n_anc; i++) {
+		const struct fg_trustinfo *t = &id->anc[i].trust;
+		/* Verified means a decision rested on it (a transaction root
+		 * known by content, too, whatever its path). */
+		bool verified = t->exe || t->code || t->dig;
+
+		if (!verified && !(chk->anc_matters &&
+				   chk->anc_matters(chk->ctx, id->arena + id->anc[i].exe_off)))
 			continue;
 		if (!w && !(w = malloc(id->n_anc * sizeof(*w))))
 			return -ENOMEM;
@@ -460,7 +482,7 @@ bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, const struct fg_pcache_che
 {
 	struct fg_pcache_entry *e;
 	char cgroup[FG_CGROUP_LEN];
-	uint32_t auid;
+	uint32_t sid;
 
 	if (!c->on)
 		return false;
@@ -476,10 +498,13 @@ bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, const struct fg_pcache_che
 	 * the log line shows it unless a rule names one. */
 	if (e->watch_gen != chk->gen && watch_list(e, chk) < 0)
 		e->watch_gen = 0;
-	if (fg_proc_id_fd(e->auid_fd, &auid) < 0 || auid != e->id->auid ||
+	if (fg_proc_id_fd(e->sid_fd, &sid) < 0 || sid != e->id->sessionid ||
 	    (chk->cgroup && (fg_proc_cgroup_fd(e->cg_fd, cgroup, sizeof(cgroup)) < 0 ||
 			     strcmp(cgroup, e->id->cgroup) != 0)) ||
-	    e->watch_gen != chk->gen || !watched_same(e)) {
+	    e->watch_gen != chk->gen || !watched_same(e) ||
+	    /* verified under another policy (its trusted prefixes, its
+	     * digests): verified again */
+	    (e->id->trust_gen && e->id->trust_gen != chk->gen)) {
 		forget_id(c, e);
 		c->misses++;
 		return false;
@@ -493,8 +518,9 @@ bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, const struct fg_pcache_che
 static struct fg_pcache_id *pack(const struct fg_proc *p)
 {
 	size_t exe = strlen(p->exe) + 1, cg = strlen(p->cgroup) + 1;
+	size_t det = strlen(p->finding.detail) + 1;
 	size_t anc = p->n_ancestors * sizeof(struct fg_ancestor);
-	struct fg_pcache_id *id = malloc(sizeof(*id) + anc + exe + cg + p->arena_used);
+	struct fg_pcache_id *id = malloc(sizeof(*id) + anc + exe + cg + det + p->arena_used);
 	char *s;
 
 	if (!id)
@@ -507,6 +533,12 @@ static struct fg_pcache_id *pack(const struct fg_proc *p)
 	    .sessionid = p->sessionid,
 	    .start_time = p->start_time,
 	    .known = p->known,
+	    .tracer = p->tracer,
+	    .trust_gen = p->trust_gen,
+	    .trust = p->trust,
+	    .f_method = p->finding.method,
+	    .f_problem = p->finding.problem,
+	    .f_who = p->finding.who,
 	    .n_anc = p->n_ancestors,
 	    .arena_used = p->arena_used,
 	};
@@ -515,7 +547,8 @@ static struct fg_pcache_id *pack(const struct fg_proc *p)
 	s = (char *)id->anc + anc;
 	id->exe = memcpy(s, p->exe, exe);
 	id->cgroup = memcpy(s + exe, p->cgroup, cg);
-	id->arena = memcpy(s + exe + cg, p->arena, p->arena_used);
+	id->f_detail = memcpy(s + exe + cg, p->finding.detail, det);
+	id->arena = memcpy(s + exe + cg + det, p->arena, p->arena_used);
 	return id;
 }
 
@@ -530,18 +563,22 @@ void fg_pcache_store(struct fg_pcache *c, const struct fg_proc *p)
 	if (!e)
 		return;
 	forget_id(c, e);
-	e->auid_fd = fg_proc_open(p->tid, "loginuid");
+	/* The session id, not the login uid: every write of loginuid gives
+	 * the task a new one (or unsets it), so a session id that reads the
+	 * same means the same login uid, and a rewrite of the same uid (a new
+	 * session, which ident.c checks against the cgroup) shows too. */
+	e->sid_fd = fg_proc_open(p->tid, "sessionid");
 	e->cg_fd = fg_proc_open(p->tid, "cgroup");
 	/* The kept syscall file names the task of the event. If it still
 	 * reads, that task lived through the resolution and the opens above,
 	 * so the identity and both files are its own. */
-	if (e->auid_fd < 0 || e->cg_fd < 0 || pread(e->sc_fd, probe, sizeof(probe), 0) < 0 ||
+	if (e->sid_fd < 0 || e->cg_fd < 0 || pread(e->sc_fd, probe, sizeof(probe), 0) < 0 ||
 	    !(e->id = pack(p))) {
-		if (e->auid_fd >= 0)
-			close(e->auid_fd);
+		if (e->sid_fd >= 0)
+			close(e->sid_fd);
 		if (e->cg_fd >= 0)
 			close(e->cg_fd);
-		e->auid_fd = e->cg_fd = -1;
+		e->sid_fd = e->cg_fd = -1;
 		return;
 	}
 	e->tgid = p->pid;

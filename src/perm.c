@@ -164,35 +164,65 @@ static void tag_run(struct fg_guard *g, const struct fg_proc *p, const struct fg
 	}
 }
 
-/* A write-intent open of a guarded file: resolve, decide, answer, then
- * count and log (the answer never waits for the log). When a rule that
- * needs no ancestry allows the writer, the answer goes out before the
- * ancestry walk, which is then only for the reason and the log line. */
-static void open_write(struct fg_guard *g, int group, const struct fanotify_event_metadata *md,
-		       const struct intent *in, uint64_t t0)
+/* The identity step (DESIGN 12): when a rule that needs no ancestry allows
+ * the writer, what that rule rests on is verified and the open answered
+ * before the ancestry walk. Returns true when the open must wait for a
+ * digest (*ret_ticket); *ret_known is what fg_ident_decide starts from. */
+static bool verify_early(struct fg_guard *g, const struct intent *in, bool last_try, int *ret_known,
+			 bool *ret_early, uint64_t *ret_ticket)
+{
+	bool ok;
+
+	*ret_early = false;
+	if (*ret_known < 0)
+		return false;
+	if (fg_ident_verify_rule(&g->perm.ident, g->pol, (unsigned)in->subtree, g->perm.proc,
+				 *ret_known, last_try, &ok, ret_ticket) == FG_IDENT_WAIT)
+		return true;
+	*ret_early = ok;
+	if (!ok)
+		*ret_known = -2;
+	return false;
+}
+
+/* A write-intent open of a guarded file: resolve, verify and decide,
+ * answer, then count and log (the answer never waits for the log).
+ * Returns true when it was not answered: a digest it needs is being
+ * computed, and the open is deferred until it is (*ret_ticket). */
+static bool open_write(struct fg_guard *g, int group, const struct fanotify_event_metadata *md,
+		       const struct intent *in, uint64_t t0, bool last_try, uint64_t *ret_ticket)
 {
 	struct fg_proc *p = g->perm.proc;
-	struct fg_decision d;
+	struct fg_decision d, pre;
 	struct fg_outcome o;
 	struct fg_event ev;
 	struct stat st;
 	char run_id[32];
-	bool hit, early;
+	bool hit, early, store = false;
 	int resolved = resolve(g, md->pid, &hit), known = -2;
+	bool decide = resolved >= 0 && in->subtree >= 0;
 
-	if (resolved >= 0 && in->subtree >= 0)
+	if (decide && !hit)
 		known = fg_policy_first_ancestry_free(g->pol, (unsigned)in->subtree, p);
-	early = known >= 0;
+	if (verify_early(g, in, last_try, &known, &early, ret_ticket))
+		return true;
 	if (early)
 		respond_write(g, group, md->fd, true, false, known);
 	if (!hit && resolved >= 0) {
 		int walked = fg_proc_resolve_ancestry(p);
 		if (walked < 0 && !early)
 			resolved = -ESRCH;
-		if (walked == 0 && g->pc)
-			fg_pcache_store(g->pc, p);
+		store = walked == 0;
 	}
-	fg_guard_judge(g->pol, in->subtree, p, resolved, known, &o, &d);
+	decide = decide && resolved >= 0;
+	/* Answered already, it cannot wait: a digest still missing then
+	 * counts as unavailable, for the log line only. */
+	if (decide && fg_ident_decide(&g->perm.ident, g->pol, (unsigned)in->subtree, p, known,
+				      last_try || early, &pre, ret_ticket) == FG_IDENT_WAIT)
+		return true;
+	if (store && g->pc)
+		fg_pcache_store(g->pc, p);
+	fg_guard_judge_decided(g->pol, in->subtree, p, resolved, decide ? &pre : NULL, &o, &d);
 	if (!early)
 		respond_write(g, group, md->fd, o.allow, d.verdict == FG_VERDICT_DENY, d.rule);
 	fg_state_latency(g->state, fg_now_ns() - t0);
@@ -210,7 +240,7 @@ static void open_write(struct fg_guard *g, int group, const struct fanotify_even
 	if (o.allow && resolved >= 0)
 		fg_sigwatch_note_writer(g->sigwatch, in->path, p, o.rule);
 	if (o.quiet)
-		return;
+		return false;
 	fg_guard_event_base(&ev, "open-write");
 	tag_run(g, p, &d, in, resolved, &ev, run_id, sizeof(run_id));
 	ev.path = in->path[0] ? in->path : NULL;
@@ -225,6 +255,7 @@ static void open_write(struct fg_guard *g, int group, const struct fanotify_even
 	fg_guard_log_decision(g, g->pol, &ev, &o, in->subtree, p, resolved);
 	if (!o.allow && (in->flags & O_CREAT))
 		fg_creat_denied(g, md->fd, md->pid, in->path, in->subtree);
+	return false;
 }
 
 /* Phase one of a pass: what each opener asked for. Nothing is answered
@@ -250,12 +281,12 @@ static void classify(struct fg_guard *g, const struct fanotify_event_metadata *m
 }
 
 static bool defer(struct fg_guard *g, int group, const struct fanotify_event_metadata *md,
-		  uint64_t t0)
+		  uint64_t t0, uint64_t ticket)
 {
 	if (g->perm.n_deferred == FG_DEFER_MAX)
 		return false;
 	g->perm.deferred[g->perm.n_deferred++] =
-	    (struct fg_deferred){.md = *md, .group = group, .t0 = t0};
+	    (struct fg_deferred){.md = *md, .group = group, .t0 = t0, .ticket = ticket};
 	return true;
 }
 
@@ -276,7 +307,7 @@ static bool act(struct fg_guard *g, int group, const struct fanotify_event_metad
 		return false;
 	}
 	if (in->intent == FG_INTENT_BUSY) {
-		if (!last_try && defer(g, group, md, t0))
+		if (!last_try && defer(g, group, md, t0, 0))
 			return true;
 		in->intent = FG_INTENT_UNKNOWN;
 	}
@@ -304,7 +335,13 @@ static bool act(struct fg_guard *g, int group, const struct fanotify_event_metad
 		FG_COUNT(g->state->c.outside);
 		return false;
 	}
-	open_write(g, group, md, in, t0);
+	uint64_t ticket = 0;
+	if (!open_write(g, group, md, in, t0, last_try, &ticket))
+		return false;
+	if (defer(g, group, md, t0, ticket))
+		return true;
+	/* No room to wait: decided without the digest. */
+	(void)open_write(g, group, md, in, t0, true, &ticket);
 	return false;
 }
 
@@ -401,8 +438,14 @@ static void retry(struct fg_guard *g, bool last)
 	g->perm.n_deferred = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct fg_deferred e = d[i];
+		bool late = last || now - e.t0 > FG_DEFER_NS;
 
-		if (!act(g, e.group, &e.md, &in[i], false, e.t0, last || now - e.t0 > FG_DEFER_NS))
+		/* Waiting for a digest: nothing to do until it is there. */
+		if (e.ticket && !late && g->digests && !fg_digests_done(g->digests, e.ticket)) {
+			d[g->perm.n_deferred++] = e;
+			continue;
+		}
+		if (!act(g, e.group, &e.md, &in[i], false, e.t0, late))
 			fg_hold_close(g->journal, e.md.fd);
 	}
 	g->state->c.in_flight = g->perm.n_deferred;

@@ -140,12 +140,21 @@ static int build_index(struct fg_policy *p)
 	return 0;
 }
 
+/* A numeric login uid condition: only a login session may back it. */
+static bool names_login(const struct fg_idlist *l)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		if (l->v[i] != FG_AUID_UNSET)
+			return true;
+	return false;
+}
+
 static bool names_cgroup(const struct fg_config *cfg)
 {
 	if (cfg->transaction.cgroup.n)
 		return true;
 	for (unsigned i = 0; i < cfg->n_writers; i++)
-		if (cfg->writers[i].cgroup.n)
+		if (cfg->writers[i].cgroup.n || names_login(&cfg->writers[i].auid))
 			return true;
 	return false;
 }
@@ -237,6 +246,11 @@ void fg_policy_free(struct fg_policy *p)
 	free(p->generic);
 	free(p->exe_slots);
 	free(p->exe_rules);
+	free(p->tx_digests);
+	free(p->trusted_devs);
+	p->tx_digests = NULL;
+	p->trusted_devs = NULL;
+	p->n_tx_digests = p->n_trusted_devs = 0;
 	p->writer_mask = NULL;
 	p->exe_literal = NULL;
 	p->generic = p->exe_rules = NULL;
@@ -282,6 +296,28 @@ enum fg_mode fg_policy_mode(const struct fg_policy *p, unsigned subtree)
 	return m;
 }
 
+static void hex32(const uint8_t d[32], char out[65])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (unsigned i = 0; i < 32; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+static bool hex_in(const uint8_t d[32], const struct fg_strlist *l)
+{
+	char hex[65];
+
+	hex32(d, hex);
+	for (unsigned i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], hex) == 0)
+			return true;
+	return false;
+}
+
 static bool names(const struct fg_strlist *l, const char *s)
 {
 	for (unsigned i = 0; i < l->n; i++)
@@ -311,11 +347,84 @@ static const char *cgroup_mismatch(const struct fg_strlist *l, const struct fg_p
 	return w->cgroup_unit == FG_CGU_UNIT ? NULL : "cgroup-unverified";
 }
 
-int fg_policy_transaction(const struct fg_policy *p, const struct fg_proc *w)
+bool fg_policy_digest_in(const struct fg_policy *p, const struct fg_trustinfo *t,
+			 const struct fg_strlist *list, bool optimistic)
+{
+	const struct fg_strlist *tx = &p->cfg.transaction.sha256;
+
+	/* Listed digests decide the transaction's contents when there are
+	 * any: the hashes taken at load are of whatever the paths held. */
+	if (!list && tx->n)
+		list = tx;
+	if (list && (t->dig & FG_DIG_VERITY) && hex_in(t->verity, list))
+		return true;
+	if (t->dig & FG_DIG_SHA256) {
+		if (list)
+			return hex_in(t->sha256, list);
+		for (unsigned i = 0; i < p->n_tx_digests; i++)
+			if (memcmp(p->tx_digests[i], t->sha256, 32) == 0)
+				return true;
+		return false;
+	}
+	if ((t->dig & FG_DIG_FAILED) || !optimistic)
+		return false;
+	return list ? list->n > 0 : p->n_tx_digests > 0;
+}
+
+static bool under(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	while (n > 1 && prefix[n - 1] == '/')
+		n--;
+	return strncmp(path, prefix, n) == 0 && path[n] == '/';
+}
+
+bool fg_policy_foreign_exe(const struct fg_policy *p, const char *exe)
+{
+	size_t n = strlen(exe);
+	static const char del[] = " (deleted)";
+
+	if (!*exe)
+		return false;
+	if (n > sizeof(del) - 1 && strcmp(exe + n - (sizeof(del) - 1), del) == 0)
+		return true;
+	for (unsigned i = 0; i < p->cfg.trusted_prefix.n; i++)
+		if (under(exe, p->cfg.trusted_prefix.v[i]))
+			return false;
+	return true;
+}
+
+/* Whether a process is verified enough for its exe path to count. */
+static bool exe_trusted(const struct fg_trustinfo *t)
+{
+	return t->exe != FG_TRUST_FAILED && t->code != FG_TRUST_FAILED;
+}
+
+/* How a process with exe and trust t opens a transaction: 0 it does not,
+ * 1 by its exe's path, 2 by its content (a copy of a transaction exe). */
+static int tx_by(const struct fg_policy *p, const char *exe, const struct fg_trustinfo *t,
+		 bool optimistic)
+{
+	const struct fg_transaction_cfg *tx = &p->cfg.transaction;
+
+	if (t->code == FG_TRUST_FAILED)
+		return 0;
+	if (t->exe != FG_TRUST_FAILED && glob_any(&tx->exe, exe, FNM_PATHNAME) &&
+	    (tx->sha256.n == 0 || fg_policy_digest_in(p, t, &tx->sha256, optimistic)))
+		return 1;
+	if (fg_policy_foreign_exe(p, exe) && fg_policy_digest_in(p, t, NULL, optimistic))
+		return 2;
+	return 0;
+}
+
+/* The transaction root found `how` (1 by path, 2 by content): -2 none,
+ * -1 the writer, else the outermost matching ancestor. */
+static int tx_find(const struct fg_policy *p, const struct fg_proc *w, int how)
 {
 	const struct fg_transaction_cfg *t = &p->cfg.transaction;
 
-	if (t->exe.n == 0)
+	if (t->exe.n == 0 || w->trust.code == FG_TRUST_FAILED)
 		return -2;
 	if (id_cond(&t->uid) && !id_any(&t->uid, w->uid))
 		return -2;
@@ -324,11 +433,18 @@ int fg_policy_transaction(const struct fg_policy *p, const struct fg_proc *w)
 	/* The outermost match is the transaction's root: it names the
 	 * transaction in the log and its exit ends it. */
 	for (unsigned i = w->n_ancestors; i-- > 0;)
-		if (glob_any(&t->exe, fg_proc_anc_exe(w, i), FNM_PATHNAME))
+		if (tx_by(p, fg_proc_anc_exe(w, i), &w->anc[i].trust, w->verifying) == how)
 			return (int)i;
-	if (glob_any(&t->exe, w->exe, FNM_PATHNAME))
+	if (tx_by(p, w->exe, &w->trust, w->verifying) == how)
 		return -1;
 	return -2;
+}
+
+int fg_policy_transaction(const struct fg_policy *p, const struct fg_proc *w)
+{
+	int tx = tx_find(p, w, 1);
+
+	return tx != -2 ? tx : tx_find(p, w, 2);
 }
 
 bool fg_policy_ancestor_matters(const struct fg_policy *p, const char *exe)
@@ -344,12 +460,22 @@ bool fg_policy_ancestor_matters(const struct fg_policy *p, const char *exe)
 	return false;
 }
 
-static bool ancestor_matches(const struct fg_strlist *l, const struct fg_proc *w)
+/* The nearest ancestor whose verified exe matches l, or -1. */
+static int ancestor_match(const struct fg_strlist *l, const struct fg_proc *w)
 {
 	for (unsigned i = 0; i < w->n_ancestors; i++)
-		if (glob_any(l, fg_proc_anc_exe(w, i), FNM_PATHNAME))
-			return true;
-	return false;
+		if (exe_trusted(&w->anc[i].trust) &&
+		    glob_any(l, fg_proc_anc_exe(w, i), FNM_PATHNAME))
+			return (int)i;
+	return -1;
+}
+
+/* A numeric login uid matched: it must be a login session's. */
+static bool login_matched(const struct fg_idlist *l, uint32_t auid)
+{
+	if (l->any || auid == FG_AUID_UNSET)
+		return false;
+	return id_any(l, auid);
 }
 
 const char *fg_policy_rule_mismatch(const struct fg_policy *p, unsigned rule, unsigned subtree,
@@ -359,20 +485,29 @@ const char *fg_policy_rule_mismatch(const struct fg_policy *p, unsigned rule, un
 
 	if (subtree >= 64 || !(p->writer_mask[rule] & (1ULL << subtree)))
 		return "subtrees";
-	if (r->exe.n && !exe_matches(&r->exe, p->exe_literal[rule], w->exe))
+	if (r->exe.n && (w->trust.exe == FG_TRUST_FAILED ||
+			 !exe_matches(&r->exe, p->exe_literal[rule], w->exe)))
 		return "exe";
+	if (r->sha256.n && !fg_policy_digest_in(p, &w->trust, &r->sha256, w->verifying))
+		return "sha256";
 	if (r->comm.n && !glob_any(&r->comm, w->comm, 0))
 		return "comm";
 	if (id_cond(&r->uid) && !id_any(&r->uid, w->uid))
 		return "uid";
-	if (id_cond(&r->auid) && !id_any(&r->auid, w->auid))
+	if (id_cond(&r->auid) && (!id_any(&r->auid, w->auid) || (login_matched(&r->auid, w->auid) &&
+								 w->trust.auid == FG_TRUST_FAILED)))
 		return "auid";
-	if (r->parent.n &&
-	    (w->n_ancestors == 0 || !glob_any(&r->parent, fg_proc_anc_exe(w, 0), FNM_PATHNAME)))
+	if (r->parent.n && (w->n_ancestors == 0 || !exe_trusted(&w->anc[0].trust) ||
+			    !glob_any(&r->parent, fg_proc_anc_exe(w, 0), FNM_PATHNAME)))
 		return "parent";
-	if (r->ancestor.n && !ancestor_matches(&r->ancestor, w))
+	if (r->ancestor.n && ancestor_match(&r->ancestor, w) < 0)
 		return "ancestor";
-	return r->cgroup.n ? cgroup_mismatch(&r->cgroup, w) : NULL;
+	if (r->cgroup.n && cgroup_mismatch(&r->cgroup, w))
+		return cgroup_mismatch(&r->cgroup, w);
+	/* An allowed writer runs only trusted code (DESIGN 12). */
+	if (w->trust.code == FG_TRUST_FAILED)
+		return "code";
+	return NULL;
 }
 
 static bool needs_ancestry(const struct fg_writer_cfg *r)
@@ -406,7 +541,11 @@ void fg_policy_decide_known(const struct fg_policy *p, unsigned subtree, const s
 	    .tx_anc = -1,
 	    .mode = fg_policy_mode(p, subtree),
 	};
-	int tx = is_self(p, subtree) ? -2 : fg_policy_transaction(p, w);
+	/* A transaction tool by path first; a copy known by content only
+	 * when no rule allows: while it is being decided, a rule is then
+	 * verified (and a forgery found) before any exe is hashed on the
+	 * chance that it is such a copy. */
+	int tx = is_self(p, subtree) ? -2 : tx_find(p, w, 1);
 
 	if (tx != -2) {
 		d.verdict = FG_VERDICT_ALLOW;
@@ -432,6 +571,12 @@ void fg_policy_decide_known(const struct fg_policy *p, unsigned subtree, const s
 			d.rule = i;
 			d.quiet = p->cfg.writers[i].quiet;
 			break;
+		}
+		if (d.verdict != FG_VERDICT_ALLOW && !is_self(p, subtree) &&
+		    (tx = tx_find(p, w, 2)) != -2) {
+			d.verdict = FG_VERDICT_ALLOW;
+			d.reason = FG_REASON_TRANSACTION;
+			d.tx_anc = tx;
 		}
 	}
 	if (d.verdict == FG_VERDICT_DENY && w->cgroup_unit == FG_CGU_FORGED &&
@@ -460,6 +605,66 @@ int fg_policy_first_ancestry_free(const struct fg_policy *p, unsigned subtree,
 		    !fg_policy_rule_mismatch(p, (unsigned)i, subtree, w))
 			return i;
 	return -1;
+}
+
+static unsigned need(struct fg_need *ret, unsigned n, unsigned max, int who, uint32_t what,
+		     const struct fg_strlist *list)
+{
+	if (n < max)
+		ret[n] = (struct fg_need){.who = who, .what = what, .list = list};
+	return n + 1;
+}
+
+static unsigned tx_needs(const struct fg_policy *p, const struct fg_proc *w, int who,
+			 struct fg_need *ret, unsigned n, unsigned max)
+{
+	const struct fg_transaction_cfg *tx = &p->cfg.transaction;
+	const char *exe = who < 0 ? w->exe : fg_proc_anc_exe(w, (unsigned)who);
+	const struct fg_trustinfo *t = who < 0 ? &w->trust : &w->anc[who].trust;
+
+	if (tx_by(p, exe, t, w->verifying) == 1)
+		return need(ret, n, max, who,
+			    FG_NEED_EXE | FG_NEED_CODE | (tx->sha256.n ? FG_NEED_DIGEST : 0),
+			    tx->sha256.n ? &tx->sha256 : NULL);
+	/* By content: the digest first, so that an exe that is no copy of a
+	 * transaction tool is never looked into further. */
+	n = need(ret, n, max, who, FG_NEED_DIGEST, NULL);
+	return need(ret, n, max, who, FG_NEED_CODE, NULL);
+}
+
+unsigned fg_policy_needs(const struct fg_policy *p, unsigned subtree, const struct fg_proc *w,
+			 const struct fg_decision *d, struct fg_need *ret, unsigned max)
+{
+	const struct fg_writer_cfg *r;
+	unsigned n = 0;
+	uint32_t what = FG_NEED_CODE;
+	int a;
+
+	(void)subtree;
+	if (d->verdict != FG_VERDICT_ALLOW)
+		return 0;
+	if (d->reason == FG_REASON_TRANSACTION) {
+		/* The root first: a copy known by content is checked for
+		 * being one before anything else is looked into. */
+		n = tx_needs(p, w, d->tx_anc, ret, n, max);
+		return d->tx_anc >= 0 ? need(ret, n, max, -1, FG_NEED_CODE, NULL) : n;
+	}
+	if (d->reason != FG_REASON_RULE || d->rule < 0)
+		return 0;
+	r = &p->cfg.writers[d->rule];
+	if (r->exe.n)
+		what |= FG_NEED_EXE;
+	if (login_matched(&r->auid, w->auid))
+		what |= FG_NEED_AUID;
+	if (r->sha256.n)
+		what |= FG_NEED_DIGEST;
+	n = need(ret, n, max, -1, what, r->sha256.n ? &r->sha256 : NULL);
+	if (r->parent.n && w->n_ancestors)
+		n = need(ret, n, max, 0, FG_NEED_EXE | FG_NEED_CODE, NULL);
+	a = r->ancestor.n ? ancestor_match(&r->ancestor, w) : -1;
+	if (a >= 0)
+		n = need(ret, n, max, a, FG_NEED_EXE | FG_NEED_CODE, NULL);
+	return n;
 }
 
 int fg_policy_run_root(const struct fg_policy *p, unsigned rule, const struct fg_proc *w)

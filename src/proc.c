@@ -185,6 +185,10 @@ int fg_proc_parse_status(const char *buf, size_t len, struct fg_status *ret)
 				return -EINVAL;
 			st.tgid = (pid_t)v[0];
 			seen |= 1;
+		} else if (ll > 10 && memcmp(line, "TracerPid:", 10) == 0) {
+			if (status_values(line + 10, le, v, 1, INT32_MAX) < 0)
+				return -EINVAL;
+			st.tracer = (pid_t)v[0];
 		} else if (ll > 5 && memcmp(line, "PPid:", 5) == 0) {
 			if (status_values(line + 5, le, v, 1, INT32_MAX) < 0)
 				return -EINVAL;
@@ -605,6 +609,14 @@ static void proc_reset(struct fg_proc *p, pid_t tid)
 	p->n_ancestors = 0;
 	p->ancestry_truncated = false;
 	p->known = 0;
+	p->tracer = 0;
+	p->trust_gen = 0;
+	p->verifying = false;
+	memset(&p->trust, 0, sizeof(p->trust));
+	p->finding.method = FG_METHOD_NONE;
+	p->finding.problem = FG_IDP_NONE;
+	p->finding.who = -1;
+	p->finding.detail[0] = '\0';
 	/* arena[0] is the shared "" of every unreadable ancestor exe. */
 	p->arena[0] = '\0';
 	p->arena_used = 1;
@@ -637,6 +649,7 @@ static pid_t anc_append(struct fg_proc *p, int procfd, pid_t pid)
 		return -1;
 
 	struct fg_ancestor *a = &p->anc[p->n_ancestors++];
+	memset(&a->trust, 0, sizeof(a->trust));
 	a->pid = pid;
 	a->start_time = st.start_time;
 	memcpy(a->comm, st.comm, sizeof(a->comm));
@@ -703,6 +716,7 @@ static int resolve_identity(struct fg_proc *p, int dirfd)
 	/* Threads share the process's parent; status reports it per thread. */
 	p->ppid = st.ppid;
 	p->uid = st.uid;
+	p->tracer = st.tracer;
 	p->known |= FG_PROC_STATUS;
 	p->auid = read_id(dirfd, "loginuid", &p->known, FG_PROC_AUID);
 	p->sessionid = read_id(dirfd, "sessionid", &p->known, FG_PROC_SESSION);

@@ -267,6 +267,10 @@ static void json_health(struct fg_json *j, const struct fg_snapshot *s)
 				      : "not-run");
 	if (s->audit_records)
 		fg_json_str(j, "audit_records", s->audit_records);
+	if (s->loginuid_immutable)
+		fg_json_str(j, "loginuid_immutable", s->loginuid_immutable);
+	fg_json_u64(j, "digests_hashed", s->digests_hashed);
+	fg_json_u64(j, "digests_failed", s->digests_failed);
 	if (s->on_daemon_exit) {
 		fg_json_str(j, "on_daemon_exit", s->on_daemon_exit);
 		fg_json_str(j, "fd_store", s->fd_store ? s->fd_store : "unknown");
@@ -518,6 +522,9 @@ static void text_health(struct out *o, const struct fg_snapshot *s)
 			       : "not run");
 	if (s->audit_records)
 		line(o, "  %-40s %12s", "kernel audit records", s->audit_records);
+	if (s->loginuid_immutable)
+		line(o, "  %-40s %12s", "login uids immutable", s->loginuid_immutable);
+	line(o, "  %-40s %12" PRIu64, "executables hashed", s->digests_hashed);
 	if (s->on_daemon_exit) {
 		line(o, "  %-40s %12s", "on daemon exit", s->on_daemon_exit);
 		line(o, "    (permission group %s)", s->fd_store ? s->fd_store : "unknown");

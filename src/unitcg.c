@@ -145,21 +145,18 @@ static bool is_id128(const char *v, ssize_t n)
 	return true;
 }
 
-int fg_unitcg_verify(const struct fg_unitcg *u, const char *cg)
+int fg_unitcg_invoked(const struct fg_unitcg *u, const char *cg)
 {
 	struct open_how how = {
 	    .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
 	    .resolve =
 		RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
-	const char *unit = strrchr(cg, '/');
 	char id[64];
 	ssize_t n;
 	int fd;
 
-	if (!u || u->root < 0 || !unit || cg[0] != '/' || fg_unitcg_name_problem(cg))
-		return -ENOENT;
-	if (!defined_on_disk(u, unit + 1))
+	if (!u || u->root < 0 || cg[0] != '/')
 		return -ENOENT;
 	fd = (int)syscall(SYS_openat2, u->root, cg + 1, &how, sizeof(how));
 	if (fd < 0)
@@ -169,6 +166,17 @@ int fg_unitcg_verify(const struct fg_unitcg *u, const char *cg)
 	if (n < 0)
 		return errno == ENODATA ? -ENODATA : -errno;
 	return is_id128(id, n) ? 0 : -ENODATA;
+}
+
+int fg_unitcg_verify(const struct fg_unitcg *u, const char *cg)
+{
+	const char *unit = strrchr(cg, '/');
+
+	if (!u || u->root < 0 || !unit || cg[0] != '/' || fg_unitcg_name_problem(cg))
+		return -ENOENT;
+	if (!defined_on_disk(u, unit + 1))
+		return -ENOENT;
+	return fg_unitcg_invoked(u, cg);
 }
 
 void fg_unitcg_fill(const struct fg_unitcg *u, const struct fg_policy *p, struct fg_proc *w)

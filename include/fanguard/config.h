@@ -90,6 +90,8 @@ struct fg_writer_cfg {
 	struct fg_strlist ancestor;	/* glob: some ancestor's exe matches */
 	struct fg_strlist parent;	/* glob: the parent's exe matches */
 	struct fg_strlist cgroup;	/* unit cgroup paths, exact (unitcg.h) */
+	struct fg_strlist sha256;	/* the exe's content digest (or its fs-verity
+					 * digest), lower-case hex */
 	struct fg_strlist subtrees;	/* subtree names; empty means every subtree
 					 * but fanguard's own (selfprot.h) */
 	bool quiet;			/* counted, not logged */
@@ -102,6 +104,8 @@ struct fg_transaction_cfg {
 	struct fg_strlist exe;	  /* exe paths (globs) that open a transaction */
 	struct fg_idlist uid;	  /* optional: the transaction process's uid */
 	struct fg_strlist cgroup; /* optional: its unit cgroup, exact */
+	struct fg_strlist sha256; /* optional: the only contents a transaction exe
+				   * may have; also what a temp copy is known by */
 	struct fg_where where;
 };
 
@@ -142,6 +146,9 @@ struct fg_config {
 	uint32_t repeat_threshold;	       /* full lines per writer and window; 0: off */
 	uint32_t repeat_window;		       /* seconds */
 	uint32_t heartbeat_interval;	       /* seconds; 0: no heartbeat */
+	/* Where trusted code lives (default /usr): executable mappings from
+	 * elsewhere make an allowed writer a denied one (ident.c). */
+	struct fg_strlist trusted_prefix;
 
 	struct fg_subtree_cfg *subtrees; /* n_subtrees entries, heap */
 	unsigned n_subtrees;

@@ -30,7 +30,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "fanguard/digest.h"
 #include "fanguard/fan.h"
+#include "fanguard/ident.h"
 #include "fanguard/log.h"
 #include "fanguard/pcache.h"
 #include "fanguard/policy.h"
@@ -140,6 +142,7 @@ struct fg_deferred {
 	struct fanotify_event_metadata md;
 	int group; /* the permission group's fd, for the answer */
 	uint64_t t0;
+	uint64_t ticket; /* a digest request it waits for (digest.h); 0: none */
 };
 
 /* What one write-intent open or one notification came to. */
@@ -149,7 +152,9 @@ struct fg_outcome {
 	const char *reason;
 	const char *rule;
 	bool quiet;
-	bool alert; /* an attack on the guard itself (fg_decision.alert) */
+	bool alert; /* an attack on the guard itself (fg_decision.alert), or an
+		     * allow lost to the writer's identity (identity) */
+	bool identity; /* that allow was lost to the writer's identity (ident.c) */
 };
 
 /* The answering thread's own state. */
@@ -159,7 +164,8 @@ struct fg_perm {
 	struct fg_proc *proc;	   /* scratch writer */
 	struct fg_deferred *deferred;
 	unsigned n_deferred;
-	uint64_t beat_ns; /* last pass, for the watchdog */
+	uint64_t beat_ns;      /* last pass, for the watchdog */
+	struct fg_ident ident; /* verifying writers (ident.h) */
 };
 
 /* The notification thread's own state. */
@@ -202,6 +208,7 @@ struct fg_guard {
 	 * successor when a store may hold the group; NULL: no journal. */
 	struct fg_hold_journal *journal;
 	struct fg_unitcg unitcg; /* for cgroup conditions; every policy points here */
+	struct fg_digests *digests; /* content digests and their worker */
 	pid_t self_tids[FG_SELF_TIDS_MAX];
 	unsigned n_self;
 
@@ -213,7 +220,7 @@ struct fg_guard {
 	struct fg_fan *msg_fan;
 	int msg_group;
 	unsigned msg_seq, perm_seq, notif_seq;
-	bool retired; /* the replaced group has been closed */
+	bool retired;			      /* the replaced group has been closed */
 	int perm_wake, notif_wake, main_wake; /* eventfds */
 	struct fg_opened_ring {
 		struct fg_opened e[FG_ALLOWED_MAX]; /* decided write-opens */
@@ -231,8 +238,8 @@ struct fg_guard {
 	struct fg_perm perm;
 	struct fg_notif notif;
 	struct fg_sigwatch *sigwatch; /* policy.json's last verdict (sigwatch.c) */
-	pthread_t perm_thread, notif_thread;
-	bool threads_started;
+	pthread_t perm_thread, notif_thread, digest_thread;
+	bool threads_started, digest_started;
 };
 
 /* ---- guard.c: set-up, the swap and what both event threads share ---- */
@@ -274,6 +281,11 @@ void fg_guard_check_cgroup(const struct fg_policy *pol, struct fg_proc *w);
  * asked fg_policy_first_ancestry_free. */
 void fg_guard_judge(const struct fg_policy *pol, int subtree, struct fg_proc *w, int resolved,
 		    int known, struct fg_outcome *o, struct fg_decision *d);
+/* The same for a decision already made (by fg_ident_decide, whose findings
+ * in w may turn a lost allow into an identity alert). */
+void fg_guard_judge_decided(const struct fg_policy *pol, int subtree, struct fg_proc *w,
+			    int resolved, const struct fg_decision *pre, struct fg_outcome *o,
+			    struct fg_decision *d);
 
 /* Fills an event's decision fields from o and logs it. */
 void fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, struct fg_event *ev,

@@ -108,6 +108,8 @@ struct fg_event {
 	bool proc_partial;	    /* resolution failed part way */
 	bool alert;		    /* an attack on the guard itself: event.kind
 				     * alert, however it was decided */
+	bool identity_alert;	    /* denied for a forged or unverifiable identity:
+				     * proc->finding says what was found */
 	bool has_open;		    /* fanguard.open.* present */
 	uint64_t open_flags;
 	const char *open_syscall; /* "openat", ... or NULL if unknown */

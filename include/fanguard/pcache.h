@@ -6,8 +6,13 @@
  * exit, uid or comm change of a cached task or of any of its ancestors drops
  * the entry, and the socket is drained before each batch of permission
  * events is decided, so an exec that happened before an open is always seen
- * before that open is. loginuid and cgroup change without any event; they
- * are re-read (through kept-open files) on a hit and a change is a miss.
+ * before that open is, and a ptrace attach drops the entry too (a traced
+ * writer is verified again, ident.c). The login uid and the cgroup change
+ * without any event: the session id (which every loginuid write changes)
+ * and, when the policy reads it, the cgroup are re-read through kept-open
+ * files on a hit, and a change is a miss. What identity verification found
+ * is kept with the entry as found; the maps and environment it read are not
+ * re-read on a hit (see SECURITY.md, "The writer cache").
  * So is the exe of each ancestor the policy looks at: an exec shows in
  * /proc long before its event is sent.
  * Without the connector (no CAP_NET_ADMIN before Linux 6.6, another network
@@ -52,7 +57,7 @@ struct fg_pcache_entry {
 	pid_t tid;		 /* 0: free */
 	pid_t tgid;		 /* with an identity; else 0 */
 	int sc_fd;		 /* /proc/TID/syscall of that task */
-	int auid_fd, cg_fd;	 /* loginuid, cgroup: with an identity; else -1 */
+	int sid_fd, cg_fd;	 /* sessionid, cgroup: with an identity; else -1 */
 	uint64_t used;		 /* clock of the last use, for eviction */
 	struct fg_pcache_id *id; /* NULL: only the syscall file is kept */
 	uint32_t *watch;	 /* ancestors (indices) whose exe a hit re-reads */
@@ -112,11 +117,11 @@ enum fg_intent fg_pcache_intent(struct fg_pcache *c, pid_t tid, uint64_t *ret_fl
 
 /* A hit fills *ret as fg_proc_resolve would have and returns true. Call
  * only after fg_pcache_intent for the same event (which proved the kept
- * files still name the task). loginuid is re-read on every hit, the cgroup
- * only with chk->cgroup (a rule names one; otherwise a writer moved to
- * another cgroup keeps its old one in the log until its entry goes), and
- * the exe of every ancestor chk->anc_matters names (NULL: none). Any
- * difference is a miss. */
+ * files still name the task). The session id is re-read on every hit, the
+ * cgroup only with chk->cgroup (a rule names one or a login uid; otherwise
+ * a writer moved to another cgroup keeps its old one in the log until its
+ * entry goes), and the exe of every ancestor chk->anc_matters names or
+ * that a decision rested on (verified). Any difference is a miss. */
 bool fg_pcache_lookup(struct fg_pcache *c, pid_t tid, const struct fg_pcache_check *chk,
 		      struct fg_proc *ret);
 

@@ -45,11 +45,32 @@ struct fg_policy {
 	struct fg_exe_slot *exe_slots; /* open addressing, n_slots (a power of two) */
 	unsigned n_slots;
 	uint32_t *exe_rules; /* the rule lists the slots point into */
-	bool uses_cgroup;    /* some rule or the transaction names a cgroup */
+	bool uses_cgroup;    /* some rule or the transaction names a cgroup, or a
+			      * rule a login uid (verified through the cgroup) */
 	uint64_t self_mask;  /* subtrees holding fanguard's own policy (selfprot.h) */
 	/* Set by whoever owns the policy (guard.c, the CLI) so that judging
 	 * can check unit cgroups; NULL: no cgroup condition ever matches. */
 	const struct fg_unitcg *unitcg;
+	/* Filled at load by fg_ident_prepare (ident.c); empty in pure uses. */
+	uint8_t (*tx_digests)[32]; /* content SHA-256 of each transaction exe found */
+	unsigned n_tx_digests;
+	struct fg_devnum {
+		unsigned major, minor;
+	} * trusted_devs; /* filesystems of the trusted prefixes */
+	unsigned n_trusted_devs;
+};
+
+/* Facts an allow rests on (FG_NEED_* bits), for ident.c to verify. */
+#define FG_NEED_EXE    (1u << 0) /* it runs the image its exe names */
+#define FG_NEED_CODE   (1u << 1) /* its code is trusted */
+#define FG_NEED_AUID   (1u << 2) /* a login session backs its loginuid */
+#define FG_NEED_DIGEST (1u << 3) /* its exe's digest is one of `list` */
+
+struct fg_need {
+	int who;		       /* -1: the writer, else an ancestor index */
+	uint32_t what;		       /* FG_NEED_* */
+	const struct fg_strlist *list; /* FG_NEED_DIGEST: the digests; NULL: the
+					* transaction's contents (tx_digests) */
 };
 
 struct fg_exe_slot {
@@ -105,6 +126,21 @@ int fg_policy_transaction(const struct fg_policy *p, const struct fg_proc *w);
 /* Whether the decision can depend on an ancestor running exe: it matches a
  * transaction exe or some rule's `ancestor` or `parent` glob. Pure. */
 bool fg_policy_ancestor_matters(const struct fg_policy *p, const char *exe);
+
+/* The facts decision d (an allow) rests on, at most max of them into ret.
+ * Pure; the count. */
+unsigned fg_policy_needs(const struct fg_policy *p, unsigned subtree, const struct fg_proc *w,
+			 const struct fg_decision *d, struct fg_need *ret, unsigned max);
+
+/* Whether t's digest is in list (NULL: the transaction's contents). An
+ * exe not hashed yet matches only when `optimistic` (ident.c deciding: it
+ * then hashes it). Pure. */
+bool fg_policy_digest_in(const struct fg_policy *p, const struct fg_trustinfo *t,
+			 const struct fg_strlist *list, bool optimistic);
+
+/* Whether exe lies outside every trusted prefix or is deleted: such a
+ * process may be a transaction tool's temporary copy, known by content. */
+bool fg_policy_foreign_exe(const struct fg_policy *p, const char *exe);
 
 /* Whether some rule's or the transaction's cgroup condition names cg
  * (so that the writer's cgroup is worth checking). Pure. */

@@ -14,7 +14,51 @@
 #define FG_ANCESTRY_MAX 1024	    /* deeper chains are marked truncated */
 #define FG_ARENA_LEN	(64 * 1024) /* exe strings of the ancestry */
 
+/* What verification (ident.c) found about one process. Each fact starts
+ * unchecked; the policy takes an unchecked fact as holding, so that only
+ * what an allow rests on is ever verified, and a failed one as not. */
+enum fg_trust { FG_TRUST_UNCHECKED = 0, FG_TRUST_OK, FG_TRUST_FAILED };
+
+enum fg_digest_kind { FG_DIGEST_NONE = 0, FG_DIGEST_SHA256, FG_DIGEST_VERITY };
+
+/* Why a fact failed (ident.c names them for the log). */
+enum fg_idp {
+	FG_IDP_NONE = 0,
+	FG_IDP_EXE_UNMAPPED, /* no executable mapping comes from the exe's inode */
+	FG_IDP_EXE_OTHER_FS, /* exe path in a trusted prefix, file on another filesystem */
+	FG_IDP_UNREADABLE,   /* its exe, maps, environ or status could not be read */
+	FG_IDP_FOREIGN_CODE, /* an executable mapping from outside the trusted prefixes */
+	FG_IDP_ANON_CODE,    /* executable memory that no file backs */
+	FG_IDP_PRELOAD,	     /* LD_PRELOAD, LD_AUDIT or LD_LIBRARY_PATH in its environment */
+	FG_IDP_TRACED,	     /* traced by a process that is not itself allowed */
+	FG_IDP_NO_SESSION,   /* a login uid that no login session backs */
+	FG_IDP_NO_DIGEST,    /* the content digest could not be had */
+	FG_IDP_DIGEST,	     /* the content is not one the rule or transaction names */
+	FG_IDP_N
+};
+
+/* Bits of fg_trustinfo.dig: which digests of the exe are known. */
+#define FG_DIG_SHA256 (1u << 0) /* sha256[] is the content's SHA-256 */
+#define FG_DIG_VERITY (1u << 1) /* verity[] is its fs-verity digest (SHA-256) */
+#define FG_DIG_LOOKED (1u << 2) /* asked once: no fs-verity unless FG_DIG_VERITY */
+#define FG_DIG_FAILED (1u << 3) /* no content digest can be had */
+
+/* How the process that an allow rests on was identified (the log says). */
+enum fg_method { FG_METHOD_NONE = 0, FG_METHOD_PATH, FG_METHOD_SHA256, FG_METHOD_VERITY };
+
+struct fg_trustinfo {
+	uint8_t exe;	 /* enum fg_trust: it runs the image its exe names */
+	uint8_t code;	 /* all its executable code is trusted (see ident.h) */
+	uint8_t auid;	 /* a login session backs its loginuid (the writer only) */
+	uint8_t dig;	 /* FG_DIG_* */
+	uint8_t problem; /* enum fg_idp: the first fact that failed */
+	uint8_t method;	 /* enum fg_method, once an allow rested on it */
+	uint8_t sha256[32];
+	uint8_t verity[32];
+};
+
 struct fg_ancestor {
+	struct fg_trustinfo trust;
 	pid_t pid;
 	uint32_t exe_off;    /* into fg_proc.arena; "" if unreadable */
 	uint64_t start_time; /* clock ticks since boot, from its stat */
@@ -53,6 +97,23 @@ struct fg_proc {
 	bool ancestry_truncated;    /* chain deeper than FG_ANCESTRY_MAX or arena full */
 	uint32_t known;		    /* FG_PROC_* bits; before anc, so a reset of the
 				     * header clears it */
+	pid_t tracer;		    /* TracerPid: 0 when not traced */
+	uint64_t trust_gen;	    /* policy generation the trust facts were
+				     * verified under (trusted prefixes, digests
+				     * listed); 0: none were */
+	bool verifying;		    /* set by ident.c while it decides: a digest not
+				     * known yet is taken to match (and then
+				     * computed); otherwise it never matches */
+	struct fg_trustinfo trust;
+	/* The failed fact that took an allow away, for the log line. */
+	struct fg_idfinding {
+		uint8_t method;	       /* enum fg_method: how the process the decision
+					* rests on was identified; 0: not verified */
+		uint8_t problem;       /* enum fg_idp; FG_IDP_NONE: none */
+		int who;	       /* -1 the writer, else an ancestor index */
+		char detail[PATH_MAX]; /* the image it really runs, the foreign
+					* mapping, the variable: "" if none */
+	} finding;
 	struct fg_ancestor anc[FG_ANCESTRY_MAX];
 	uint32_t arena_used;
 	char arena[FG_ARENA_LEN];
@@ -72,6 +133,7 @@ struct fg_status {
 	pid_t ppid;
 	uint32_t uid; /* real */
 	uint32_t euid;
+	pid_t tracer; /* TracerPid */
 };
 
 /* One line of /proc/TID/syscall. */

@@ -49,6 +49,9 @@ struct fg_snapshot {
 	int selftest;		    /* 1 passed, 0 not run, -1 failed */
 	const struct fg_pcache *pc; /* the writer cache; NULL: none */
 	const char *audit_records;  /* kernel audit records: on, off, why not; NULL: not known */
+	/* on, off, unknown: whether a set login uid can change at all */
+	const char *loginuid_immutable;
+	uint64_t digests_hashed, digests_failed; /* executables hashed (ident.c) */
 	const char *on_daemon_exit; /* hold or release; NULL: not known */
 	const char *fd_store;	    /* hold mode: held, NOT HELD (why); release: released */
 	uint64_t takeovers;	    /* restarts that took the held group over */

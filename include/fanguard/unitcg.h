@@ -57,6 +57,11 @@ void fg_unitcg_close(struct fg_unitcg *u);
  * at (-EXDEV: a mount on the way). u may be NULL (always -ENOENT). */
 int fg_unitcg_verify(const struct fg_unitcg *u, const char *cg);
 
+/* Whether the cgroup at path cg carries a trusted.invocation_id, as every
+ * unit and scope systemd starts does (logind's session scopes included):
+ * 0, -ENODATA, or another -errno (-ENOENT with no cgroup2 root). */
+int fg_unitcg_invoked(const struct fg_unitcg *u, const char *cg);
+
 /* Sets w->cgroup_unit: checked (UNIT or FORGED) when some rule or the
  * transaction of p names w's cgroup, else UNCHECKED. Always writes it. */
 void fg_unitcg_fill(const struct fg_unitcg *u, const struct fg_policy *p, struct fg_proc *w);

@@ -9,6 +9,7 @@
 # comm change; a uid change; a loginuid change; a cgroup move. Last, with
 # the cache off (--no-cache), the exec scenarios must decide the same.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/session.sh"
 
 M=$FG_BUILD/tests/fg_morph
 S=$T/etc/sudoers.d
@@ -88,6 +89,7 @@ own_cleanup() {
 		[ -d "$CG_DIR" ] && echo "FAIL - could not remove $CG_DIR"
 	fi
 	cleanup
+	session_cleanup
 }
 trap own_cleanup EXIT
 
@@ -360,13 +362,14 @@ eq "no allow as uid 65534" "$(count_log file.path="$f" user.id=65534 fanguard.de
 
 # ---- 5. loginuid: rule auid = 4242. No event reports a loginuid change;
 # the cache must re-read it. The helper starts from 4241 (set, so the test
-# does not depend on the session it runs in), is refused, becomes 4242 and
-# is allowed, becomes 4241 again and is refused.
+# does not depend on the session it runs in), is refused, becomes 4242 in a
+# login session of 4242 (session.sh) and is allowed, becomes 4241 again and
+# is refused.
 f=$S/auid fifo=$T/fifo.auid out=$T/auid.out
 mkfifo "$fifo"
 h0=$(cache hits)
 morph "$out" "$T/auid-w" loginuid:4241 write:"$f" write:"$f" write:"$f" wait:"$fifo" \
-	loginuid:4242 write:"$f" write:"$f" loginuid:4241 write:"$f"
+	loginuid:4242 session:"$SESSION_ROOT" write:"$f" write:"$f" loginuid:4241 write:"$f"
 if await "$out" "wait $fifo"; then
 	used "the cache answered the repeated writes as auid 4241" "$h0" 2
 	poke "$fifo"

@@ -4,6 +4,7 @@
 # renames in, a single-file subtree, a subtree that appears late, and a
 # write through an fd opened before the daemon started.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/session.sh"
 
 S=$T/etc/sudoers.d
 C=$T/etc/containers
@@ -13,6 +14,10 @@ echo original > "$S/existing"
 echo '{"default":[{"type":"reject"}]}' > "$C/policy.json"
 echo pre > "$S/pre"
 for b in allowed-writer fake-bootc ansible-agent; do cp /bin/bash "$T/bin/$b"; done
+# The transaction tool must be a program of its own: a copy of it anywhere
+# would be the tool, known by its content. Bytes after an ELF image change
+# its digest, not what it runs.
+echo fanguard-test-transaction-tool >> "$T/bin/fake-bootc"
 cp /bin/bash "$T/other/bootc"
 
 {
@@ -46,7 +51,7 @@ printf '[transaction]\nexe = %s\n' "$T/bin/fake-bootc" >> "$CONF"
 # An fd opened before the daemon starts: its write is only seen, not decided.
 bash -c "exec 7>>'$S/pre'; while [ ! -e '$T/go' ]; do sleep 0.05; done; echo late >&7" &
 PRE=$!
-trap 'kill "$PRE" 2>/dev/null; cleanup' EXIT
+trap 'kill "$PRE" 2>/dev/null; cleanup; session_cleanup' EXIT
 sleep 0.2
 start_daemon
 
@@ -67,7 +72,7 @@ check "allowed writer by exe" timeout 10 "$T/bin/allowed-writer" -c "echo good >
 same_content "allowed writer's data landed whole" "$S/by-exe" good
 logged "allow logged with rule" 1 fanguard.decision=allow fanguard.rule=allowed-tool file.path="$S/by-exe"
 
-check "writer allowed by auid 1000" timeout 10 bash -c "echo 1000 > /proc/self/loginuid && echo admin > '$S/by-auid'"
+check "writer allowed by auid 1000 (in a login session)" in_session 1000 timeout 10 bash -c "echo admin > '$S/by-auid'"
 same_content "auid writer's data landed" "$S/by-auid" admin
 logged "auid shown" 1 fanguard.rule=admin user.audit.id=1000
 refuse "same writer with auid 1001 denied" "$S/by-auid" bash -c "echo 1001 > /proc/self/loginuid && echo x > '$S/by-auid'"

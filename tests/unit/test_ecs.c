@@ -81,6 +81,37 @@ static void writer_events(struct out *o, struct fg_event ev, const char *const *
 	emit_at(o, &ev, FG_MAX_LINE_MIN);
 }
 
+/* Issue 11: an allow that verification took away is an alert naming what
+ * was claimed and found; an allowed line says how the writer was known. */
+static void identity_events(struct out *o, struct fg_event ev)
+{
+	struct fg_proc *p = malloc(sizeof(*p));
+
+	ck_assert_ptr_nonnull(p);
+	memcpy(p, real, sizeof(*p));
+	p->finding.problem = FG_IDP_EXE_UNMAPPED;
+	p->finding.who = -1;
+	snprintf(p->finding.detail, sizeof(p->finding.detail), "(anonymous)");
+	p->trust.dig = FG_DIG_SHA256;
+	memset(p->trust.sha256, 0xab, sizeof(p->trust.sha256));
+	ev.proc = p;
+	ev.message = NULL;
+	ev.decision = "deny";
+	ev.outcome = "failure";
+	ev.reason = "exe-unverified";
+	ev.identity_alert = true;
+	emit(o, &ev);
+	p->finding.problem = FG_IDP_NONE;
+	p->finding.method = FG_METHOD_SHA256;
+	ev.decision = "allow";
+	ev.outcome = "success";
+	ev.reason = "rule";
+	ev.rule = "pinned";
+	ev.identity_alert = false;
+	emit(o, &ev);
+	free(p);
+}
+
 static void file_event(struct out *o, const char *action)
 {
 	static const char *const decided[] = {"allow", "deny", "would-deny", NULL};
@@ -100,6 +131,7 @@ static void file_event(struct out *o, const char *action)
 		ev.open_nr = 999;
 		ev.message = "write intent could not be read; unknown_intent applied";
 		writer_events(o, ev, decided);
+		identity_events(o, ev);
 		/* an attack on the guard itself: event.kind alert (issue 15) */
 		ev.message = NULL;
 		ev.alert = true;

@@ -705,10 +705,13 @@ START_TEST(test_event_kinds)
 	    {PROC_EVENT_FORK, KID, KID, false},
 	    {PROC_EVENT_FORK, ME, ME, false},
 	    {PROC_EVENT_FORK, INIT, INIT, false},
+	    /* A tracer attaching: the writer's identity is verified again
+	     * (a traced writer is allowed only under an allowed tracer). */
+	    {PROC_EVENT_PTRACE, KID, KID, true},
+	    {PROC_EVENT_PTRACE, GRAND, GRAND, true},
 	    /* Nothing fanguard decides on. */
 	    {PROC_EVENT_GID, KID, KID, false},
 	    {PROC_EVENT_SID, KID, KID, false},
-	    {PROC_EVENT_PTRACE, KID, KID, false},
 	};
 	struct kid *k = spawn_kid();
 

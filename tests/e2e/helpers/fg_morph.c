@@ -11,6 +11,11 @@
  *   comm:NAME      prctl(PR_SET_NAME)
  *   uid:N          setgroups(0), setresgid(N, N, N), setresuid(N, N, N)
  *   loginuid:N     writes N to /proc/self/loginuid
+ *   session:CG     moves itself into the cgroup logind would have made for
+ *                  its login uid and audit session id, under the cgroup v2
+ *                  mount CG: CG/user.slice/user-AUID.slice/session-SID.scope
+ *                  (made if missing, with a trusted.invocation_id as systemd
+ *                  gives the scopes it starts); prints "session DIR pid=P"
  *   wait:FIFO      opens FIFO, prints "wait FIFO pid=P", then blocks until
  *                  it can read one byte from it (up to 30 s): the test acts
  *                  on this process in between
@@ -49,6 +54,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -154,6 +161,49 @@ static int step_loginuid(const char *arg)
 		return failed("loginuid", "write /proc/self/loginuid");
 	}
 	close(fd);
+	return DONE;
+}
+
+static int read_id(const char *path, unsigned *ret)
+{
+	char buf[16] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return n > 0 ? parse_u32(buf, ret) : -1;
+}
+
+static int step_session(const char *cg)
+{
+	char dir[PATH_MAX], procs[PATH_MAX + 16];
+	unsigned auid, sid;
+	int fd;
+
+	if (read_id("/proc/self/loginuid", &auid) < 0 || read_id("/proc/self/sessionid", &sid) < 0)
+		return failed("session", "read loginuid/sessionid");
+	(void)mkdir(cg, 0755);
+	snprintf(dir, sizeof(dir), "%s/user.slice", cg);
+	(void)mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/user.slice/user-%u.slice", cg, auid);
+	(void)mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/user.slice/user-%u.slice/session-%u.scope", cg, auid, sid);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return failed("session", "mkdir");
+	if (setxattr(dir, "trusted.invocation_id", "0123456789abcdef0123456789abcdef", 32, 0) < 0)
+		return failed("session", "setxattr trusted.invocation_id");
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	fd = open(procs, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1) {
+		if (fd >= 0)
+			close(fd);
+		return failed("session", "join the scope");
+	}
+	close(fd);
+	say("session", dir, "");
 	return DONE;
 }
 
@@ -391,6 +441,8 @@ static int run(char **steps, int n)
 			r = step_uid(arg);
 		else if (IS("loginuid"))
 			r = step_loginuid(arg);
+		else if (IS("session") && *arg)
+			r = step_session(arg);
 		else if (IS("wait") && *arg)
 			r = step_wait(arg);
 		else if (IS("exec") && *arg)
