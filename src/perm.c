@@ -390,6 +390,8 @@ static int read_batch(struct fg_guard *g, int group, struct intent *in, uint64_t
 			continue;
 		fg_hold_close(g->journal, m->fd);
 	}
+	if (n)
+		g->perm.answered_ns = fg_now_ns();
 	return 0;
 }
 
@@ -448,7 +450,38 @@ static void retry(struct fg_guard *g, bool last)
 		if (!act(g, e.group, &e.md, &in[i], false, e.t0, late))
 			fg_hold_close(g->journal, e.md.fd);
 	}
+	g->perm.answered_ns = fg_now_ns();
 	g->state->c.in_flight = g->perm.n_deferred;
+}
+
+/* Every answer wakes every opener waiting on the group, and a woken
+ * opener reads as running until it has been scheduled and gone back to
+ * sleep. Under a storm on a loaded host that is most of the time, so an
+ * opener asked about right after a pass of answers can look busy on every
+ * try until FG_DEFER_NS, and is then decided without its intent (a read
+ * taken for a write). So deferred openers are asked about first in a
+ * pass, after a pause without answers: 1 ms, 10 ms once the oldest has
+ * waited a second. */
+static void settle(struct fg_guard *g)
+{
+	const struct fg_perm *p = &g->perm;
+	uint64_t oldest = UINT64_MAX, now, pause, quiet;
+	bool busy = false;
+
+	for (unsigned i = 0; i < p->n_deferred; i++) {
+		busy |= !p->deferred[i].ticket;
+		if (p->deferred[i].t0 < oldest)
+			oldest = p->deferred[i].t0;
+	}
+	if (!busy)
+		return;
+	now = fg_now_ns();
+	pause = now - oldest > 1000000000ULL ? 10000000ULL : 1000000ULL;
+	quiet = now - p->answered_ns;
+	if (quiet < pause) {
+		struct timespec ts = {.tv_nsec = (long)(pause - quiet)};
+		nanosleep(&ts, NULL);
+	}
 }
 
 static unsigned deferred_on(const struct fg_guard *g, int group)
@@ -540,6 +573,8 @@ void *fg_perm_main(void *arg)
 		__atomic_store_n(&p->beat_ns, fg_now_ns(), __ATOMIC_RELAXED);
 		if (poll(pf, FG_ARRAY_SIZE(pf), p->n_deferred ? 1 : 1000) < 0 && errno != EINTR)
 			break;
+		settle(g);
+		retry(g, false);
 		for (unsigned i = 0; i < FG_GROUPS_MAX; i++)
 			if (pf[i].fd >= 0 && pf[i].revents && read_group(g, pf[i].fd) < 0)
 				FG_COUNT(g->state->c.event_errors);
@@ -549,7 +584,6 @@ void *fg_perm_main(void *arg)
 			stop = take_msg(g);
 		if (p->retiring >= 0)
 			read_group(g, p->retiring);
-		retry(g, false);
 		retire(g);
 		if (stop)
 			break;

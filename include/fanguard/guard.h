@@ -165,6 +165,7 @@ struct fg_perm {
 	struct fg_deferred *deferred;
 	unsigned n_deferred;
 	uint64_t beat_ns;      /* last pass, for the watchdog */
+	uint64_t answered_ns;  /* last pass that answered anything */
 	struct fg_ident ident; /* verifying writers (ident.h) */
 };
 

@@ -442,6 +442,7 @@ storm() {
 	for dec in "$@"; do
 		eq "$d: reads logged as $dec" "$(count_log fanguard.decision="$dec" file.path="$f")" 0
 	done
+	$LOGQ "$LOG" file.path="$f" --print | head -2 | cut -c1-1200
 }
 storm "storm on /etc/sudoers.d/90-fg-realhost" /etc/sudoers.d/90-fg-realhost deny would-deny
 storm "storm on an enforce subtree" /etc/fg-storm/enforce.d/shared deny would-deny
