@@ -240,6 +240,7 @@ START_TEST(test_fg_config_init_defaults)
 	ck_assert_uint_eq(cfg.repeat_window, 10);
 	ck_assert_uint_eq(cfg.heartbeat_interval, 3600);
 	ck_assert(!cfg.transaction.present);
+	ck_assert_int_eq(cfg.transaction.scope, FG_TX_SCOPE_DEPLOYMENTS);
 	fg_config_free(&cfg);
 }
 END_TEST
@@ -252,6 +253,25 @@ START_TEST(test_fg_config_load_file_unknown_key)
 	expect_error("[transaction]\nexe = /usr/bin/x\nquiet = yes\n", 3,
 		     "unknown key 'quiet' in [transaction]");
 	expect_error("mode = audit\n", 1, "outside any section");
+}
+END_TEST
+
+START_TEST(test_fg_config_transaction_scope)
+{
+	expect_error("[transaction]\nexe = /usr/bin/x\nscope = running\n", 3,
+		     "scope: 'running' is not one of deployments, all");
+	expect_error("[transaction]\nuid = 0\n", 1, "[transaction] has no exe");
+	/* a later section may say only the scope (a drop-in does so) */
+	struct fg_config cfg;
+	struct fg_diag diag;
+
+	ck_assert_int_eq(load_text("[transaction]\nexe = /usr/bin/bootc\n"
+				   "[transaction]\nscope = all\n",
+				   &cfg, &diag, NULL),
+			 0);
+	ck_assert_int_eq(cfg.transaction.scope, FG_TX_SCOPE_ALL);
+	ck_assert_uint_eq(cfg.transaction.exe.n, 1);
+	fg_config_free(&cfg);
 }
 END_TEST
 
@@ -367,7 +387,8 @@ START_TEST(test_fg_config_load_file_bad_choice)
 		     "audit_records: 'all' is not one of deny, yes, no");
 	/* mount marks are gone: in the unit's own mount namespace they saw only
 	 * the daemon's copy of the mount */
-	expect_error("[subtree a]\npath = /a\nmark = mount\n", 3, "mark: 'mount' is not one of inode");
+	expect_error("[subtree a]\npath = /a\nmark = mount\n", 3,
+		     "mark: 'mount' is not one of inode");
 	expect_error("[fanguard]\nlog_format = xml\n", 2, "log_format: 'xml'");
 	expect_error("[fanguard]\non_error = ignore\n", 2, "on_error: 'ignore'");
 	expect_error("[fanguard]\nunknown_intent = guess\n", 2, "unknown_intent: 'guess'");
@@ -392,7 +413,8 @@ START_TEST(test_fg_config_load_file_on_daemon_exit)
 			 0);
 	ck_assert_int_eq(cfg.on_daemon_exit, FG_ONEXIT_RELEASE);
 	fg_config_free(&cfg);
-	r = load_text("[fanguard]\non_daemon_exit = hold\n[subtree a]\npath = /a\n", &cfg, &diag, &p);
+	r = load_text("[fanguard]\non_daemon_exit = hold\n[subtree a]\npath = /a\n", &cfg, &diag,
+		      &p);
 #ifdef FG_HAVE_SYSTEMD
 	if (r != 0)
 		dump(&diag);
@@ -1158,7 +1180,8 @@ START_TEST(test_fg_config_load_deployments)
 	dir = subdir("conf.d");
 	put("conf.d/50-site.conf", "[deployments]\nimages = e/f\napproved = /etc/fanguard/b\n");
 	memset(&diag, 0, sizeof(diag));
-	ck_assert_int_eq(fg_config_load_search(&cfg, "/nonexistent/image.conf", etc, dir, &diag), 0);
+	ck_assert_int_eq(fg_config_load_search(&cfg, "/nonexistent/image.conf", etc, dir, &diag),
+			 0);
 	ck_assert_uint_eq(cfg.deployments.images.n, 1);
 	ck_assert_str_eq(cfg.deployments.images.v[0], "e/f");
 	ck_assert_str_eq(cfg.deployments.approved, "/etc/fanguard/b");
@@ -1192,6 +1215,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_fg_config_load_full);
 	tcase_add_test(tc, test_fg_config_init_defaults);
 	tcase_add_test(tc, test_fg_config_load_file_unknown_key);
+	tcase_add_test(tc, test_fg_config_transaction_scope);
 	tcase_add_test(tc, test_fg_config_load_file_duplicate_key);
 	tcase_add_test(tc, test_fg_config_load_file_duplicate_subtree);
 	tcase_add_test(tc, test_fg_config_load_file_duplicate_writer);
