@@ -1006,6 +1006,44 @@ static void shipped_steering(const struct fg_config *cfg)
 	}
 }
 
+/* The image-mode persistence paths (issue 16) are subtrees, single files
+ * included, and those a normal host lacks are optional. */
+static void shipped_image_mode(const struct fg_config *cfg)
+{
+	static const struct {
+		const char *path;
+		bool optional;
+	} paths[] = {
+	    {"/etc/sudoers", false},
+	    {"/etc/ssh/sshd_config", false},
+	    {"/etc/crontab", true},
+	    {"/etc/containers/registries.conf", false},
+	    {"/etc/containers/registries.d", false},
+	    {"/etc/containers/systemd", true},
+	    {"/etc/containers/systemd/users", true},
+	    {"/etc/systemd/user", false},
+	    {"/etc/ld.so.preload", true},
+	    {"/etc/pam.d", false},
+	    {"/etc/profile.d", false},
+	    {"/etc/environment", true},
+	    {"/etc/udev/rules.d", false},
+	    {"/etc/modules-load.d", false},
+	    {"/etc/sysctl.d", false},
+	    {"/var/roothome/.ssh", true},
+	};
+
+	for (size_t k = 0; k < FG_ARRAY_SIZE(paths); k++) {
+		unsigned i = 0;
+		while (i < cfg->n_subtrees && strcmp(cfg->subtrees[i].path, paths[k].path) != 0)
+			i++;
+		ck_assert_msg(i < cfg->n_subtrees, "%s is not guarded", paths[k].path);
+		ck_assert_msg(cfg->subtrees[i].optional == paths[k].optional, "%s: optional",
+			      paths[k].path);
+		ck_assert(cfg->subtrees[i].key[0]);
+	}
+	ck_assert_int_eq(cfg->transaction.scope, FG_TX_SCOPE_DEPLOYMENTS);
+}
+
 /* Every shipped rule limits itself with `subtrees`, none to fanguard's
  * own, and cloud-init's names its units exactly. */
 static void shipped_writers(const struct fg_config *cfg)
@@ -1041,7 +1079,7 @@ START_TEST(test_fg_config_load_shipped)
 	dump(&diag);
 	ck_assert_int_eq(r, 0);
 	ck_assert_uint_eq(diag.n, 0);
-	ck_assert_uint_eq(cfg.n_subtrees, 18);
+	ck_assert_uint_eq(cfg.n_subtrees, 34);
 	ck_assert_int_eq(cfg.mode, FG_MODE_ENFORCE);
 	ck_assert_int_eq(cfg.log, FG_SINK_SYSLOG);
 	ck_assert_int_eq(cfg.log_format, FG_FMT_JSON);
@@ -1050,6 +1088,7 @@ START_TEST(test_fg_config_load_shipped)
 	ck_assert_str_eq(cfg.subtrees[fg_config_find_subtree(&cfg, "user-cron")].path,
 			 "/var/spool/cron");
 	shipped_steering(&cfg);
+	shipped_image_mode(&cfg);
 	shipped_writers(&cfg);
 	ck_assert_uint_eq(cfg.transaction.exe.n, 3);
 	fg_config_free(&cfg);
@@ -1058,7 +1097,7 @@ START_TEST(test_fg_config_load_shipped)
 	ck_assert_int_eq(fg_config_load_search(&cfg, FG_SOURCE_DIR "/etc/fanguard.conf",
 					       "/nonexistent", "/nonexistent", &diag),
 			 0);
-	ck_assert_uint_eq(cfg.n_subtrees, 18);
+	ck_assert_uint_eq(cfg.n_subtrees, 34);
 	fg_config_free(&cfg);
 
 	/* with the example image's drop-in (examples/Containerfile) */
