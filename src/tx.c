@@ -19,17 +19,17 @@
 /* Where bootc and ostree write outside the deployment roots in the
  * running system during upgrade, switch, rollback and finalize-staged
  * (SECURITY.md lists each with the source it was read from): the boot
- * loader's entries and kernels, the ESP, and their own runtime state. None
- * of it is under /etc. */
-static const char *const upgrade_writes[] = {"/boot/", "/efi/", "/run/ostree/", "/run/composefs/"};
+ * loader's entries and kernels, the ESP, their runtime state and bootc's
+ * reboot notice. None of it is under /etc. */
+static const char *const upgrade_writes[] = {"/boot", "/efi", "/run/ostree", "/run/composefs",
+					     "/run/reboot-required"};
 
-static bool under(const char *path, const char *prefix)
+/* path is dir or lies below it */
+static bool under(const char *path, const char *dir)
 {
-	size_t n = strlen(prefix);
+	size_t n = strlen(dir);
 
-	/* "/boot/" also holds for "/boot" itself */
-	return !strncmp(path, prefix, n) ||
-	       (strlen(path) == n - 1 && !strncmp(path, prefix, n - 1));
+	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
 }
 
 bool fg_tx_in_scope(const struct fg_config *cfg, const char *path)
@@ -41,7 +41,7 @@ bool fg_tx_in_scope(const struct fg_config *cfg, const char *path)
 	 * /sysroot/state/deploy/<id>), and so do the repository, the
 	 * stateroots' /var and the bootlinks that the upgrade writes. The
 	 * [deployments] root globs narrow this once they exist. */
-	if (under(path, "/sysroot/"))
+	if (under(path, "/sysroot"))
 		return true;
 	for (size_t i = 0; i < sizeof(upgrade_writes) / sizeof(upgrade_writes[0]); i++)
 		if (under(path, upgrade_writes[i]))

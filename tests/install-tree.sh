@@ -58,7 +58,7 @@ else
 	[ -f "$dest$image" ] || fail "fanguardd reads $image: not in the tree"
 fi
 
-# The shutdown order (fanguardd(8), SHUTDOWN): fanguardd stops after the
+# The shutdown order (fanguardd(8), FILES): fanguardd stops after the
 # ordinary services and after the finalize-staged /etc merge, and systemd
 # itself accepts the unit.
 unit=$dest$unitdir/fanguardd.service

@@ -439,6 +439,8 @@ START_TEST(test_decide_transaction_scope)
 	ck_assert(!fg_tx_in_scope(&pol.cfg, "/bootx"));
 	ck_assert(!fg_tx_in_scope(&pol.cfg, "/etc/sudoers.d"));
 	ck_assert(!fg_tx_in_scope(&pol.cfg, "/run/ostreex/a"));
+	ck_assert(fg_tx_in_scope(&pol.cfg, "/run/reboot-required"));
+	ck_assert(!fg_tx_in_scope(&pol.cfg, "/run/reboot-required.d/x"));
 	pol.cfg.transaction.scope = FG_TX_SCOPE_ALL;
 	ck_assert(fg_tx_in_scope(&pol.cfg, "/etc/sudoers.d"));
 	ck_assert_int_eq(decide("sudoers").reason, FG_REASON_TRANSACTION);
