@@ -5,6 +5,7 @@
 #define FGBENCH_BENCH_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -158,7 +159,9 @@ struct results {
 /* Sorts s's samples and appends their percentiles as cell id. */
 void cell_add(struct results *r, const char *id, const char *label, const struct shm *s);
 const struct cell *cell_get(const struct results *r, const char *id);
-void report_text(const struct results *r);
+void report_text(FILE *f, const struct results *r);
+/* The same as a Markdown page (bench/RESULTS.md), naming the command. */
+void report_markdown(FILE *f, const struct results *r, const char *cmdline);
 void report_json(const struct results *r);
 
 #endif

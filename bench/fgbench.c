@@ -371,6 +371,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: fgbench [--json] [--fanguardd PATH] [--iterations N] [--budget SECONDS]\n"
 		"               [--config-source FILE] [--keep-tmp] [--no-digest]\n"
+		"               [--results FILE]   (also write the report as Markdown)\n"
 		"Runs as root. Default fanguardd: %s\n",
 		FG_BENCH_FANGUARDD);
 }
@@ -389,7 +390,8 @@ static unsigned long parse_num(const char *opt, const char *s, unsigned long max
 	return v;
 }
 
-static void parse_args(struct ctx *c, int argc, char **argv, bool *json, bool *keep)
+static void parse_args(struct ctx *c, int argc, char **argv, bool *json, bool *keep,
+		       const char **results)
 {
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'},
@@ -399,12 +401,13 @@ static void parse_args(struct ctx *c, int argc, char **argv, bool *json, bool *k
 	    {"config-source", required_argument, NULL, 'c'},
 	    {"keep-tmp", no_argument, NULL, 'k'},
 	    {"no-digest", no_argument, NULL, 'D'},
+	    {"results", required_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	int o;
 
-	while ((o = getopt_long(argc, argv, "jf:n:b:c:kDh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "jf:n:b:c:kDr:h", opts, NULL)) != -1) {
 		if (o == 'j')
 			*json = true;
 		else if (o == 'f')
@@ -420,6 +423,8 @@ static void parse_args(struct ctx *c, int argc, char **argv, bool *json, bool *k
 			*keep = true;
 		else if (o == 'D')
 			c->no_digest = true;
+		else if (o == 'r')
+			*results = optarg;
 		else {
 			usage(o == 'h' ? stdout : stderr);
 			exit(o == 'h' ? 0 : 2);
@@ -431,6 +436,30 @@ static void parse_args(struct ctx *c, int argc, char **argv, bool *json, bool *k
 	}
 }
 
+/* --results: the Markdown page, written to a temporary name and renamed
+ * so that a failed run leaves the last one in place. */
+static int write_results(const struct results *r, const char *path, int argc, char **argv)
+{
+	char tmp[PATH_MAX], cmd[1024] = "";
+	size_t len = 0;
+	FILE *f;
+
+	for (int i = 0; i < argc && len < sizeof(cmd); i++)
+		len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "%s%s", i ? " " : "", argv[i]);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f) {
+		perror(tmp);
+		return 1;
+	}
+	report_markdown(f, r, cmd);
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		perror(path);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct ctx c = {.fanguardd = FG_BENCH_FANGUARDD,
@@ -438,10 +467,11 @@ int main(int argc, char **argv)
 			       .budget_ns = 4000000000ull,
 			       .res = {.iterations = 20000}};
 	bool json = false, keep = false;
+	const char *results = NULL;
 
 	if (argc > 1 && !strcmp(argv[1], "--opener"))
 		return opener_main(argc - 2, argv + 2);
-	parse_args(&c, argc, argv, &json, &keep);
+	parse_args(&c, argc, argv, &json, &keep, &results);
 	if (geteuid() != 0) {
 		fprintf(stderr, "fgbench: fanotify permission events need root\n");
 		return 77;
@@ -463,6 +493,6 @@ int main(int argc, char **argv)
 	if (json)
 		report_json(&c.res);
 	else
-		report_text(&c.res);
-	return 0;
+		report_text(stdout, &c.res);
+	return results ? write_results(&c.res, results, argc, argv) : 0;
 }

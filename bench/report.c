@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 struct target {
@@ -120,18 +121,18 @@ static void machine(char *buf, size_t size)
 		 sysconf(_SC_NPROCESSORS_ONLN), u.release, u.machine, load);
 }
 
-static void text_cells(const struct results *r)
+static void text_cells(FILE *f, const struct results *r)
 {
-	printf("\nopen+close latency (µs)                             n  depth     p50     p90     "
+	fprintf(f, "\nopen+close latency (µs)                             n  depth     p50     p90     "
 	       "p99\n");
 	for (unsigned i = 0; i < r->n_cells; i++) {
 		const struct cell *c = &r->cells[i];
-		printf("  %-46s %6u %6d %7.2f %7.2f %7.2f\n", c->label, c->n, c->depth, c->p50,
+		fprintf(f, "  %-46s %6u %6d %7.2f %7.2f %7.2f\n", c->label, c->n, c->depth, c->p50,
 		       c->p90, c->p99);
 	}
 }
 
-static void text_ratios(const struct results *r)
+static void text_ratios(FILE *f, const struct results *r)
 {
 	static const char *rows[][3] = {
 	    {"read", "read.fanguardd", "read.floor"},
@@ -145,86 +146,86 @@ static void text_ratios(const struct results *r)
 	    {"fork+exit+wait, vs no listener", "churn.fanguardd", "churn.none"},
 	};
 
-	printf("\nfanguardd / floor                                p50      p99\n");
+	fprintf(f, "\nfanguardd / floor                                p50      p99\n");
 	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		printf("  %-44s %6.2fx  %6.2fx\n", rows[i][0], ratio(r, rows[i][1], rows[i][2], 50),
+		fprintf(f, "  %-44s %6.2fx  %6.2fx\n", rows[i][0], ratio(r, rows[i][1], rows[i][2], 50),
 		       ratio(r, rows[i][1], rows[i][2], 99));
 }
 
-static void text_scaling(const struct results *r)
+static void text_scaling(FILE *f, const struct results *r)
 {
 	static const char *rows[] = {"scale.rules10",  "scale.rules100",   "scale.rules1000",
 				     "scale.depth30",  "scale.depth300",   "scale.quiet3",
 				     "scale.quiet300", "denied.fanguardd", "denied.rules1000"};
 
-	printf("\ncost growth (allowed write, logged)               p50   / 10 rules, 3 deep\n");
+	fprintf(f, "\ncost growth (allowed write, logged)               p50   / 10 rules, 3 deep\n");
 	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct cell *c = cell_get(r, rows[i]);
 		const char *base = i < 5   ? "scale.rules10"
 				   : i < 7 ? "scale.quiet3"
 					   : "denied.fanguardd";
 		if (c)
-			printf("  %-44s %7.2f  %6.2fx\n", c->label, c->p50,
+			fprintf(f, "  %-44s %7.2f  %6.2fx\n", c->label, c->p50,
 			       ratio(r, rows[i], base, 50));
 	}
-	printf("  (quiet rows: ratio to the quiet 3-deep writer; denied rows: to the 10-rule "
+	fprintf(f, "  (quiet rows: ratio to the quiet 3-deep writer; denied rows: to the 10-rule "
 	       "denied write)\n");
 }
 
-static void text_rates(const struct results *r)
+static void text_rates(FILE *f, const struct results *r)
 {
-	printf("\ndecisions per second (forked opener processes, 1 s each)\n");
+	fprintf(f, "\ndecisions per second (forked opener processes, 1 s each)\n");
 	for (unsigned i = 0; i < r->n_rates; i++) {
 		const struct rate *t = &r->rates[i];
-		printf("  %-9s %-22s %u opener%s %10.0f /s\n", t->setup, t->kind, t->procs,
+		fprintf(f, "  %-9s %-22s %u opener%s %10.0f /s\n", t->setup, t->kind, t->procs,
 		       t->procs > 1 ? "s" : " ", t->per_s);
 	}
 }
 
-static void text_daemons(const struct results *r)
+static void text_daemons(FILE *f, const struct results *r)
 {
-	printf("\nfanguardd per config             VmHWM KiB  VmRSS KiB   CPU ms    events  CPU "
+	fprintf(f, "\nfanguardd per config             VmHWM KiB  VmRSS KiB   CPU ms    events  CPU "
 	       "µs/event\n");
 	for (unsigned i = 0; i < r->n_daemons; i++) {
 		const struct fgd *d = &r->daemons[i];
-		printf("  %-30s %9ld  %9ld %8.0f %9llu %9.2f\n", d->name, d->hwm_kib, d->rss_kib,
+		fprintf(f, "  %-30s %9ld  %9ld %8.0f %9llu %9.2f\n", d->name, d->hwm_kib, d->rss_kib,
 		       d->cpu_ms, (unsigned long long)d->opens,
 		       d->opens ? d->cpu_ms * 1000.0 / (double)d->opens : 0);
 	}
 }
 
-static void text_targets(const struct results *r)
+static void text_targets(FILE *f, const struct results *r)
 {
 	const struct fgd *def = daemon_get(r, "default-policy");
 
-	printf("\ntargets (issue 5)                               value   limit  result\n");
+	fprintf(f, "\ntargets (issue 5)                               value   limit  result\n");
 	for (unsigned i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
 		double v = target_value(r, &targets[i]);
-		printf("  %-44s %6.2fx %6.2fx  %s\n", targets[i].what, v, targets[i].limit,
+		fprintf(f, "  %-44s %6.2fx %6.2fx  %s\n", targets[i].what, v, targets[i].limit,
 		       v < 0		       ? "n/a"
 		       : v <= targets[i].limit ? "met"
 					       : "MISSED");
 	}
 	if (def)
-		printf("  %-44s %5.2fMiB %4.2fMiB  %s\n", "peak RSS, default policy",
+		fprintf(f, "  %-44s %5.2fMiB %4.2fMiB  %s\n", "peak RSS, default policy",
 		       def->hwm_kib / 1024.0, 4.0, def->hwm_kib <= 4096 ? "met" : "MISSED");
 }
 
-void report_text(const struct results *r)
+void report_text(FILE *f, const struct results *r)
 {
 	char m[512];
 
 	machine(m, sizeof(m));
-	printf("fgbench: %s\n", m);
-	printf("fanguardd: %s\n", r->fanguardd);
-	printf("samples per cell: %u after %u warm-up opens (fewer if a cell passes %.0f s)\n",
+	fprintf(f, "fgbench: %s\n", m);
+	fprintf(f, "fanguardd: %s\n", r->fanguardd);
+	fprintf(f, "samples per cell: %u after %u warm-up opens (fewer if a cell passes %.0f s)\n",
 	       r->iterations, r->warmup, r->budget_s);
-	text_cells(r);
-	text_ratios(r);
-	text_scaling(r);
-	text_rates(r);
-	text_daemons(r);
-	text_targets(r);
+	text_cells(f, r);
+	text_ratios(f, r);
+	text_scaling(f, r);
+	text_rates(f, r);
+	text_daemons(f, r);
+	text_targets(f, r);
 }
 
 static void json_cells(const struct results *r)
@@ -272,4 +273,22 @@ void report_json(const struct results *r)
 		printf(",\"rss_default_kib\":{\"value\":%ld,\"limit\":4096,\"met\":%s}",
 		       def->hwm_kib, def->hwm_kib <= 4096 ? "true" : "false");
 	printf("}}\n");
+}
+
+void report_markdown(FILE *f, const struct results *r, const char *cmdline)
+{
+	char day[32];
+	time_t now = time(NULL);
+
+	strftime(day, sizeof(day), "%Y-%m-%d %H:%M UTC", gmtime(&now));
+	fprintf(f, "# fgbench results\n\n"
+		   "Written by fgbench itself, from one run on %s, reproduced with:\n\n"
+		   "```sh\ncmake --build build -j2 && %s\n```\n\n"
+		   "Ratios are within this one run (same files, same machine, same minute); "
+		   "the absolute\nnumbers move with the machine's load, which the first line "
+		   "gives. The *floor* is a\nbare allow-all fanotify listener: the least any "
+		   "permission-event guard costs.\n\n```text\n",
+		day, cmdline);
+	report_text(f, r);
+	fprintf(f, "```\n");
 }

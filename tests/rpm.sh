@@ -60,6 +60,7 @@ want="/etc/fanguard
 /usr/share/doc/fanguard/README.md
 /usr/share/doc/fanguard/SECURITY.md
 /usr/share/doc/fanguard/events.md
+/usr/share/doc/fanguard/internals.md
 /usr/share/doc/fanguard/rsyslog-fanguard.conf
 /usr/share/man/man5/fanguard.conf.5.gz
 /usr/share/man/man8/fanguard.8.gz

@@ -107,9 +107,12 @@ count_log() {
 	timeout -k 1 10 $LOGQ "$LOG" "$@" || echo "LOGQ-FAILED"
 }
 
-# wait_log N filters...: waits up to 5 s for at least N matching lines.
+# wait_log N filters...: waits up to FG_LOG_WAIT seconds (default 20) for
+# at least N matching lines. A line that comes returns at once; the budget
+# is spent only on a failure, so it is sized for an ASan build on a loaded
+# 2-CPU host, where 5 s was seen to be too short.
 wait_log() {
-	local want=$1 end=$((${EPOCHREALTIME//[!0-9]/} + 5000000)); shift
+	local want=$1 end=$((${EPOCHREALTIME//[!0-9]/} + ${FG_LOG_WAIT:-20} * 1000000)); shift
 	for (( ; ; )); do
 		[ "$(count_log "$@")" -ge "$want" ] 2>/dev/null && return 0
 		[ "${EPOCHREALTIME//[!0-9]/}" -ge "$end" ] && return 1
