@@ -238,6 +238,7 @@ struct keydef {
 };
 
 _Static_assert(sizeof(enum fg_mode) == sizeof(int), "V_CHOICE stores enums as int");
+_Static_assert(sizeof(enum fg_tx_scope) == sizeof(int), "V_CHOICE stores enums as int");
 
 static void pick(struct parse_state *st, const struct keydef *k, const char *value, void *field)
 {
@@ -588,6 +589,8 @@ static const struct choice overloads[] = {
 	{"deny", FG_OVERLOAD_DENY}, {NULL, 0}};
 /* "mount" is gone: a mount mark in the unit's private mount namespace saw
  * only the daemon's own copy of the mount (see fanguard.conf(5)). */
+static const struct choice tx_scopes[] = {
+	{"deployments", FG_TX_SCOPE_DEPLOYMENTS}, {"all", FG_TX_SCOPE_ALL}, {NULL, 0}};
 static const struct choice marks[] = {{"inode", FG_MARK_INODE}, {NULL, 0}};
 
 #define KEY(n, t, type, field) {n, t, offsetof(type, field), sizeof(((type *)0)->field), NULL, false}
@@ -642,13 +645,15 @@ static const struct keydef writer_keys[] = {
 	{NULL, 0, 0, 0, NULL, false},
 };
 
-/* Lists here append across files: a drop-in may add transaction tools. */
-enum { TX_EXE = 0 };
+/* Lists here append across files: a drop-in may add transaction tools.
+ * scope alone is a section too: a drop-in may widen it for a host. */
+enum { TX_EXE = 0, TX_SCOPE = 4 };
 static const struct keydef transaction_keys[] = {
 	[TX_EXE] = KEY("exe", V_PATHS, struct fg_transaction_cfg, exe),
 	KEY("uid", V_UIDS, struct fg_transaction_cfg, uid),
 	KEY("cgroup", V_CGROUPS, struct fg_transaction_cfg, cgroup),
 	KEY("sha256", V_DIGESTS, struct fg_transaction_cfg, sha256),
+	[TX_SCOPE] = CHOICE("scope", struct fg_transaction_cfg, scope, tx_scopes),
 	{NULL, 0, 0, 0, NULL, false},
 };
 
@@ -694,7 +699,7 @@ static void section_end(struct parse_state *st)
 			     "writer '%s' has no condition: it would allow everyone", w->name);
 		break;
 	case SECT_TRANSACTION:
-		if (!(st->seen & (1U << TX_EXE)))
+		if (!(st->seen & ((1U << TX_EXE) | (1U << TX_SCOPE))))
 			perr(st, st->sect_line, "[transaction] has no exe");
 		break;
 	default:

@@ -333,6 +333,8 @@ static void print_summary(const struct fg_config *cfg)
 	for (unsigned i = 0; i < cfg->transaction.exe.n; i++)
 		printf(" %s", cfg->transaction.exe.v[i]);
 	printf("%s\n", cfg->transaction.exe.n ? "" : " (none)");
+	printf("transaction scope: %s\n",
+	       cfg->transaction.scope == FG_TX_SCOPE_ALL ? "all" : "deployments");
 }
 
 static int cmd_check_config(int argc, char **argv)
@@ -517,6 +519,11 @@ static void explain_text(const struct fg_policy *p, unsigned st, const struct fg
 	else if (d->reason == FG_REASON_CGROUP_UNVERIFIED)
 		printf(": a rule names the writer's cgroup, but it is not the cgroup of a unit "
 		       "systemd started\n");
+	else if (d->tx_outside)
+		printf(": no writer rule matches; a transaction exe is involved, but %s is outside "
+		       "[transaction] scope = deployments%s\n",
+		       p->cfg.subtrees[st].name,
+		       d->mode == FG_MODE_AUDIT ? " (audit mode: allowed and logged)" : "");
 	else
 		printf(": no writer rule matches and no transaction exe is involved%s\n",
 		       d->mode == FG_MODE_AUDIT ? " (audit mode: allowed and logged)" : "");
@@ -562,6 +569,8 @@ static void explain_json(const struct fg_policy *p, int st, const char *path,
 	fg_json_i64(&j, "audit_rule_number", d->rule >= 0 ? d->rule + 1 : 0);
 	if (d->reason == FG_REASON_TRANSACTION)
 		fg_json_i64(&j, "transaction_ancestor", d->tx_anc);
+	if (d->tx_outside)
+		fg_json_bool(&j, "transaction_outside_scope", true);
 	fg_json_str_raw(&j, "exe", w->exe, strlen(w->exe));
 	fg_json_arr_open(&j, "mismatches");
 	for (unsigned i = 0; i < p->cfg.n_writers && d->reason != FG_REASON_RULE; i++) {

@@ -252,6 +252,9 @@ static bool open_write(struct fg_guard *g, int group, const struct fanotify_even
 		ev.message = "write intent could not be read; unknown_intent applied";
 	else if (in->subtree < 0)
 		ev.message = "a guarded file that could not be placed in a subtree by path";
+	else if (d.tx_outside)
+		ev.message = "a transaction tool writing outside [transaction] scope: decided by "
+			     "the writer rules";
 	fg_guard_log_decision(g, g->pol, &ev, &o, in->subtree, p, resolved);
 	if (!o.allow && (in->flags & O_CREAT))
 		fg_creat_denied(g, md->fd, md->pid, in->path, in->subtree);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fanguard/guard.h"
 #include "fanguard/selfprot.h"
 #include "fanguard/unitcg.h"
 #include "fanguard/util.h"
@@ -531,6 +532,17 @@ static bool unverified_only(const struct fg_policy *p, unsigned subtree, const s
 	return false;
 }
 
+/* Whether the passthrough may apply in subtree: never in fanguard's own,
+ * and only within [transaction] scope. The subtree's configured path
+ * decides, not the path an open came through: a write that reaches the
+ * running /etc by another name (a bind mount, the booted deployment's
+ * directory under /sysroot) is placed in the running subtree by inode and
+ * stays out of scope. */
+static bool tx_may(const struct fg_policy *p, unsigned subtree)
+{
+	return !is_self(p, subtree) && fg_tx_in_scope(&p->cfg, p->cfg.subtrees[subtree].path);
+}
+
 void fg_policy_decide_known(const struct fg_policy *p, unsigned subtree, const struct fg_proc *w,
 			    int known, struct fg_decision *ret)
 {
@@ -545,7 +557,8 @@ void fg_policy_decide_known(const struct fg_policy *p, unsigned subtree, const s
 	 * when no rule allows: while it is being decided, a rule is then
 	 * verified (and a forgery found) before any exe is hashed on the
 	 * chance that it is such a copy. */
-	int tx = is_self(p, subtree) ? -2 : tx_find(p, w, 1);
+	bool tx_ok = tx_may(p, subtree);
+	int tx = tx_ok ? tx_find(p, w, 1) : -2;
 
 	if (tx != -2) {
 		d.verdict = FG_VERDICT_ALLOW;
@@ -572,13 +585,16 @@ void fg_policy_decide_known(const struct fg_policy *p, unsigned subtree, const s
 			d.quiet = p->cfg.writers[i].quiet;
 			break;
 		}
-		if (d.verdict != FG_VERDICT_ALLOW && !is_self(p, subtree) &&
-		    (tx = tx_find(p, w, 2)) != -2) {
+		if (d.verdict != FG_VERDICT_ALLOW && tx_ok && (tx = tx_find(p, w, 2)) != -2) {
 			d.verdict = FG_VERDICT_ALLOW;
 			d.reason = FG_REASON_TRANSACTION;
 			d.tx_anc = tx;
 		}
 	}
+	/* Said in the log and by explain: a transaction tool (by path) that
+	 * writes outside the scope was decided by the rules. */
+	d.tx_outside =
+	    !tx_ok && !is_self(p, subtree) && d.reason != FG_REASON_RULE && tx_find(p, w, 1) != -2;
 	if (d.verdict == FG_VERDICT_DENY && w->cgroup_unit == FG_CGU_FORGED &&
 	    unverified_only(p, subtree, w))
 		d.reason = FG_REASON_CGROUP_UNVERIFIED;

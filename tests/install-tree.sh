@@ -58,6 +58,27 @@ else
 	[ -f "$dest$image" ] || fail "fanguardd reads $image: not in the tree"
 fi
 
+# The shutdown order (fanguardd(8), FILES): fanguardd stops after the
+# ordinary services and after the finalize-staged /etc merge, and systemd
+# itself accepts the unit.
+unit=$dest$unitdir/fanguardd.service
+if [ ! -f "$unit" ]; then
+	fail "no fanguardd.service in $unitdir"
+else
+	before=" $(sed -n 's/^Before=//p' "$unit" | tr '\n' ' ') "
+	for u in sysinit.target shutdown.target ostree-finalize-staged.service bootc-finalize-staged.service; do
+		[[ $before == *" $u "* ]] || fail "fanguardd.service is not Before=$u (got:$before)"
+	done
+	grep -qx 'DefaultDependencies=no' "$unit" || fail "fanguardd.service keeps default dependencies"
+	# verify resolves ExecStart= on this host: point it at the tree's copy.
+	sed "s|^ExecStart=|ExecStart=$dest|" "$unit" >"$dest/fanguardd.service"
+	if ! out=$(systemd-analyze verify --man=no "$dest/fanguardd.service" 2>&1); then
+		fail "systemd-analyze verify fanguardd.service: $out"
+	elif grep -v 'FileDescriptorStorePreserve' <<<"$out" | grep -q .; then
+		fail "systemd-analyze verify fanguardd.service warns: $out"
+	fi
+fi
+
 [ -d "$dest/etc/fanguard/conf.d" ] || fail "/etc/fanguard/conf.d: not in the tree"
 
 # Paths the units and manuals name.

@@ -99,8 +99,16 @@ struct fg_writer_cfg {
 	struct fg_where subtrees_where; /* the `subtrees` line, for errors */
 };
 
+/* Where the transaction passthrough applies (issue 16). */
+enum fg_tx_scope {
+	FG_TX_SCOPE_DEPLOYMENTS = 0, /* deployment roots and what the upgrade writes
+				      * in the running system (fg_tx_in_scope) */
+	FG_TX_SCOPE_ALL,	     /* every subtree but fanguard's own */
+};
+
 struct fg_transaction_cfg {
 	bool present;		  /* a [transaction] section was seen */
+	enum fg_tx_scope scope;	  /* default deployments; a later file's value wins */
 	struct fg_strlist exe;	  /* exe paths (globs) that open a transaction */
 	struct fg_idlist uid;	  /* optional: the transaction process's uid */
 	struct fg_strlist cgroup; /* optional: its unit cgroup, exact */

@@ -26,6 +26,9 @@ struct fg_decision {
 			    * index of the outermost matching ancestor */
 	enum fg_mode mode; /* the effective mode for this subtree */
 	bool quiet;	   /* the rule that matched is quiet */
+	bool tx_outside;   /* no rule allowed, and a transaction tool (by path) is
+			    * involved, but the subtree is outside [transaction]
+			    * scope: the passthrough did not apply */
 	bool alert;	   /* an attack on the guard itself: a write into
 			    * fanguard's own policy that no rule allows, or a
 			    * writer in a forged unit cgroup */
@@ -120,7 +123,8 @@ const char *fg_policy_rule_mismatch(const struct fg_policy *p, unsigned rule, un
 
 /* Whether the writer itself, or which ancestor, runs a transaction exe:
  * -2 none, -1 the writer, else the outermost ancestor index. The
- * passthrough never applies to fanguard's own subtree (decide). */
+ * passthrough never applies to fanguard's own subtree, nor outside
+ * [transaction] scope (decide, fg_tx_in_scope). */
 int fg_policy_transaction(const struct fg_policy *p, const struct fg_proc *w);
 
 /* Whether the decision can depend on an ancestor running exe: it matches a

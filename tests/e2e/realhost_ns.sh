@@ -118,11 +118,14 @@ rh_mount() {
 }
 
 # A subtree path names one file when the host has a file there, or, absent,
-# when its name has an extension other than .d (policy.json).
+# when its name has an extension other than .d (policy.json, not .ssh), or
+# is one of the shipped files without one that this host may lack.
 rh_is_file() {
 	local base=${1##*/}
 	[ -f "$1" ] && return 0
-	[ ! -e "$1" ] && [[ $base == *.* ]] && [[ $base != *.d ]]
+	[ -e "$1" ] && return 1
+	case $base in sudoers | sshd_config | crontab | environment) return 0 ;; esac
+	[[ $base == ?*.* ]] && [[ $base != *.d ]]
 }
 
 # The subtrees, read by the daemon's own loader from the shipped file (so a
@@ -143,10 +146,14 @@ rh_parse_policy() {
 		die "could not read the subtrees out of check-config: $out"
 	[ -n "$RH_STATUS_DIR" ] || die "no status socket in check-config's summary"
 	# A tmpfs goes below a top directory, never on one: a single file's
-	# directory (rh_target) must be at least two levels deep too.
+	# directory (rh_target) must be at least two levels deep too, or be
+	# /etc itself, which rh_layout covers with a fresh copy before any
+	# subtree (/etc/sudoers, /etc/ld.so.preload).
 	for path in "${GUARDED_DIRS[@]}" "${GUARDED_FILES[@]}"; do
 		case $(rh_target "$path") in
 		/etc/?* | /var/?* | /usr/?* | /opt/?* | /srv/?* | /run/?*) ;;
+		/etc) [[ " ${GUARDED_FILES[*]} " == *" $path "* ]] ||
+			die "guarded path $path: /etc itself cannot be a subtree here" ;;
 		*) die "guarded path $path: no tmpfs of this test can cover it" ;;
 		esac
 	done
@@ -170,7 +177,8 @@ rh_target() {
 #            shell once the namespace is gone (FG_REALHOST_MADE).
 RH_HOLD_COPY=(/usr/local/lib)
 RH_HOLD_EMPTY=(/var/lib)
-RH_HOLD_MADE=(/var/usrlocal)
+# /var/roothome: root's home on bootc (root-ssh guards its .ssh).
+RH_HOLD_MADE=(/var/usrlocal /var/roothome)
 
 rh_holders() {
 	local d
@@ -187,10 +195,12 @@ rh_holders() {
 
 # A guarded path's parent gets the daemon's notification mark: it must be
 # on one of this test's mounts, or the mark would land on the host's files.
+# A single file's parent is its tmpfs (rh_target); a directory's is above
+# its tmpfs.
 rh_parents_ours() {
 	local p d
 	for p in "${GUARDED_DIRS[@]}" "${GUARDED_FILES[@]}"; do
-		d=$(dirname "$(rh_target "$p")")
+		d=$(dirname "$p")
 		[ "$(findmnt -n -o SOURCE --target "$d")" = "$RH_SRC" ] ||
 			die "$p: its parent $d is not on a tmpfs of this test (add a holder in realhost_ns.sh)"
 	done
@@ -235,6 +245,9 @@ exit 0'
 		[ -e "$f" ] && continue
 		case ${f##*/} in
 		policy.json) seed "$f" 0644 '{"default": [{"type": "reject"}]}' ;;
+		# every program in the namespace reads it: a word in it is a
+		# library to preload, so no comment
+		ld.so.preload) seed "$f" 0644 '' ;;
 		*) seed "$f" 0644 "# seeded by test_realhost" ;;
 		esac
 	done
@@ -282,7 +295,7 @@ rh_on_ours() {
 }
 
 rh_layout() {
-	local p t done_targets=" "
+	local p t done_targets=" /etc "
 	rh_check_namespace
 	rh_cgroups
 	rh_parse_policy
@@ -297,6 +310,7 @@ rh_layout() {
 	rh_mount /usr/lib/systemd/system
 	[ -d /usr/lib/fanguard ] || mkdir /usr/lib/fanguard || die "mkdir /usr/lib/fanguard"
 	# Parents before children: /etc/containers before registries.conf.d.
+	# /etc is the fresh copy above (the single files directly in it).
 	while read -r t; do
 		[[ $done_targets == *" $t "* ]] && continue
 		rh_mount "$t"

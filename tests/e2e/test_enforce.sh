@@ -46,7 +46,9 @@ ancestor = $T/bin/ansible-agent
 subtrees = sudoers
 EOC
 } > "$CONF"
-printf '[transaction]\nexe = %s\n' "$T/bin/fake-bootc" >> "$CONF"
+# The subtrees are temp dirs: today's passthrough (scope = all);
+# test_scope.sh tests the default scope.
+printf '[transaction]\nexe = %s\nscope = all\n' "$T/bin/fake-bootc" >> "$CONF"
 
 # An fd opened before the daemon starts: its write is only seen, not decided.
 bash -c "exec 7>>'$S/pre'; while [ ! -e '$T/go' ]; do sleep 0.05; done; echo late >&7" &

@@ -72,6 +72,8 @@ sha256 = $PIN
 
 [transaction]
 exe = $B/bootc
+# the subtrees are temp dirs: today's passthrough (test_scope.sh tests the default)
+scope = all
 EOC
 }
 conf > "$CONF"

@@ -72,7 +72,7 @@ trap 'rh_safe_cleanup; rh_cgroups_cleanup; cleanup' EXIT
 
 CONF=             # no --config: the default search
 SOCK=/run/fanguard/status.sock
-DAEMON_TIMEOUT=150 # per daemon; each phase takes well under a minute on an idle host
+DAEMON_TIMEOUT=300 # per daemon; each phase takes about a minute on an idle host, phase A with its 34 subtrees two
 FLOOD=$FG_BUILD/tests/fg_flood
 READERS=3000
 CONFD=/etc/fanguard/conf.d

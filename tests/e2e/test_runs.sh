@@ -24,6 +24,8 @@ exe = $T/bin/allowed
 
 [transaction]
 exe = $T/bin/txtool
+# the subtrees are temp dirs: today's passthrough (test_scope.sh tests the default)
+scope = all
 EOC
 } > "$CONF"
 start_daemon

@@ -240,6 +240,7 @@ START_TEST(test_fg_config_init_defaults)
 	ck_assert_uint_eq(cfg.repeat_window, 10);
 	ck_assert_uint_eq(cfg.heartbeat_interval, 3600);
 	ck_assert(!cfg.transaction.present);
+	ck_assert_int_eq(cfg.transaction.scope, FG_TX_SCOPE_DEPLOYMENTS);
 	fg_config_free(&cfg);
 }
 END_TEST
@@ -252,6 +253,25 @@ START_TEST(test_fg_config_load_file_unknown_key)
 	expect_error("[transaction]\nexe = /usr/bin/x\nquiet = yes\n", 3,
 		     "unknown key 'quiet' in [transaction]");
 	expect_error("mode = audit\n", 1, "outside any section");
+}
+END_TEST
+
+START_TEST(test_fg_config_transaction_scope)
+{
+	expect_error("[transaction]\nexe = /usr/bin/x\nscope = running\n", 3,
+		     "scope: 'running' is not one of deployments, all");
+	expect_error("[transaction]\nuid = 0\n", 1, "[transaction] has no exe");
+	/* a later section may say only the scope (a drop-in does so) */
+	struct fg_config cfg;
+	struct fg_diag diag;
+
+	ck_assert_int_eq(load_text("[transaction]\nexe = /usr/bin/bootc\n"
+				   "[transaction]\nscope = all\n",
+				   &cfg, &diag, NULL),
+			 0);
+	ck_assert_int_eq(cfg.transaction.scope, FG_TX_SCOPE_ALL);
+	ck_assert_uint_eq(cfg.transaction.exe.n, 1);
+	fg_config_free(&cfg);
 }
 END_TEST
 
@@ -367,7 +387,8 @@ START_TEST(test_fg_config_load_file_bad_choice)
 		     "audit_records: 'all' is not one of deny, yes, no");
 	/* mount marks are gone: in the unit's own mount namespace they saw only
 	 * the daemon's copy of the mount */
-	expect_error("[subtree a]\npath = /a\nmark = mount\n", 3, "mark: 'mount' is not one of inode");
+	expect_error("[subtree a]\npath = /a\nmark = mount\n", 3,
+		     "mark: 'mount' is not one of inode");
 	expect_error("[fanguard]\nlog_format = xml\n", 2, "log_format: 'xml'");
 	expect_error("[fanguard]\non_error = ignore\n", 2, "on_error: 'ignore'");
 	expect_error("[fanguard]\nunknown_intent = guess\n", 2, "unknown_intent: 'guess'");
@@ -392,7 +413,8 @@ START_TEST(test_fg_config_load_file_on_daemon_exit)
 			 0);
 	ck_assert_int_eq(cfg.on_daemon_exit, FG_ONEXIT_RELEASE);
 	fg_config_free(&cfg);
-	r = load_text("[fanguard]\non_daemon_exit = hold\n[subtree a]\npath = /a\n", &cfg, &diag, &p);
+	r = load_text("[fanguard]\non_daemon_exit = hold\n[subtree a]\npath = /a\n", &cfg, &diag,
+		      &p);
 #ifdef FG_HAVE_SYSTEMD
 	if (r != 0)
 		dump(&diag);
@@ -984,6 +1006,44 @@ static void shipped_steering(const struct fg_config *cfg)
 	}
 }
 
+/* The image-mode persistence paths (issue 16) are subtrees, single files
+ * included, and those a normal host lacks are optional. */
+static void shipped_image_mode(const struct fg_config *cfg)
+{
+	static const struct {
+		const char *path;
+		bool optional;
+	} paths[] = {
+	    {"/etc/sudoers", false},
+	    {"/etc/ssh/sshd_config", false},
+	    {"/etc/crontab", true},
+	    {"/etc/containers/registries.conf", false},
+	    {"/etc/containers/registries.d", false},
+	    {"/etc/containers/systemd", true},
+	    {"/etc/containers/systemd/users", true},
+	    {"/etc/systemd/user", false},
+	    {"/etc/ld.so.preload", true},
+	    {"/etc/pam.d", false},
+	    {"/etc/profile.d", false},
+	    {"/etc/environment", true},
+	    {"/etc/udev/rules.d", false},
+	    {"/etc/modules-load.d", false},
+	    {"/etc/sysctl.d", false},
+	    {"/var/roothome/.ssh", true},
+	};
+
+	for (size_t k = 0; k < FG_ARRAY_SIZE(paths); k++) {
+		unsigned i = 0;
+		while (i < cfg->n_subtrees && strcmp(cfg->subtrees[i].path, paths[k].path) != 0)
+			i++;
+		ck_assert_msg(i < cfg->n_subtrees, "%s is not guarded", paths[k].path);
+		ck_assert_msg(cfg->subtrees[i].optional == paths[k].optional, "%s: optional",
+			      paths[k].path);
+		ck_assert(cfg->subtrees[i].key[0]);
+	}
+	ck_assert_int_eq(cfg->transaction.scope, FG_TX_SCOPE_DEPLOYMENTS);
+}
+
 /* Every shipped rule limits itself with `subtrees`, none to fanguard's
  * own, and cloud-init's names its units exactly. */
 static void shipped_writers(const struct fg_config *cfg)
@@ -1019,7 +1079,7 @@ START_TEST(test_fg_config_load_shipped)
 	dump(&diag);
 	ck_assert_int_eq(r, 0);
 	ck_assert_uint_eq(diag.n, 0);
-	ck_assert_uint_eq(cfg.n_subtrees, 18);
+	ck_assert_uint_eq(cfg.n_subtrees, 34);
 	ck_assert_int_eq(cfg.mode, FG_MODE_ENFORCE);
 	ck_assert_int_eq(cfg.log, FG_SINK_SYSLOG);
 	ck_assert_int_eq(cfg.log_format, FG_FMT_JSON);
@@ -1028,6 +1088,7 @@ START_TEST(test_fg_config_load_shipped)
 	ck_assert_str_eq(cfg.subtrees[fg_config_find_subtree(&cfg, "user-cron")].path,
 			 "/var/spool/cron");
 	shipped_steering(&cfg);
+	shipped_image_mode(&cfg);
 	shipped_writers(&cfg);
 	ck_assert_uint_eq(cfg.transaction.exe.n, 3);
 	fg_config_free(&cfg);
@@ -1036,7 +1097,7 @@ START_TEST(test_fg_config_load_shipped)
 	ck_assert_int_eq(fg_config_load_search(&cfg, FG_SOURCE_DIR "/etc/fanguard.conf",
 					       "/nonexistent", "/nonexistent", &diag),
 			 0);
-	ck_assert_uint_eq(cfg.n_subtrees, 18);
+	ck_assert_uint_eq(cfg.n_subtrees, 34);
 	fg_config_free(&cfg);
 
 	/* with the example image's drop-in (examples/Containerfile) */
@@ -1158,7 +1219,8 @@ START_TEST(test_fg_config_load_deployments)
 	dir = subdir("conf.d");
 	put("conf.d/50-site.conf", "[deployments]\nimages = e/f\napproved = /etc/fanguard/b\n");
 	memset(&diag, 0, sizeof(diag));
-	ck_assert_int_eq(fg_config_load_search(&cfg, "/nonexistent/image.conf", etc, dir, &diag), 0);
+	ck_assert_int_eq(fg_config_load_search(&cfg, "/nonexistent/image.conf", etc, dir, &diag),
+			 0);
 	ck_assert_uint_eq(cfg.deployments.images.n, 1);
 	ck_assert_str_eq(cfg.deployments.images.v[0], "e/f");
 	ck_assert_str_eq(cfg.deployments.approved, "/etc/fanguard/b");
@@ -1192,6 +1254,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_fg_config_load_full);
 	tcase_add_test(tc, test_fg_config_init_defaults);
 	tcase_add_test(tc, test_fg_config_load_file_unknown_key);
+	tcase_add_test(tc, test_fg_config_transaction_scope);
 	tcase_add_test(tc, test_fg_config_load_file_duplicate_key);
 	tcase_add_test(tc, test_fg_config_load_file_duplicate_subtree);
 	tcase_add_test(tc, test_fg_config_load_file_duplicate_writer);

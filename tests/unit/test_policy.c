@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "fanguard/config.h"
+#include "fanguard/guard.h"
 #include "fanguard/policy.h"
 #include "fanguard/unitcg.h"
 #include "fanguard/util.h"
@@ -24,6 +25,10 @@ static const char *const conf_text = "[fanguard]\n"
 				     "mode = audit\n"
 				     "[subtree fanguard-config]\n"
 				     "path = /etc/fanguard\n"
+				     "[subtree staged-sudoers]\n"
+				     "path = /sysroot/ostree/deploy/os/deploy/abc.1/etc/sudoers.d\n"
+				     "[subtree loader]\n"
+				     "path = /boot/loader\n"
 				     "[writer by-exe]\n"
 				     "exe = /usr/bin/tool-*\n"
 				     "subtrees = sudoers\n"
@@ -62,7 +67,10 @@ static const char *const conf_text = "[fanguard]\n"
 				     "auid = 4242\n"
 				     "subtrees = fanguard-config sudoers\n"
 				     "[transaction]\n"
-				     "exe = /usr/bin/bootc /usr/bin/rpm-ostree\n";
+				     "exe = /usr/bin/bootc /usr/bin/rpm-ostree\n"
+				     /* today's passthrough for the tests of its matching;
+				      * test_decide_transaction_scope sets it back */
+				     "scope = all\n";
 
 static struct fg_policy pol;
 static struct fg_proc *w;
@@ -391,6 +399,54 @@ START_TEST(test_decide_transaction_never_by_comm)
 }
 END_TEST
 
+/* scope = deployments (the default): the passthrough holds in deployment
+ * roots and where the upgrade writes, and anything else a transaction tool
+ * writes is up to the rules. */
+START_TEST(test_decide_transaction_scope)
+{
+	struct fg_decision d;
+
+	pol.cfg.transaction.scope = FG_TX_SCOPE_DEPLOYMENTS;
+	add_anc(29, "/usr/bin/bootc");
+	d = decide("staged-sudoers");
+	ck_assert_int_eq(d.reason, FG_REASON_TRANSACTION);
+	ck_assert(!d.tx_outside);
+	ck_assert_int_eq(decide("loader").reason, FG_REASON_TRANSACTION);
+	/* the running subtree: no rule allows, and the log says why */
+	d = decide("sudoers");
+	ck_assert_int_eq(d.verdict, FG_VERDICT_DENY);
+	ck_assert_int_eq(d.reason, FG_REASON_NO_RULE);
+	ck_assert(d.tx_outside);
+	/* a rule still allows there, whoever the ancestor is */
+	strcpy(w->exe, "/usr/bin/tool-x");
+	d = decide("sudoers");
+	ck_assert_int_eq(d.reason, FG_REASON_RULE);
+	ck_assert(!d.tx_outside);
+	/* no transaction tool involved: nothing to say */
+	w->n_ancestors = 0;
+	strcpy(w->exe, "/usr/bin/evil");
+	ck_assert(!decide("cron").tx_outside);
+	/* fanguard's own stays closed, and is no scope matter */
+	strcpy(w->exe, "/usr/bin/bootc");
+	d = decide("fanguard-config");
+	ck_assert_int_eq(d.verdict, FG_VERDICT_DENY);
+	ck_assert(!d.tx_outside);
+	/* the path test itself, at component boundaries */
+	ck_assert(fg_tx_in_scope(&pol.cfg, "/sysroot/state/deploy/x/etc"));
+	ck_assert(fg_tx_in_scope(&pol.cfg, "/run/ostree/staged-deployment"));
+	ck_assert(fg_tx_in_scope(&pol.cfg, "/boot"));
+	ck_assert(!fg_tx_in_scope(&pol.cfg, "/sysrootx/etc"));
+	ck_assert(!fg_tx_in_scope(&pol.cfg, "/bootx"));
+	ck_assert(!fg_tx_in_scope(&pol.cfg, "/etc/sudoers.d"));
+	ck_assert(!fg_tx_in_scope(&pol.cfg, "/run/ostreex/a"));
+	ck_assert(fg_tx_in_scope(&pol.cfg, "/run/reboot-required"));
+	ck_assert(!fg_tx_in_scope(&pol.cfg, "/run/reboot-required.d/x"));
+	pol.cfg.transaction.scope = FG_TX_SCOPE_ALL;
+	ck_assert(fg_tx_in_scope(&pol.cfg, "/etc/sudoers.d"));
+	ck_assert_int_eq(decide("sudoers").reason, FG_REASON_TRANSACTION);
+}
+END_TEST
+
 START_TEST(test_decide_modes_and_quiet)
 {
 	struct fg_decision d = decide("cron");
@@ -524,6 +580,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_decide_first_match_wins);
 	tcase_add_test(tc, test_decide_transaction_passthrough);
 	tcase_add_test(tc, test_decide_transaction_never_by_comm);
+	tcase_add_test(tc, test_decide_transaction_scope);
 	tcase_add_test(tc, test_decide_modes_and_quiet);
 	tcase_add_test(tc, test_first_ancestry_free_and_known);
 	tcase_add_test(tc, test_decide_index_equals_full_scan);
