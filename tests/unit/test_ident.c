@@ -57,8 +57,11 @@ static const char *const conf_text = "[subtree sudoers]\n"
 				     "[writer by-ancestor]\n"
 				     "exe = /usr/bin/cp\n"
 				     "ancestor = /usr/bin/ansible\n"
+				     /* the subtrees here are no deployment roots:
+				      * scope = all keeps the passthrough there */
 				     "[transaction]\n"
-				     "exe = /usr/bin/bootc\n";
+				     "exe = /usr/bin/bootc\n"
+				     "scope = all\n";
 
 static void setup(void)
 {
