@@ -48,6 +48,8 @@ logged "its end is summarised: 2 files, flagged lone_sensitive" 1 event.action=r
 
 # A run of three files over two subtrees is not flagged.
 "$AW" -c "echo 1 > '$C/j1'; echo 2 > '$C/j2'; echo 3 > '$S/c'"
+# the logger is asynchronous: the line may not be written yet
+wait_log 1 event.action=open-write file.path="$S/c" || fail "no open-write line for $S/c"
 RC=$(run_of "$S/c")
 check "another run, another id ($RC)" test -n "$RC" -a "$RC" != "$RA"
 logged "3 files over two subtrees, not flagged" 1 event.action=run-end fanguard.run.id="$RC" \
