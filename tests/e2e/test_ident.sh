@@ -174,27 +174,46 @@ refuse "an allowed writer traced by strace" "$S/traced" \
 	strace -f -o /dev/null "$B/cm-sh" -c "echo x > '$S/traced'"
 alerted "that is a traced alert" "$S/traced" code-untrusted fanguard.identity.problem=traced
 
+# paused_writer NAME FILE: cm-morph writes FILE twice (allowed, then
+# cached), then waits on a fifo before its third write; sets fifo, out, MP.
+paused_writer() {
+	fifo=$T/fifo.$1 out=$T/$1.out
+	mkfifo "$fifo"
+	timeout 30 "$B/cm-morph" write:"$2" write:"$2" wait:"$fifo" write:"$2" >"$out" 2>&1 &
+	MP=$!
+	BG+=("$MP")
+	for _ in $(seq 100); do grep -q "wait $fifo" "$out" && break; sleep 0.1; done
+}
+
+# resume_writer FILE DESC: lets the paused writer make its third write,
+# which must be the only one refused.
+resume_writer() {
+	local e
+	timeout 10 bash -c 'printf x > "$1"' _ "$fifo"
+	wait "$MP"
+	e=$(sed -n "s|^write $1 pid=[0-9]* errno=\([0-9]*\)\$|\1|p" "$out" | paste -sd' ')
+	[ "$e" = "0 0 1" ] && pass "$2 (errnos $e)" || fail "$2 (errnos '$e', want '0 0 1')"
+}
+
+# sighup_taken DESC: SIGHUP, and a new successful reload line.
+sighup_taken() {
+	local before
+	before=$(count_log event.action=reload event.outcome=success)
+	kill -HUP "$DPID"
+	wait_log $((before + 1)) event.action=reload event.outcome=success || fail "$1"
+}
+
 # A cached allowed writer, then a tracer attaches: the next write is decided
 # afresh (the connector's ptrace event drops the entry) and refused.
-fifo=$T/fifo.trace out=$T/trace.out
-mkfifo "$fifo"
-timeout 30 "$B/cm-morph" write:"$S/trace-late" write:"$S/trace-late" wait:"$fifo" \
-	write:"$S/trace-late" >"$out" 2>&1 &
-MP=$!
-BG+=("$MP")
-for _ in $(seq 100); do grep -q "wait $fifo" "$out" && break; sleep 0.1; done
+paused_writer trace "$S/trace-late"
 P=$(sed -n "s/^wait .* pid=\([0-9]*\)$/\1/p" "$out")
 strace -p "$P" -o /dev/null &
 SP=$!
 BG+=("$SP")
 for _ in $(seq 100); do [ "$(awk '/^TracerPid/ {print $2}' /proc/"$P"/status 2>/dev/null)" = "$SP" ] && break; sleep 0.05; done
-timeout 10 bash -c 'printf x > "$1"' _ "$fifo"
-wait "$MP"
+resume_writer "$S/trace-late" "a cached writer is refused once a tracer attached"
 kill "$SP" 2>/dev/null
 wait "$SP" 2>/dev/null
-e=$(sed -n "s|^write $S/trace-late pid=[0-9]* errno=\([0-9]*\)\$|\1|p" "$out" | paste -sd' ')
-[ "$e" = "0 0 1" ] && pass "a cached writer is refused once a tracer attached (errnos $e)" ||
-	fail "a cached writer is refused once a tracer attached (errnos '$e', want '0 0 1')"
 alerted "that is a traced alert" "$S/trace-late" code-untrusted fanguard.identity.problem=traced
 
 # ---- 4. bootc's temporary copy, re-executed and deleted: a transaction
@@ -215,33 +234,19 @@ eq_alert=$(count_log file.path="$S/tx-other" event.kind=alert)
 
 # A cached writer verified under one policy is verified again under the
 # next: a reload that trusts no prefix at all leaves its libc untrusted.
-fifo=$T/fifo.reload out=$T/reload.out
-mkfifo "$fifo"
-timeout 30 "$B/cm-morph" write:"$S/reloaded" write:"$S/reloaded" wait:"$fifo" \
-	write:"$S/reloaded" >"$out" 2>&1 &
-MP=$!
-BG+=("$MP")
-for _ in $(seq 100); do grep -q "wait $fifo" "$out" && break; sleep 0.1; done
+paused_writer reload "$S/reloaded"
 {
 	conf
 	echo
 	echo "[fanguard]"
 	echo "trusted_prefix = /nonexistent"
 } > "$CONF"
-before=$(count_log event.action=reload event.outcome=success)
-kill -HUP "$DPID"
-wait_log $((before + 1)) event.action=reload event.outcome=success || fail "the reload was taken"
-timeout 10 bash -c 'printf x > "$1"' _ "$fifo"
-wait "$MP"
-e=$(sed -n "s|^write $S/reloaded pid=[0-9]* errno=\([0-9]*\)\$|\1|p" "$out" | paste -sd' ')
-[ "$e" = "0 0 1" ] && pass "a cached writer is verified again after a reload (errnos $e)" ||
-	fail "a cached writer is verified again after a reload (errnos '$e', want '0 0 1')"
+sighup_taken "the reload was taken"
+resume_writer "$S/reloaded" "a cached writer is verified again after a reload"
 alerted "its libraries are outside the new trusted prefix" "$S/reloaded" code-untrusted \
 	fanguard.identity.problem=foreign-code
 conf > "$CONF"
-before=$(count_log event.action=reload event.outcome=success)
-kill -HUP "$DPID"
-wait_log $((before + 1)) event.action=reload event.outcome=success || fail "the reload back was taken"
+sighup_taken "the reload back was taken"
 
 # ---- 5. content at a trusted path
 cp /bin/bash "$T/pinned.new"
