@@ -54,6 +54,7 @@ struct daemon {
 	struct fg_pcache pcache;
 	struct fg_hold hold; /* on_daemon_exit = hold: the fd store, the journal */
 	int sigfd;
+	bool ends_waiting; /* an exited root's summary waits (fg_tx_settle) */
 	uint64_t generation;
 	int harden_err; /* capabilities, then seccomp: 0 or the first -errno */
 	int loginuid_immutable; /* asked at start: 1, 0, -errno */
@@ -473,8 +474,11 @@ static int poll_timeout(struct daemon *d)
 	uint64_t now = fg_now_ns();
 	int a = periodic(d, now);
 	int b = d->srv.fd >= 0 ? fg_status_timeout_ms(&d->srv, now) : -1;
+	int t = a < 0 || (b >= 0 && b < a) ? b : a;
 
-	return a < 0 || (b >= 0 && b < a) ? b : a;
+	/* an exited root's summary waits for the answering thread's current
+	 * write-open, a matter of microseconds */
+	return d->ends_waiting && (t < 0 || t > 1) ? 1 : t;
 }
 
 static int loop(struct daemon *d)
@@ -496,10 +500,11 @@ static int loop(struct daemon *d)
 		}
 		for (unsigned i = 0; i < FG_TX_MAX; i++)
 			if (p[PFD_TX0 + i].revents)
-				fg_tx_end(&d->guard, i);
+				fg_tx_exited(&d->guard, i);
 		for (unsigned i = 0; i < FG_RUN_MAX; i++)
 			if (p[PFD_RUN0 + i].revents)
-				fg_run_end(&d->guard, i);
+				fg_run_exited(&d->guard, i);
+		d->ends_waiting = fg_tx_settle(&d->guard);
 		if (p[PFD_SIGNAL].revents) {
 			r = on_signal(d);
 			if (r)

@@ -189,8 +189,8 @@ static bool verify_early(struct fg_guard *g, const struct intent *in, bool last_
  * answer, then count and log (the answer never waits for the log).
  * Returns true when it was not answered: a digest it needs is being
  * computed, and the open is deferred until it is (*ret_ticket). */
-static bool open_write(struct fg_guard *g, int group, const struct fanotify_event_metadata *md,
-		       const struct intent *in, uint64_t t0, bool last_try, uint64_t *ret_ticket)
+static bool decide_write(struct fg_guard *g, int group, const struct fanotify_event_metadata *md,
+			 const struct intent *in, uint64_t t0, bool last_try, uint64_t *ret_ticket)
 {
 	struct fg_proc *p = g->perm.proc;
 	struct fg_decision d, pre;
@@ -259,6 +259,19 @@ static bool open_write(struct fg_guard *g, int group, const struct fanotify_even
 	if (!o.allow && (in->flags & O_CREAT))
 		fg_creat_denied(g, md->fd, md->pid, in->path, in->subtree);
 	return false;
+}
+
+/* decide_write, counted for the summaries (fg_tx_settle): the writer may
+ * exit between the answer and the count in its run or transaction. */
+static bool open_write(struct fg_guard *g, int group, const struct fanotify_event_metadata *md,
+		       const struct intent *in, uint64_t t0, bool last_try, uint64_t *ret_ticket)
+{
+	bool deferred;
+
+	__atomic_add_fetch(&g->writes_begun, 1, __ATOMIC_SEQ_CST);
+	deferred = decide_write(g, group, md, in, t0, last_try, ret_ticket);
+	__atomic_add_fetch(&g->writes_done, 1, __ATOMIC_SEQ_CST);
+	return deferred;
 }
 
 /* Phase one of a pass: what each opener asked for. Nothing is answered

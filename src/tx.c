@@ -49,35 +49,61 @@ bool fg_tx_in_scope(const struct fg_config *cfg, const char *path)
 	return false;
 }
 
+/* The sequence number a root that has exited by now waits for: every
+ * write-open the answering thread has begun so far. */
+static uint64_t exit_seq_now(struct fg_guard *g)
+{
+	return __atomic_load_n(&g->writes_begun, __ATOMIC_SEQ_CST) + 1;
+}
+
+static bool settled(struct fg_guard *g, uint64_t exit_seq)
+{
+	return exit_seq && __atomic_load_n(&g->writes_done, __ATOMIC_SEQ_CST) + 1 >= exit_seq;
+}
+
+/* A pidfd for a root, or -1 with *ret_exit_seq set when the root has
+ * already exited: a write answered before it was counted lets its writer
+ * exit first, and that write still belongs in a summary. */
+static int root_pidfd(struct fg_guard *g, pid_t pid, uint64_t *ret_exit_seq)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	*ret_exit_seq = fd < 0 ? exit_seq_now(g) : 0;
+	return fd;
+}
+
+static void wake_main(struct fg_guard *g)
+{
+	(void)!write(g->main_wake, &(uint64_t){1}, sizeof(uint64_t));
+}
+
 void fg_tx_note(struct fg_guard *g, const struct fg_proc *p, const struct fg_decision *d)
 {
 	pid_t root = d->tx_anc < 0 ? p->pid : p->anc[d->tx_anc].pid;
+	uint64_t start = d->tx_anc < 0 ? p->start_time : p->anc[d->tx_anc].start_time;
 	const char *exe = d->tx_anc < 0 ? p->exe : fg_proc_anc_exe(p, (unsigned)d->tx_anc);
-	struct fg_tx *free_slot = NULL;
-	int pidfd;
+	struct fg_tx *t = NULL;
 
 	pthread_mutex_lock(&g->lock);
 	for (unsigned i = 0; i < FG_TX_MAX; i++) {
-		struct fg_tx *t = &g->state->tx[i];
-		if (t->pid == root) {
-			t->files++;
+		struct fg_tx *x = &g->state->tx[i];
+		if (x->pid == root && x->start_time == start) {
+			x->files++;
 			pthread_mutex_unlock(&g->lock);
 			return;
 		}
-		if (!t->pid && !free_slot)
-			free_slot = t;
+		if (!x->pid && !t)
+			t = x;
 	}
-	pidfd = free_slot ? (int)syscall(SYS_pidfd_open, root, 0) : -1;
-	if (pidfd >= 0) {
-		free_slot->pidfd = pidfd;
-		free_slot->pid = root;
-		free_slot->files = 1;
-		clock_gettime(CLOCK_MONOTONIC, &free_slot->started);
-		fg_strlcpy(free_slot->exe, exe, sizeof(free_slot->exe));
+	if (t) {
+		*t = (struct fg_tx){.pid = root, .start_time = start, .files = 1};
+		t->pidfd = root_pidfd(g, root, &t->exit_seq);
+		clock_gettime(CLOCK_MONOTONIC, &t->started);
+		fg_strlcpy(t->exe, exe, sizeof(t->exe));
 	}
 	pthread_mutex_unlock(&g->lock);
-	if (pidfd >= 0)
-		(void)!write(g->main_wake, &(uint64_t){1}, sizeof(uint64_t));
+	if (t)
+		wake_main(g);
 }
 
 int fg_tx_pidfd(struct fg_guard *g, unsigned slot)
@@ -90,7 +116,20 @@ int fg_tx_pidfd(struct fg_guard *g, unsigned slot)
 	return fd;
 }
 
-void fg_tx_end(struct fg_guard *g, unsigned slot)
+void fg_tx_exited(struct fg_guard *g, unsigned slot)
+{
+	struct fg_tx *t = &g->state->tx[slot];
+
+	pthread_mutex_lock(&g->lock);
+	if (t->pid && !t->exit_seq) {
+		t->exit_seq = exit_seq_now(g);
+		close(t->pidfd);
+		t->pidfd = -1;
+	}
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void tx_end(struct fg_guard *g, unsigned slot)
 {
 	struct fg_tx t;
 	struct fg_tx_done *done = &g->state->tx_last;
@@ -109,8 +148,6 @@ void fg_tx_end(struct fg_guard *g, unsigned slot)
 	fg_strlcpy(done->exe, t.exe, sizeof(done->exe));
 	g->state->tx_finished++;
 	pthread_mutex_unlock(&g->lock);
-	if (t.pidfd >= 0)
-		close(t.pidfd);
 	fg_guard_event_base(&ev, "transaction-end");
 	ev.outcome = "success";
 	ev.reason = "transaction";
@@ -148,25 +185,24 @@ static void run_count(struct fg_run *r, const struct fg_subtree_cfg *s, const ch
 		r->per[i].files++;
 }
 
-/* A free slot for a new run rooted at pid, its pidfd open. */
+/* A free slot for a new run rooted at pid, its pidfd open (or already
+ * exited, see root_pidfd). */
 static struct fg_run *run_open(struct fg_guard *g, pid_t pid, uint64_t start, const char *rule)
 {
 	struct fg_run *r = NULL;
-	int pidfd;
 
 	for (unsigned i = 0; i < FG_RUN_MAX && !r; i++)
 		if (!g->state->runs[i].pid)
 			r = &g->state->runs[i];
-	pidfd = r ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
-	if (pidfd < 0)
+	if (!r)
 		return NULL;
 	memset(r, 0, sizeof(*r));
 	r->pid = pid;
-	r->pidfd = pidfd;
+	r->pidfd = root_pidfd(g, pid, &r->exit_seq);
 	r->start_time = start;
 	fg_strlcpy(r->rule, rule, sizeof(r->rule));
 	clock_gettime(CLOCK_MONOTONIC, &r->started);
-	(void)!write(g->main_wake, &(uint64_t){1}, sizeof(uint64_t));
+	wake_main(g);
 	return r;
 }
 
@@ -203,7 +239,20 @@ int fg_run_pidfd(struct fg_guard *g, unsigned slot)
 	return fd;
 }
 
-void fg_run_end(struct fg_guard *g, unsigned slot)
+void fg_run_exited(struct fg_guard *g, unsigned slot)
+{
+	struct fg_run *r = &g->state->runs[slot];
+
+	pthread_mutex_lock(&g->lock);
+	if (r->pid && !r->exit_seq) {
+		r->exit_seq = exit_seq_now(g);
+		close(r->pidfd);
+		r->pidfd = -1;
+	}
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void run_end(struct fg_guard *g, unsigned slot)
 {
 	static struct fg_run r; /* main thread only */
 	struct fg_run_end end = {0};
@@ -216,7 +265,6 @@ void fg_run_end(struct fg_guard *g, unsigned slot)
 	g->state->runs[slot].pid = 0;
 	g->state->runs[slot].pidfd = -1;
 	pthread_mutex_unlock(&g->lock);
-	close(r.pidfd);
 	end = (struct fg_run_end){
 	    .id = r.id,
 	    .rule = r.rule,
@@ -241,4 +289,29 @@ void fg_run_end(struct fg_guard *g, unsigned slot)
 		ev.message = "a run that wrote only one or two files, one of them a privilege or "
 			     "ssh drop-in: worth a look";
 	fg_logger_event(g->log, &ev);
+}
+
+bool fg_tx_settle(struct fg_guard *g)
+{
+	bool waiting = false;
+
+	for (unsigned i = 0; i < FG_TX_MAX; i++) {
+		pthread_mutex_lock(&g->lock);
+		uint64_t seq = g->state->tx[i].pid ? g->state->tx[i].exit_seq : 0;
+		pthread_mutex_unlock(&g->lock);
+		if (settled(g, seq))
+			tx_end(g, i);
+		else
+			waiting |= seq != 0;
+	}
+	for (unsigned i = 0; i < FG_RUN_MAX; i++) {
+		pthread_mutex_lock(&g->lock);
+		uint64_t seq = g->state->runs[i].pid ? g->state->runs[i].exit_seq : 0;
+		pthread_mutex_unlock(&g->lock);
+		if (settled(g, seq))
+			run_end(g, i);
+		else
+			waiting |= seq != 0;
+	}
+	return waiting;
 }

@@ -235,6 +235,11 @@ struct fg_guard {
 	} opened;
 	struct fg_creat_req creatq[FG_CREAT_MAX];
 	unsigned n_creatq;
+	/* Write-opens the answering thread has begun and finished (atomic,
+	 * outside the lock). An allowed open is answered before it is counted
+	 * in its run or transaction, so the writer can exit first: a summary
+	 * waits until every write-open begun before its root's exit is done. */
+	uint64_t writes_begun, writes_done;
 
 	struct fg_perm perm;
 	struct fg_notif notif;
@@ -387,19 +392,23 @@ const char *fg_creat_type(mode_t mode);
 bool fg_tx_in_scope(const struct fg_config *cfg, const char *path);
 /* A write allowed as part of a transaction (answering thread). */
 void fg_tx_note(struct fg_guard *g, const struct fg_proc *p, const struct fg_decision *d);
-/* Transaction slot `slot` has exited (its pidfd polled readable): logs the
- * summary and frees the slot (main thread). */
-void fg_tx_end(struct fg_guard *g, unsigned slot);
-/* The pidfd of slot i, or -1 when free (for the main thread's poll). */
+/* Transaction slot `slot`'s root has exited (its pidfd polled readable):
+ * its summary waits for the write-opens begun until now (main thread). */
+void fg_tx_exited(struct fg_guard *g, unsigned slot);
+/* The pidfd of slot i, or -1 when free or exited (for the main thread's
+ * poll). */
 int fg_tx_pidfd(struct fg_guard *g, unsigned slot);
 /* A write allowed by rule d->rule (answering thread): counts it in the
  * writer's run and puts the run's id in ret_id. */
 void fg_run_note(struct fg_guard *g, const struct fg_proc *p, const struct fg_decision *d,
 		 unsigned subtree, const char *path, char *ret_id, size_t size);
-/* Run slot `slot`'s root exited: logs run-end and frees the slot (main
- * thread). */
-void fg_run_end(struct fg_guard *g, unsigned slot);
+/* Run slot `slot`'s root exited: as fg_tx_exited. */
+void fg_run_exited(struct fg_guard *g, unsigned slot);
 int fg_run_pidfd(struct fg_guard *g, unsigned slot);
+/* Logs transaction-end and run-end for every exited root whose writes are
+ * all counted, and frees their slots (main thread). Returns true while an
+ * exited root still waits, for the main thread to look again soon. */
+bool fg_tx_settle(struct fg_guard *g);
 
 /* ---- remark.c: keeping the marks where the paths are ---- */
 /* The mount table changed: re-marks every subtree whose path now names

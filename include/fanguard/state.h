@@ -59,8 +59,9 @@ struct fg_recent {
 
 struct fg_tx {
 	pid_t pid; /* root process of the transaction, 0 = free slot */
-	int pidfd; /* readable when it exits */
+	int pidfd; /* readable when it exits; -1 once it has */
 	uint64_t start_time;
+	uint64_t exit_seq; /* 0: running; else fg_guard's writes_begun + 1 at its exit */
 	struct timespec started;
 	uint64_t files; /* write-opens allowed for it */
 	char exe[PATH_MAX];
@@ -70,8 +71,9 @@ struct fg_tx {
  * matches the same rule, or the writer itself) and what it wrote. */
 struct fg_run {
 	pid_t pid; /* 0: free slot */
-	int pidfd; /* readable when the root exits */
+	int pidfd; /* readable when the root exits; -1 once it has */
 	uint64_t start_time;
+	uint64_t exit_seq; /* as in fg_tx */
 	char id[32];
 	char rule[64];
 	struct timespec started;

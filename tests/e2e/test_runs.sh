@@ -69,4 +69,24 @@ sys.exit(1)" "$LOG" "$RC"
 "$T/bin/txtool" -c "bash -c \"echo t > '$S/t'\"; true"
 logged "a transaction's write carries fanguard.transaction.id" 1 event.action=open-write \
 	file.path="$S/t" fanguard.reason=transaction fanguard.transaction.id="~-"
+
+# The same for transactions: twenty tools that write one file and exit,
+# each summarised with its one write.
+before=$(count_log event.action=transaction-end fanguard.count=1)
+for i in $(seq 20); do "$T/bin/txtool" -c "echo $i > '$S/tx$i'"; done
+logged "20 one-write transactions: 20 summaries of one write" $((before + 20)) \
+	event.action=transaction-end fanguard.count=1
+check "no transaction ended without its write" test "$(count_log event.action=transaction-end \
+	fanguard.count=0)" = 0
+# A writer that exits the moment its open is answered: the answer comes
+# before the write is counted in its run, so the summary must wait for the
+# count (a summary of none, or none at all, would hide a lone sensitive
+# write). Twenty such writers, each its own run of one (last: their open-write
+# lines are a burst the logger folds into one).
+for i in $(seq 20); do "$AW" -c "echo $i > '$S/one$i'"; done
+logged "20 writers of one file each: 20 summaries of one file, each flagged" 20 \
+	event.action=run-end fanguard.run.files=1 fanguard.run.lone_sensitive=True \
+	fanguard.run.first_file="~$S/one"
+check "no run of those ended empty or twice" test "$(count_log event.action=run-end \
+	fanguard.run.first_file="~$S/one")" = 20
 finish
