@@ -116,17 +116,24 @@ int fg_tx_pidfd(struct fg_guard *g, unsigned slot)
 	return fd;
 }
 
+/* A slot's root has exited: its pidfd goes, its summary waits (either
+ * table's slot, by its fields). */
+static void mark_exited(struct fg_guard *g, const pid_t *pid, uint64_t *exit_seq, int *pidfd)
+{
+	pthread_mutex_lock(&g->lock);
+	if (*pid && !*exit_seq) {
+		*exit_seq = exit_seq_now(g);
+		close(*pidfd);
+		*pidfd = -1;
+	}
+	pthread_mutex_unlock(&g->lock);
+}
+
 void fg_tx_exited(struct fg_guard *g, unsigned slot)
 {
 	struct fg_tx *t = &g->state->tx[slot];
 
-	pthread_mutex_lock(&g->lock);
-	if (t->pid && !t->exit_seq) {
-		t->exit_seq = exit_seq_now(g);
-		close(t->pidfd);
-		t->pidfd = -1;
-	}
-	pthread_mutex_unlock(&g->lock);
+	mark_exited(g, &t->pid, &t->exit_seq, &t->pidfd);
 }
 
 static void tx_end(struct fg_guard *g, unsigned slot)
@@ -243,13 +250,7 @@ void fg_run_exited(struct fg_guard *g, unsigned slot)
 {
 	struct fg_run *r = &g->state->runs[slot];
 
-	pthread_mutex_lock(&g->lock);
-	if (r->pid && !r->exit_seq) {
-		r->exit_seq = exit_seq_now(g);
-		close(r->pidfd);
-		r->pidfd = -1;
-	}
-	pthread_mutex_unlock(&g->lock);
+	mark_exited(g, &r->pid, &r->exit_seq, &r->pidfd);
 }
 
 static void run_end(struct fg_guard *g, unsigned slot)
