@@ -723,6 +723,7 @@ static int start(struct daemon *d, struct fg_diag *diag)
 	if (fg_guard_init(&d->guard, d->pol, d->fan, &d->log, &d->state) < 0)
 		return FG_EXIT_OSERR;
 	d->guard.pc = &d->pcache;
+	d->guard.perm.ident.pc = &d->pcache;
 	fg_guard_add_self(&d->guard, d->log.tid);
 	d->pol->generation = d->generation = 1;
 	heartbeat_update(d);

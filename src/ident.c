@@ -1,5 +1,6 @@
 /* Verifying who a writer is (see ident.h for what each check defeats). */
 #include "fanguard/ident.h"
+#include "fanguard/pcache.h"
 #include "fanguard/unitcg.h"
 #include "fanguard/util.h"
 
@@ -170,8 +171,10 @@ static void scan_line(struct fg_maps_scan *s, const char *line, size_t len)
 	}
 	if (!m.exec)
 		return;
-	/* The kernel's own code pages; nothing else executable is without a
-	 * file (a name given with PR_SET_VMA_ANON_NAME reads "[anon:...]"). */
+	if (m.ino && s->n_code < FG_MAPS_CODE_MAX)
+		s->code[s->n_code++] = (struct fg_code_range){m.lo, m.hi};
+	else if (m.ino)
+		s->code_overflow = true;
 	if (m.ino == 0 &&
 	    (span_is(m.path, m.path_len, "[vdso]") || span_is(m.path, m.path_len, "[vsyscall]") ||
 	     span_is(m.path, m.path_len, "[uprobes]")))
@@ -325,15 +328,62 @@ static void found(struct fg_proc *p, int who, uint8_t problem, const char *detai
 	fg_strlcpy(p->finding.detail, detail ? detail : "", sizeof(p->finding.detail));
 }
 
+bool fg_ident_pagemap_modified(const uint64_t *entries, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool present = entries[i] >> 63 & 1, swapped = entries[i] >> 62 & 1,
+		     file = entries[i] >> 61 & 1;
+		if (swapped || (present && !file))
+			return true;
+	}
+	return false;
+}
+
+/* Whether a file's executable mapping holds a page that is not the file's:
+ * maps names the file for pages a forger copied its code into (a private
+ * mapping of the claimed exe, written, then made executable). pagemap has
+ * one word per page; only the executable file ranges are read, so a
+ * process with thousands of thread stacks costs no more than one without.
+ * Returns the first such range's index, -1 for none, -2 when unreadable. */
+static int modified_range(int dirfd, const struct fg_maps_scan *s)
+{
+	static uint64_t buf[8192];
+	_cleanup_close_ int fd = openat(dirfd, "pagemap", O_RDONLY | O_CLOEXEC);
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (fd < 0 || page <= 0)
+		return -2;
+	for (unsigned i = 0; i < s->n_code; i++) {
+		for (uint64_t at = s->code[i].lo / (uint64_t)page;
+		     at < s->code[i].hi / (uint64_t)page;) {
+			uint64_t left = s->code[i].hi / (uint64_t)page - at;
+			size_t want = left < FG_ARRAY_SIZE(buf) ? (size_t)left : FG_ARRAY_SIZE(buf);
+			ssize_t n = pread(fd, buf, want * 8, (off_t)(at * 8));
+
+			if (n <= 0 || n % 8)
+				return -2;
+			if (fg_ident_pagemap_modified(buf, (size_t)n / 8))
+				return (int)i;
+			at += (uint64_t)n / 8;
+		}
+	}
+	return -1;
+}
+
 /* The exe's inode among the executable mappings, and every executable
- * mapping trusted: one walk over maps settles both. */
+ * mapping trusted and unmodified: one walk over maps and a look at the
+ * executable ranges' pages settle all three. */
 static void check_maps(const struct fg_policy *pol, int dirfd, struct fg_trustinfo *t, char *detail,
 		       size_t dsize)
 {
 	static char buf[MAPS_CHUNK];
-	struct fg_maps_scan s = {.pol = pol};
+	static struct fg_maps_scan s; /* answering thread (or the CLI) only */
 	struct stat st;
 	ssize_t n;
+	int mod;
+
+	memset(&s, 0, sizeof(s));
+	s.pol = pol;
 
 	detail[0] = '\0';
 	/* stat follows the magic link to the file itself: no open, so no
@@ -359,6 +409,13 @@ static void check_maps(const struct fg_policy *pol, int dirfd, struct fg_trustin
 		/* What it really runs: its lowest executable mapping. */
 		fail(t, &t->exe, FG_IDP_EXE_UNMAPPED);
 		fg_strlcpy(detail, s.first_exec, dsize);
+	}
+	if (!s.problem && (mod = s.code_overflow ? -2 : modified_range(dirfd, &s)) != -1) {
+		s.problem = mod == -2 ? FG_IDP_UNREADABLE : FG_IDP_MODIFIED_CODE;
+		snprintf(s.detail, sizeof(s.detail),
+			 mod == -2 ? "pages of its executable mappings"
+				   : "executable mapping at 0x%" PRIx64 " holds written pages",
+			 mod >= 0 ? s.code[mod].lo : 0);
 	}
 	if (s.problem) {
 		fail(t, &t->code, s.problem);
@@ -479,7 +536,23 @@ static void verify_proc(struct fg_ident *ix, const struct fg_policy *pol, unsign
 		} else if (tracer > 0 && (nested || !tracer_allowed(ix, pol, subtree, tracer))) {
 			fail(t, &t->code, FG_IDP_TRACED);
 			snprintf(detail, sizeof(detail), "traced by pid %d", (int)tracer);
+		} else if (tracer == 0 && fg_pcache_was_traced(ix->pc, who < 0 ? p->pid : pid)) {
+			/* A tracer can set the registers up for an open (of
+			 * the image's own code) and detach before it runs. */
+			fail(t, &t->code, FG_IDP_TRACED);
+			fg_strlcpy(detail, "traced since its exec (the tracer detached)",
+				   sizeof(detail));
 		}
+	}
+	/* An ancestor vouches only for what its image started: a process
+	 * that forks its writer and then execs a transaction tool does not
+	 * make that writer part of a transaction. */
+	pid_t below = who > 0 ? p->anc[who - 1].pid : p->pid;
+	if (t->code == FG_TRUST_UNCHECKED && who >= 0 &&
+	    fg_pcache_forked_before_exec(ix->pc, pid, below)) {
+		fail(t, &t->code, FG_IDP_PRE_EXEC);
+		snprintf(detail, sizeof(detail), "its child %d was forked before it ran %.400s",
+			 (int)below, exe);
 	}
 	if (dirfd >= 0)
 		close(dirfd);

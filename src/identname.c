@@ -16,6 +16,8 @@ static const char *const problem_names[FG_IDP_N] = {
     [FG_IDP_NO_SESSION] = "no-login-session",
     [FG_IDP_NO_DIGEST] = "digest-unavailable",
     [FG_IDP_DIGEST] = "digest-mismatch",
+    [FG_IDP_MODIFIED_CODE] = "modified-code",
+    [FG_IDP_PRE_EXEC] = "forked-before-exec",
 };
 
 const char *fg_ident_problem_name(unsigned problem)

@@ -1,5 +1,6 @@
 /* The writer cache (see pcache.h for why it is sound). */
 #include "fanguard/pcache.h"
+#include "fanguard/proc.h"
 #include "fanguard/util.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Newer than the headers here (Linux 6.6): a listen request that also says
@@ -27,8 +29,11 @@ struct cn_listen_filtered {
  * so that its identity is verified again (ident.c looks at TracerPid). */
 #define WANTED_EVENTS                                                                              \
 	(PROC_EVENT_EXEC | PROC_EVENT_UID | PROC_EVENT_COMM | PROC_EVENT_EXIT | PROC_EVENT_PTRACE)
-#define RCVBUF_BYTES (8 * 1024 * 1024)
-#define SELFTEST_MS  1000
+/* Forks are asked for too, only to order an exec against its children's
+ * forks (ident.c: forked-before-exec); the cache itself ignores them. */
+#define LISTEN_EVENTS (WANTED_EVENTS | PROC_EVENT_FORK)
+#define RCVBUF_BYTES  (8 * 1024 * 1024)
+#define SELFTEST_MS   1000
 
 /* A packed fg_proc: the fixed fields, then the ancestors, then exe,
  * cgroup and the ancestry's exe arena as strings. */
@@ -187,7 +192,8 @@ size_t fg_cn_parse(const void *buf, size_t len, struct fg_cn_event *ret, size_t 
 		struct nlmsghdr nh;
 		struct cn_msg cn;
 		uint32_t what;
-		int32_t ids[2];
+		uint64_t ns;
+		int32_t ids[4];
 
 		memcpy(&nh, p, sizeof(nh));
 		if (nh.nlmsg_len < sizeof(nh) || nh.nlmsg_len > len)
@@ -201,8 +207,14 @@ size_t fg_cn_parse(const void *buf, size_t len, struct fg_cn_event *ret, size_t 
 			if (cn.id.idx == CN_IDX_PROC && cn.id.val == CN_VAL_PROC && cn.len >= 24 &&
 			    cn.len <= body - sizeof(cn)) {
 				memcpy(&what, b + sizeof(cn), sizeof(what));
-				memcpy(ids, b + sizeof(cn) + 16, sizeof(ids));
-				ret[n++] = (struct fg_cn_event){what, ids[0], ids[1]};
+				memcpy(&ns, b + sizeof(cn) + 8, sizeof(ns));
+				memcpy(ids, b + sizeof(cn) + 16, sizeof(ids[0]) * 2);
+				ids[2] = ids[3] = 0;
+				/* fork: parent pid, tgid, then child pid, tgid */
+				if (what == PROC_EVENT_FORK && cn.len >= 32)
+					memcpy(ids + 2, b + sizeof(cn) + 24, sizeof(ids[0]) * 2);
+				ret[n++] = (struct fg_cn_event){what, ids[0], ids[1], ns,
+								ids[2] == ids[3] ? ids[3] : 0};
 			}
 		}
 		size_t step = NLMSG_ALIGN(nh.nlmsg_len);
@@ -214,8 +226,182 @@ size_t fg_cn_parse(const void *buf, size_t len, struct fg_cn_event *ret, size_t 
 	return n;
 }
 
+/* ---- processes traced since their exec */
+
+static pid_t *traced_slot(struct fg_pcache *c, pid_t tgid)
+{
+	for (unsigned i = 0; i < FG_PCACHE_TRACED; i++)
+		if (c->traced[i] == tgid)
+			return &c->traced[i];
+	return NULL;
+}
+
+static void traced_note(struct fg_pcache *c, pid_t tgid)
+{
+	pid_t *s;
+
+	if (traced_slot(c, tgid))
+		return;
+	s = &c->traced[c->traced_next++ % FG_PCACHE_TRACED];
+	if (*s)
+		c->traced_evicted++;
+	*s = tgid;
+}
+
+/* A ptrace event taints the group until it execs a new image or its
+ * leader exits (which frees the id); a fork passes the taint on (a child
+ * runs the memory a tracer may have set up). */
+static void traced_event(struct fg_pcache *c, const struct fg_cn_event *ev)
+{
+	pid_t *s;
+
+	if (ev->tgid <= 0)
+		return;
+	if (ev->what == PROC_EVENT_PTRACE)
+		traced_note(c, ev->tgid);
+	else if (ev->what == PROC_EVENT_FORK && ev->child > 0 && traced_slot(c, ev->tgid))
+		traced_note(c, ev->child);
+	else if ((ev->what == PROC_EVENT_EXEC || ev->what == PROC_EVENT_EXIT) &&
+		 ev->pid == ev->tgid && (s = traced_slot(c, ev->tgid))) {
+		*s = 0;
+	}
+}
+
+/* ---- children older than their parent's image */
+
+/* The event's time in /proc's start-time ticks (boot-based), 0 unknown. */
+static uint64_t event_ticks(uint64_t mono_ns)
+{
+	struct timespec b, m;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (!mono_ns || hz <= 0 || clock_gettime(CLOCK_BOOTTIME, &b) < 0 ||
+	    clock_gettime(CLOCK_MONOTONIC, &m) < 0)
+		return 0;
+	uint64_t off = (uint64_t)(b.tv_sec - m.tv_sec) * 1000000000ULL + (uint64_t)b.tv_nsec -
+		       (uint64_t)m.tv_nsec;
+	return (mono_ns + off) / (1000000000ULL / (uint64_t)hz);
+}
+
+static void preexec_note(struct fg_pcache *c, pid_t parent, pid_t child)
+{
+	unsigned i = c->preexec_next++ % FG_PCACHE_PREEXEC;
+
+	if (c->preexec[i].parent)
+		c->preexec_evicted++;
+	c->preexec[i].parent = parent;
+	c->preexec[i].child = child;
+}
+
+/* When child was forked (the connector's clock), 0 when its fork is not
+ * among the latest. */
+static uint64_t fork_ns(const struct fg_pcache *c, pid_t child)
+{
+	uint64_t ns = 0;
+
+	for (unsigned i = 0; i < FG_PCACHE_FORKS; i++)
+		if (c->forks[i].child == child && c->forks[i].ns > ns)
+			ns = c->forks[i].ns;
+	return ns;
+}
+
+/* Whether child, a child of the process that exec'd at ev->ns, was forked
+ * before that exec. Its fork is among the latest when it is young: the
+ * connector's times order them exactly. Otherwise its start time (in
+ * ticks) tells, and a child of the exec's own tick counts as older (one
+ * whose fork came after the drain): the check errs towards denying. */
+static bool older_than_exec(const struct fg_pcache *c, const struct fg_cn_event *ev, pid_t child,
+			    uint64_t at)
+{
+	uint64_t f = fork_ns(c, child);
+
+	if (f && ev->ns)
+		return f < ev->ns;
+	return !at || fg_proc_start_time(child) <= at;
+}
+
+/* An exec: every child the process has now and that was forked before the
+ * exec was forked by the image it ran before. A process that forks its
+ * writer and then execs a transaction tool is so caught. Run once the
+ * connector is drained, so that every fork before now is known. The
+ * children file names a task's children; after an exec only one task is
+ * left, and it holds them all. */
+static void exec_children(struct fg_pcache *c, const struct fg_cn_event *ev)
+{
+	uint64_t at = event_ticks(ev->ns);
+	char path[64], buf[4096];
+	const char *p;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)ev->tgid, (int)ev->tgid);
+	n = fg_read_small(AT_FDCWD, path, buf, sizeof(buf));
+	for (p = buf; n > 0 && p < buf + n;) {
+		char *end;
+		long child = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		p = end + (*end == ' ');
+		if (child > 0 && older_than_exec(c, ev, (pid_t)child, at))
+			preexec_note(c, ev->tgid, (pid_t)child);
+	}
+}
+
+/* The execs of a drain, looked at once it is drained. */
+static void exec_settle(struct fg_pcache *c)
+{
+	for (unsigned i = 0; i < c->n_execs; i++)
+		exec_children(c, &c->execs[i]);
+	c->n_execs = 0;
+}
+
+static void preexec_event(struct fg_pcache *c, const struct fg_cn_event *ev)
+{
+	if (ev->what == PROC_EVENT_FORK && ev->child > 0) {
+		unsigned i = c->forks_next++ % FG_PCACHE_FORKS;
+		c->forks[i].child = ev->child;
+		c->forks[i].ns = ev->ns;
+		return;
+	}
+	if (ev->pid != ev->tgid || ev->tgid <= 0)
+		return;
+	if (ev->what == PROC_EVENT_EXEC) {
+		if (c->n_execs == FG_PCACHE_EXECS)
+			exec_settle(c);
+		c->execs[c->n_execs++] = *ev;
+		return;
+	}
+	if (ev->what != PROC_EVENT_EXIT)
+		return;
+	for (unsigned i = 0; i < FG_PCACHE_PREEXEC; i++)
+		if (c->preexec[i].parent == ev->tgid || c->preexec[i].child == ev->tgid)
+			c->preexec[i].parent = c->preexec[i].child = 0;
+}
+
+bool fg_pcache_forked_before_exec(const struct fg_pcache *c, pid_t parent, pid_t child)
+{
+	if (!c || !c->on || parent <= 0 || child <= 0)
+		return false;
+	for (unsigned i = 0; i < FG_PCACHE_PREEXEC; i++)
+		if (c->preexec[i].parent == parent && c->preexec[i].child == child)
+			return true;
+	return false;
+}
+
+bool fg_pcache_was_traced(const struct fg_pcache *c, pid_t tgid)
+{
+	if (!c || !c->on || tgid <= 0)
+		return false;
+	for (unsigned i = 0; i < FG_PCACHE_TRACED; i++)
+		if (c->traced[i] == tgid)
+			return true;
+	return false;
+}
+
 void fg_pcache_event(struct fg_pcache *c, const struct fg_cn_event *ev)
 {
+	traced_event(c, ev);
+	preexec_event(c, ev);
 	/* Without the kernel's filter (before 6.6) every kind arrives, and a
 	 * fork names its parent first: taken as the parent's own event, each
 	 * fork of init or of a shell would empty the cache. */
@@ -302,7 +488,7 @@ static int connect_fail(struct fg_pcache *c, int r, const char *why)
 int fg_pcache_connect(struct fg_pcache *c)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC};
-	struct cn_listen_filtered filtered = {PROC_CN_MCAST_LISTEN, WANTED_EVENTS};
+	struct cn_listen_filtered filtered = {PROC_CN_MCAST_LISTEN, LISTEN_EVENTS};
 	uint32_t plain = PROC_CN_MCAST_LISTEN;
 	int size = RCVBUF_BYTES;
 
@@ -348,8 +534,10 @@ void fg_pcache_sync(struct fg_pcache *c)
 			c->flushes++;
 			continue;
 		}
-		if (n <= 0)
+		if (n <= 0) {
+			exec_settle(c);
 			return;
+		}
 		size_t k = fg_cn_parse(buf, (size_t)n, ev, FG_ARRAY_SIZE(ev));
 		for (size_t i = 0; i < k; i++)
 			fg_pcache_event(c, &ev[i]);
@@ -359,6 +547,7 @@ void fg_pcache_sync(struct fg_pcache *c)
 			 * task, so nothing cached is used. */
 			drop_all(c);
 			c->flushes++;
+			exec_settle(c);
 			return;
 		}
 	}

@@ -7,12 +7,18 @@
 #include "fanguard/guard.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fanguard/util.h"
+
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x4000U /* Linux 6.8; older headers lack it */
+#endif
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
 static void unescape(char *s)
@@ -38,22 +44,48 @@ static bool below(const char *root, const char *path)
 	return strncmp(root, path, n) == 0 && path[n] == '/' && (n > 1 || path[1]);
 }
 
-static bool seen_before(struct fg_notif *n, uint64_t id)
+/* A mount is known by mountinfo's id (which the kernel reuses once that
+ * mount is gone) together with the unique id statx gives the mount on top
+ * of its point (Linux 6.8): a new mount at a point whose old one went, or
+ * a stack that grew, reads as new. next collects the keys of this scan, so
+ * a key is forgotten once its mount is gone. */
+static uint64_t mount_key(uint64_t id, const char *point)
 {
-	for (unsigned i = 0; i < n->n_mounts_seen; i++)
-		if (n->mounts_seen[i] == id)
-			return true;
-	if (n->n_mounts_seen < FG_ARRAY_SIZE(n->mounts_seen))
-		n->mounts_seen[n->n_mounts_seen++] = id;
-	return false;
+	struct statx stx;
+	uint64_t uniq = 0;
+
+	if (statx(AT_FDCWD, point, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID_UNIQUE,
+		  &stx) == 0 &&
+	    (stx.stx_mask & STATX_MNT_ID_UNIQUE))
+		uniq = stx.stx_mnt_id;
+	return id ^ (uniq * 0x9e3779b97f4a7c15ULL);
 }
 
+static bool seen_before(struct fg_notif *n, uint64_t *next, unsigned *n_next, uint64_t key)
+{
+	bool seen = false;
+
+	for (unsigned i = 0; i < n->n_mounts_seen && !seen; i++)
+		seen = n->mounts_seen[i] == key;
+	if (*n_next < FG_ARRAY_SIZE(n->mounts_seen))
+		next[(*n_next)++] = key;
+	return seen;
+}
+
+/* The mount is reported, and what it put there is marked as the
+ * subtree's: its files (each named) and the mounted file itself, so that
+ * later writes through the point, or through the mounted file's own path
+ * elsewhere, are decided (that inode stays guarded until the marks are
+ * placed afresh, a false deny rather than a gap). */
 static void report_mount(struct fg_guard *g, unsigned idx, const char *point, const char *fstype,
 			 const char *source)
 {
 	struct fg_outcome o = {.allow = true, .decision = "detected", .reason = "mount"};
+	struct fg_found_ctx fc = {.g = g, .judge = 0};
+	const struct fg_fan_found found = {.fn = fg_creat_found, .ctx = &fc};
 	char msg[PATH_MAX + 160];
 	struct fg_event ev;
+	int r;
 
 	FG_COUNT(g->state->c.replaced);
 	snprintf(msg, sizeof(msg),
@@ -64,10 +96,17 @@ static void report_mount(struct fg_guard *g, unsigned idx, const char *point, co
 	ev.path = point;
 	ev.message = msg;
 	fg_guard_log_decision(g, g->notif.pol, &ev, &o, (int)idx, NULL, -1);
+	r = fg_fan_mark_new(g->notif.fan, &g->notif.pol->cfg, idx, point, &found);
+	if (r < 0) {
+		FG_COUNT(g->state->c.mark_errors);
+		snprintf(msg, sizeof(msg), "the mount at %s could not be marked (%s): NOT guarded",
+			 point, strerror(-r));
+		fg_guard_log_daemon(g, "remark-failed", "failure", msg);
+	}
 }
 
 /* One mountinfo line: id parent major:minor root point options... - type source ... */
-static void mount_line(struct fg_guard *g, char *line)
+static void mount_line(struct fg_guard *g, char *line, uint64_t *next, unsigned *n_next)
 {
 	const struct fg_config *cfg = &g->notif.pol->cfg;
 	char *f[6], *sep = strstr(line, " - "), *save = NULL, *type, *source;
@@ -87,7 +126,7 @@ static void mount_line(struct fg_guard *g, char *line)
 	for (unsigned i = 0; i < cfg->n_subtrees; i++) {
 		if (!below(cfg->subtrees[i].path, f[4]))
 			continue;
-		if (!seen_before(&g->notif, id))
+		if (!seen_before(&g->notif, next, n_next, mount_key(id, f[4])))
 			report_mount(g, i, f[4], type ? type : "?", source ? source : "?");
 		return;
 	}
@@ -95,6 +134,8 @@ static void mount_line(struct fg_guard *g, char *line)
 
 static void scan_mounts(struct fg_guard *g)
 {
+	uint64_t next[FG_ARRAY_SIZE(g->notif.mounts_seen)];
+	unsigned n_next = 0;
 	char *line = NULL;
 	size_t cap = 0;
 	FILE *f;
@@ -107,9 +148,11 @@ static void scan_mounts(struct fg_guard *g)
 	if (!f)
 		return;
 	while (getline(&line, &cap, f) > 0)
-		mount_line(g, line);
+		mount_line(g, line, next, &n_next);
 	free(line);
 	fclose(f);
+	memcpy(g->notif.mounts_seen, next, n_next * sizeof(*next));
+	g->notif.n_mounts_seen = n_next;
 }
 
 int fg_remark_subtree(struct fg_guard *g, unsigned idx, const char *why, pid_t judge)

@@ -187,7 +187,7 @@ struct fg_notif {
 	 * the pass after that has read and decided everything queued before. */
 	uint64_t drain_asked, drain_beat;
 	int mountfd;			       /* /proc/self/mountinfo */
-	uint64_t mounts_seen[256]; /* mount ids reported below a subtree */
+	uint64_t mounts_seen[256]; /* keys of the mounts below a subtree (remark.c) */
 	unsigned n_mounts_seen;
 };
 

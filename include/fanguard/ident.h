@@ -32,6 +32,8 @@
 #include "fanguard/policy.h"
 #include "fanguard/proc.h"
 
+#define FG_MAPS_CODE_MAX 1024
+
 /* One line of /proc/PID/maps. path points into the line ("" if none). */
 struct fg_map {
 	uint64_t lo, hi;
@@ -53,16 +55,30 @@ struct fg_maps_scan {
 	const struct fg_policy *pol; /* trusted prefixes and their filesystems */
 	/* out */
 	bool exe_mapped;      /* an executable mapping comes from the exe's inode */
-	uint8_t problem;      /* FG_IDP_FOREIGN_CODE / _ANON_CODE / _UNREADABLE, or 0 */
+	uint8_t problem;      /* FG_IDP_FOREIGN_CODE / _ANON_CODE / _MODIFIED_CODE /
+			       * _UNREADABLE, or 0 */
 	char detail[512];     /* the first such mapping */
 	char first_exec[512]; /* the lowest executable mapping (the main image) */
 	char partial[512];    /* a line cut between two reads */
+	/* executable mappings of files, whose pages ident.c checks */
+	struct fg_code_range {
+		uint64_t lo, hi;
+	} code[FG_MAPS_CODE_MAX];
+	unsigned n_code;
+	bool code_overflow; /* more than FG_MAPS_CODE_MAX: not checked, not trusted */
 	size_t partial_len;
 };
 
 /* Feeds the next len bytes of maps into s (lines may be cut anywhere).
- * Call with len 0 at the end. Pure. */
+ * Call with len 0 at the end. Pure. The executable file ranges it leaves
+ * in s->code are what ident.c then looks at in pagemap. */
 void fg_ident_scan_maps(struct fg_maps_scan *s, const char *buf, size_t len);
+
+/* Whether n pagemap entries of an executable file mapping hold a page
+ * that is not the file's: present and anonymous (written: mprotect and a
+ * copy, a ptrace poke, a uprobe), or swapped (only anonymous pages swap).
+ * Such a mapping is FG_IDP_MODIFIED_CODE. Pure. */
+bool fg_ident_pagemap_modified(const uint64_t *entries, size_t n);
 
 /* Looks for LD_PRELOAD, LD_AUDIT and LD_LIBRARY_PATH with a value in an
  * environ block (NUL-separated). Returns the first such string's length
@@ -86,11 +102,15 @@ const char *fg_ident_reason(unsigned problem);
 bool fg_ident_problem_is_exe(unsigned problem);
 const char *fg_ident_method_name(unsigned method);
 
+struct fg_pcache;
+
 /* The answering thread's verifier. */
 struct fg_ident {
 	struct fg_digests *dg;	 /* NULL: no digests can be had, unless... */
 	bool hash_inline;	 /* ...the caller may hash right here (the CLI) */
 	struct fg_proc *scratch; /* for a tracer */
+	/* who was traced since its exec (NULL: not known, the CLI) */
+	const struct fg_pcache *pc;
 };
 
 enum fg_ident_result { FG_IDENT_DONE = 0, FG_IDENT_WAIT };

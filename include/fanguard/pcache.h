@@ -28,15 +28,21 @@
 
 #include "fanguard/proc.h"
 
-#define FG_PCACHE_MAX	 128  /* entries; three fds each at most */
-#define FG_PCACHE_FILTER 1024 /* slots of the pid filter (a power of two) */
-#define FG_PCACHE_DRAIN	 4096 /* messages per drain; more and the cache is flushed */
+#define FG_PCACHE_MAX	  128  /* entries; three fds each at most */
+#define FG_PCACHE_FILTER  1024 /* slots of the pid filter (a power of two) */
+#define FG_PCACHE_TRACED  1024 /* processes remembered as traced since their exec */
+#define FG_PCACHE_PREEXEC 1024 /* children remembered as older than their parent's image */
+#define FG_PCACHE_FORKS	  4096 /* the latest forks, with their time */
+#define FG_PCACHE_EXECS	  64   /* execs of one drain, looked at once it is drained */
+#define FG_PCACHE_DRAIN	  4096 /* messages per drain; more and the cache is flushed */
 
 /* One process event, as the connector reported it. */
 struct fg_cn_event {
 	uint32_t what; /* PROC_EVENT_* */
 	pid_t pid;     /* the task */
 	pid_t tgid;    /* its process */
+	uint64_t ns;   /* when (CLOCK_MONOTONIC); 0: not known */
+	pid_t child;   /* PROC_EVENT_FORK: the new process (0: a new thread) */
 };
 
 struct fg_pcache_id; /* a packed fg_proc, private to pcache.c */
@@ -74,6 +80,26 @@ struct fg_pcache {
 	const char *off; /* why the cache is off (static string), or NULL */
 	struct fg_pcache_entry e[FG_PCACHE_MAX];
 	uint32_t filter[FG_PCACHE_FILTER]; /* per pid slot: entries naming it */
+	/* Thread groups a tracer attached to or detached from since their
+	 * last exec (a ring; 0: free): a tracer that set a writer up and
+	 * detached before its open leaves TracerPid 0 (see ident.c). */
+	pid_t traced[FG_PCACHE_TRACED];
+	unsigned traced_next;
+	uint64_t traced_evicted; /* live entries the ring overwrote */
+	/* Children a process had when it exec'd (a ring; parent 0: free):
+	 * forked by the image it ran before, not by the one it runs now. */
+	struct {
+		pid_t parent, child;
+	} preexec[FG_PCACHE_PREEXEC];
+	unsigned preexec_next;
+	uint64_t preexec_evicted;
+	struct {
+		pid_t child;
+		uint64_t ns;
+	} forks[FG_PCACHE_FORKS];
+	unsigned forks_next;
+	struct fg_cn_event execs[FG_PCACHE_EXECS];
+	unsigned n_execs;
 	/* for `fanguard status` */
 	uint64_t hits, misses, dropped, flushes, messages;
 };
@@ -99,6 +125,16 @@ void fg_pcache_close(struct fg_pcache *c);
  * Past FG_PCACHE_DRAIN messages, or when the socket overflowed, every
  * identity is dropped. */
 void fg_pcache_sync(struct fg_pcache *c);
+
+/* Whether a tracer attached to thread group tgid (or detached from it)
+ * since its last exec, as far as the connector told: false when the cache
+ * is off. */
+bool fg_pcache_was_traced(const struct fg_pcache *c, pid_t tgid);
+
+/* Whether child was already a child of parent when parent last exec'd
+ * (its image then did not fork it), as far as the connector told: false
+ * when the cache is off. */
+bool fg_pcache_forked_before_exec(const struct fg_pcache *c, pid_t parent, pid_t child);
 
 /* Says a batch of permission events was just read: the next lookup drains
  * the connector first, so that every exec or exit that came before those

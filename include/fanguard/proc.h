@@ -24,16 +24,18 @@ enum fg_digest_kind { FG_DIGEST_NONE = 0, FG_DIGEST_SHA256, FG_DIGEST_VERITY };
 /* Why a fact failed (ident.c names them for the log). */
 enum fg_idp {
 	FG_IDP_NONE = 0,
-	FG_IDP_EXE_UNMAPPED, /* no executable mapping comes from the exe's inode */
-	FG_IDP_EXE_OTHER_FS, /* exe path in a trusted prefix, file on another filesystem */
-	FG_IDP_UNREADABLE,   /* its exe, maps, environ or status could not be read */
-	FG_IDP_FOREIGN_CODE, /* an executable mapping from outside the trusted prefixes */
-	FG_IDP_ANON_CODE,    /* executable memory that no file backs */
-	FG_IDP_PRELOAD,	     /* LD_PRELOAD, LD_AUDIT or LD_LIBRARY_PATH in its environment */
-	FG_IDP_TRACED,	     /* traced by a process that is not itself allowed */
-	FG_IDP_NO_SESSION,   /* a login uid that no login session backs */
-	FG_IDP_NO_DIGEST,    /* the content digest could not be had */
-	FG_IDP_DIGEST,	     /* the content is not one the rule or transaction names */
+	FG_IDP_EXE_UNMAPPED,  /* no executable mapping comes from the exe's inode */
+	FG_IDP_EXE_OTHER_FS,  /* exe path in a trusted prefix, file on another filesystem */
+	FG_IDP_UNREADABLE,    /* its exe, maps, environ or status could not be read */
+	FG_IDP_FOREIGN_CODE,  /* an executable mapping from outside the trusted prefixes */
+	FG_IDP_ANON_CODE,     /* executable memory that no file backs */
+	FG_IDP_PRELOAD,	      /* LD_PRELOAD, LD_AUDIT or LD_LIBRARY_PATH in its environment */
+	FG_IDP_TRACED,	      /* traced by one not itself allowed, or since its exec */
+	FG_IDP_NO_SESSION,    /* a login uid that no login session backs */
+	FG_IDP_NO_DIGEST,     /* the content digest could not be had */
+	FG_IDP_DIGEST,	      /* the content is not one the rule or transaction names */
+	FG_IDP_MODIFIED_CODE, /* a file's executable mapping holds pages it did not read from it */
+	FG_IDP_PRE_EXEC,      /* an ancestor whose child in the chain predates its image */
 	FG_IDP_N
 };
 

@@ -223,6 +223,24 @@ START_TEST(test_scan_maps_findings)
 }
 END_TEST
 
+START_TEST(test_pagemap_modified)
+{
+	const uint64_t present = 1ULL << 63, swapped = 1ULL << 62, file = 1ULL << 61;
+	const uint64_t clean[] = {present | file | 123, 0, present | file, 0};
+	const uint64_t written[] = {present | file, present | 77};
+	const uint64_t out[] = {present | file, swapped | 5};
+	struct fg_maps_scan s = scan(maps_clean, 3);
+
+	ck_assert(!fg_ident_pagemap_modified(clean, FG_ARRAY_SIZE(clean)));
+	ck_assert(fg_ident_pagemap_modified(written, FG_ARRAY_SIZE(written)));
+	ck_assert(fg_ident_pagemap_modified(out, FG_ARRAY_SIZE(out)));
+	/* the exe's and libc's executable ranges are kept, not the vdso's */
+	ck_assert_uint_eq(s.n_code, 2);
+	ck_assert_uint_eq(s.code[1].lo, 0x7f0000000000ULL);
+	ck_assert_uint_eq(s.code[1].hi, 0x7f0000100000ULL);
+}
+END_TEST
+
 START_TEST(test_scan_maps_trusted_filesystem)
 {
 	struct fg_devnum dev = {8, 2};
@@ -521,6 +539,7 @@ static Suite *ident_suite(void)
 	tcase_add_test(tc, test_scan_maps_clean_in_any_chunks);
 	tcase_add_test(tc, test_scan_maps_findings);
 	tcase_add_test(tc, test_scan_maps_trusted_filesystem);
+	tcase_add_test(tc, test_pagemap_modified);
 	tcase_add_test(tc, test_find_injection);
 	tcase_add_test(tc, test_session_ok);
 	tcase_add_test(tc, test_names);

@@ -535,7 +535,7 @@ static void resolve_store(pid_t tid)
 
 static void feed(uint32_t what, pid_t pid, pid_t tgid)
 {
-	struct fg_cn_event ev = {what, pid, tgid};
+	struct fg_cn_event ev = {what, pid, tgid, 0, 0};
 
 	fg_pcache_event(&cache, &ev);
 }

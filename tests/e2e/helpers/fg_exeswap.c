@@ -1,7 +1,7 @@
 /* fg_exeswap: a process that claims another executable without exec'ing
  * it, for tests/e2e/test_ident.sh (issue 11).
  *
- *   fg_exeswap [--map-new] [--child] [--sleep S] NEWEXE TARGET
+ *   fg_exeswap [--map-new|--cow] [--child] [--sleep S] NEWEXE TARGET
  *
  * The kernel replaces /proc/PID/exe (prctl PR_SET_MM, PR_SET_MM_MAP with
  * an exe_fd; CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE) only once no mapping
@@ -10,7 +10,10 @@
  * one, which mremap(2) then puts at the very same address, so the code
  * runs on unchanged; then it hands the kernel NEWEXE. With --map-new it
  * also maps NEWEXE executable, so that an executable mapping of the
- * claimed inode exists, as a forger would add. Then it writes a line to
+ * claimed inode exists, as a forger would add. With --cow its image goes
+ * into private copy-on-write mappings of NEWEXE instead of anonymous
+ * memory: /proc/PID/maps then shows only NEWEXE's inode where its code
+ * runs, though the pages hold the forger's bytes. Then it writes a line to
  * TARGET (O_WRONLY|O_CREAT|O_TRUNC), or with --child runs
  * `/bin/sh -c 'echo child > TARGET'` as its child (after sleeping S seconds
  * with --sleep, so that a test can look at it first), and prints
@@ -75,8 +78,10 @@ static int own_maps(struct region *r, int max)
 	return n;
 }
 
-/* Each mapping of our exe becomes an anonymous copy at the same address. */
-static int go_anonymous(void)
+/* Each mapping of our exe becomes a copy at the same address: anonymous,
+ * or (cow >= 0) a private mapping of the file cow whose pages are then
+ * overwritten, which maps names as that file. */
+static int go_anonymous(int cow)
 {
 	struct region r[MAX_MAPS];
 	int n = own_maps(r, MAX_MAPS);
@@ -85,8 +90,8 @@ static int go_anonymous(void)
 		return -1;
 	for (int i = 0; i < n; i++) {
 		size_t size = r[i].hi - r[i].lo;
-		void *a =
-		    mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		void *a = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | (cow < 0 ? MAP_ANONYMOUS : 0), cow, 0);
 
 		if (a == MAP_FAILED)
 			return -1;
@@ -167,7 +172,7 @@ static int write_target(const char *target, bool child)
 
 int main(int argc, char **argv)
 {
-	bool map_new = false, child = false;
+	bool map_new = false, child = false, cow = false;
 	unsigned pause = 0;
 	char exe[4096];
 	ssize_t n;
@@ -176,6 +181,8 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--map-new"))
 			map_new = true;
+		else if (!strcmp(argv[i], "--cow"))
+			cow = true;
 		else if (!strcmp(argv[i], "--child"))
 			child = true;
 		else if (!strcmp(argv[i], "--sleep") && i + 1 < argc)
@@ -184,14 +191,15 @@ int main(int argc, char **argv)
 			return 3;
 	}
 	if (argc - i != 2) {
-		fprintf(stderr,
-			"usage: fg_exeswap [--map-new] [--child] [--sleep S] NEWEXE TARGET\n");
+		fprintf(
+		    stderr,
+		    "usage: fg_exeswap [--map-new|--cow] [--child] [--sleep S] NEWEXE TARGET\n");
 		return 3;
 	}
 	fd = open(argv[i], O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return die(argv[i]);
-	if (go_anonymous() < 0)
+	if (go_anonymous(cow ? fd : -1) < 0)
 		return die("moving the image to anonymous memory");
 	if (swap_exe(fd) < 0)
 		return die("prctl(PR_SET_MM, PR_SET_MM_MAP)");
