@@ -331,10 +331,14 @@ enum fg_intent fg_intent_from_flags(uint64_t flags)
 #define FG_NR_OPENAT		257
 #define FG_NR_OPEN_BY_HANDLE_AT 304
 #define FG_NR_OPENAT2		437
+#define FG_NR_EXECVE		59
+#define FG_NR_EXECVEAT		322
 #elif defined(__aarch64__)
 #define FG_NR_OPENAT		56
 #define FG_NR_OPEN_BY_HANDLE_AT 265
 #define FG_NR_OPENAT2		437
+#define FG_NR_EXECVE		221
+#define FG_NR_EXECVEAT		281
 #else
 #error "fanguard decodes syscalls of x86_64 and aarch64 only"
 #endif
@@ -371,6 +375,13 @@ enum fg_intent fg_intent_decode(const struct fg_syscall *sc, uint64_t *ret_flags
 	case FG_NR_OPENAT2:
 		*ret_how_addr = sc->args[2];
 		return FG_INTENT_UNKNOWN;
+	/* The kernel opens what execve runs, and the interpreter a script or
+	 * binfmt entry names, read-only for exec (and denies writers while it
+	 * runs): an opener in execve reads. Scripts in guarded directories
+	 * (NetworkManager's dispatcher.d, cron's) are run so. */
+	case FG_NR_EXECVE:
+	case FG_NR_EXECVEAT:
+		return FG_INTENT_READ;
 	default:
 		return FG_INTENT_UNKNOWN;
 	}
@@ -393,6 +404,10 @@ const char *fg_syscall_name(long nr)
 		return "open_by_handle_at";
 	case FG_NR_OPENAT2:
 		return "openat2";
+	case FG_NR_EXECVE:
+		return "execve";
+	case FG_NR_EXECVEAT:
+		return "execveat";
 	default:
 		return NULL;
 	}

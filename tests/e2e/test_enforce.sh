@@ -13,6 +13,11 @@ mkdir -p "$S" "$C" "$O" "$T/bin" "$T/other"
 echo original > "$S/existing"
 echo '{"default":[{"type":"reject"}]}' > "$C/policy.json"
 echo pre > "$S/pre"
+# a script in a guarded directory, as NetworkManager's dispatcher.d or cron's
+# directories hold them, and an ELF program there
+printf '#!/bin/sh\necho ran\n' > "$S/hook"
+chmod 755 "$S/hook"
+cp /bin/true "$S/prog"
 for b in allowed-writer fake-bootc ansible-agent; do cp /bin/bash "$T/bin/$b"; done
 # The transaction tool must be a program of its own: a copy of it anywhere
 # would be the tool, known by its content. Bytes after an ELF image change
@@ -57,6 +62,11 @@ trap 'kill "$PRE" 2>/dev/null; cleanup; session_cleanup' EXIT
 sleep 0.2
 start_daemon
 
+# execve opens what it runs read-only: running them is no write
+check "a script in a guarded directory runs" test "$(timeout 10 "$S/hook")" = ran
+check "a program in a guarded directory runs" timeout 10 "$S/prog"
+check "...and neither is logged as a write" test "$(count_log event.action=open-write \
+	file.path="$S/hook")$(count_log event.action=open-write file.path="$S/prog")" = 00
 refuse "echo > denied" "$S/existing" bash -c "echo evil > '$S/existing'"
 same_content "denied write left the file as it was" "$S/existing" original
 logged "deny logged with writer and key" 1 event.action=open-write fanguard.decision=deny \

@@ -416,6 +416,9 @@ static const struct {
     {SYS_openat, 0xffffffff00000000UL, FG_INTENT_READ, 0},
     {SYS_open_by_handle_at, O_RDWR, FG_INTENT_WRITE, O_RDWR},
     {SYS_open_by_handle_at, O_RDONLY, FG_INTENT_READ, O_RDONLY},
+    /* the kernel's read-only open of what execve runs; args are not flags */
+    {SYS_execve, O_WRONLY, FG_INTENT_READ, 0},
+    {SYS_execveat, O_RDWR | O_CREAT, FG_INTENT_READ, 0},
 };
 
 START_TEST(test_intent_decode_open_family)
@@ -464,6 +467,8 @@ START_TEST(test_syscall_name_known)
 	ck_assert_str_eq(fg_syscall_name(SYS_openat), "openat");
 	ck_assert_str_eq(fg_syscall_name(437), "openat2");
 	ck_assert_str_eq(fg_syscall_name(SYS_open_by_handle_at), "open_by_handle_at");
+	ck_assert_str_eq(fg_syscall_name(SYS_execve), "execve");
+	ck_assert_str_eq(fg_syscall_name(SYS_execveat), "execveat");
 #if defined(__x86_64__)
 	ck_assert_str_eq(fg_syscall_name(2), "open");
 	ck_assert_str_eq(fg_syscall_name(85), "creat");
