@@ -153,6 +153,14 @@ void fg_config_free(struct fg_config *cfg)
 	strlist_free(&cfg->deployments.images);
 	free(cfg->deployments.approved);
 	free(cfg->deployments.signature_policy);
+	strlist_free(&cfg->deployments.roots);
+	free(cfg->deployments.etc);
+	for (unsigned i = 0; i < cfg->deployments.n_found; i++)
+		free(cfg->deployments.found[i]);
+	free(cfg->deployments.found);
+	for (unsigned i = 0; i < cfg->deployments.n_retired; i++)
+		free(cfg->deployments.retired[i]);
+	free(cfg->deployments.retired);
 	for (unsigned i = 0; i < cfg->n_files; i++)
 		free(cfg->files[i]);
 	memset(cfg, 0, sizeof(*cfg));
@@ -565,7 +573,11 @@ static void set_value(struct parse_state *st, const struct keydef *k, const char
 	default:
 		if (st->kind == SECT_DEPLOYMENTS)
 			strlist_free(field);
-		set_list(st, k, value, field);
+		/* roots given empty: no deployments; not given: the defaults */
+		if (field == &st->cfg->deployments.roots)
+			st->cfg->deployments.roots_set = true;
+		if (*value)
+			set_list(st, k, value, field);
 		break;
 	}
 }
@@ -642,6 +654,7 @@ static const struct keydef writer_keys[] = {
 	/* empty: every subtree */
 	{"subtrees", V_SUBTREES, offsetof(struct fg_writer_cfg, subtrees), 0, NULL, true},
 	KEY("quiet", V_BOOL, struct fg_writer_cfg, quiet),
+	KEY("deployments", V_BOOL, struct fg_writer_cfg, deployments),
 	{NULL, 0, 0, 0, NULL, false},
 };
 
@@ -666,6 +679,8 @@ static const struct keydef deployments_keys[] = {
 	KEY("allow_rollback", V_BOOL, struct fg_deployments_cfg, allow_rollback),
 	KEY("allow_usroverlay", V_BOOL, struct fg_deployments_cfg, allow_usroverlay),
 	KEY("signature_policy", V_PATH, struct fg_deployments_cfg, signature_policy),
+	{"roots", V_PATHS, offsetof(struct fg_deployments_cfg, roots), 0, NULL, true},
+	KEY("etc", V_PATH, struct fg_deployments_cfg, etc),
 	{NULL, 0, 0, 0, NULL, false},
 };
 

@@ -27,6 +27,7 @@
 #include "fanguard/policy.h"
 #include "fanguard/state.h"
 #include "fanguard/status.h"
+#include "fanguard/twins.h"
 #include "fanguard/util.h"
 
 /* The main thread's poll set; the event threads have their own (guard.h). */
@@ -85,6 +86,12 @@ static struct fg_policy *load_policy(const struct fg_daemon_opts *o, struct fg_d
 
 	if (fg_config_load(&cfg, o->config, diag) < 0)
 		return NULL;
+	/* every deployment's etc gets twins of the running etc's subtrees */
+	if (fg_twins_expand(&cfg) < 0) {
+		fg_diag_add(diag, "out of memory finding the deployments");
+		fg_config_free(&cfg);
+		return NULL;
+	}
 	if (o->mode != FG_MODE_INHERIT)
 		cfg.mode = o->mode;
 	pol = calloc(1, sizeof(*pol));
@@ -376,6 +383,7 @@ static size_t answer(void *ctx, enum fg_status_req req, char *buf, size_t cap)
 {
 	struct daemon *d = ctx;
 	struct fg_snapshot s;
+	struct fg_config cfg;
 	struct fg_fan_check *chk;
 	char why[FG_DIAG_LEN];
 	size_t n;
@@ -389,12 +397,17 @@ static size_t answer(void *ctx, enum fg_status_req req, char *buf, size_t cap)
 	}
 	/* Each subtree's state from a fresh look at the paths and at the
 	 * kernel's marks, taken before the lock (it walks directories). */
-	chk = calloc(d->pol->cfg.n_subtrees + 1, sizeof(*chk));
+	/* The notification thread may add twins meanwhile (twins.h): the
+	 * count is taken once, and what it covers does not move. */
+	cfg = d->pol->cfg;
+	cfg.n_subtrees = __atomic_load_n(&d->pol->cfg.n_subtrees, __ATOMIC_ACQUIRE);
+	chk = calloc(cfg.n_subtrees + 1, sizeof(*chk));
 	if (chk)
-		fg_fan_check(d->fan, &d->pol->cfg, chk);
+		fg_fan_check(d->fan, &cfg, chk);
 	/* The lock holds the rings and tables still while they are read. */
 	pthread_mutex_lock(&d->guard.lock);
 	snapshot(d, &s);
+	s.cfg = &cfg;
 	s.check = chk;
 	n = clamp(snprintf(buf, cap, "OK %s\n", fg_status_word_name(fg_status_word(&s))), cap);
 	if (req == FG_REQ_STATUS_TEXT) {

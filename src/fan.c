@@ -11,6 +11,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "fanguard/twinwatch.h"
 #include "fanguard/util.h"
 
 /* The headers here are older than the kernels fanguard runs on. */
@@ -366,18 +367,33 @@ static int mark_entries(struct walk *w, int dirfd, unsigned depth)
 
 static void remember_mount(struct fg_fan *f, int dirfd)
 {
+	union {
+		struct file_handle fh;
+		unsigned char bytes[sizeof(struct file_handle) + FG_FH_BYTES];
+	} h;
 	struct statfs sfs;
 	int32_t id[2];
+	int mnt;
 
 	if (fstatfs(dirfd, &sfs) < 0)
 		return;
 	memcpy(id, &sfs.f_fsid, sizeof(id));
-	if (fg_fan_mount_fd(f, id) >= 0 || f->n_mounts >= FG_ARRAY_SIZE(f->mounts))
+	h.fh.handle_bytes = FG_FH_BYTES;
+	if (name_to_handle_at(dirfd, "", &h.fh, &mnt, AT_EMPTY_PATH) < 0)
+		mnt = -1;
+	/* One fd per mount, not per filesystem: a handle resolves only inside
+	 * the mount it is opened through, and /sysroot and a bind mount of a
+	 * deployment's directory (the running root, /etc) share one. */
+	for (unsigned i = 0; i < f->n_mounts; i++)
+		if (!memcmp(f->mounts[i].fsid, id, sizeof(id)) && f->mounts[i].mnt_id == mnt)
+			return;
+	if (f->n_mounts >= FG_ARRAY_SIZE(f->mounts))
 		return;
 	f->mounts[f->n_mounts].fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	if (f->mounts[f->n_mounts].fd < 0)
 		return;
 	memcpy(f->mounts[f->n_mounts].fsid, id, sizeof(id));
+	f->mounts[f->n_mounts].mnt_id = mnt;
 	f->n_mounts++;
 }
 
@@ -531,6 +547,28 @@ int fg_fan_root_where(const struct fg_fan *f, unsigned idx, char *buf, size_t si
 	return n < 0 ? (int)n : 0;
 }
 
+/* Whether the level below watch (the chain's nearest directory) toward
+ * path exists now: made while the chain was walked, before its parent's
+ * mark could report it. path itself counts when it is not marked yet. */
+static bool chain_stale(const char *watch, const char *path, bool marked)
+{
+	size_t n = strlen(watch);
+	char next[PATH_MAX];
+	const char *end;
+	struct stat st;
+
+	if (strncmp(path, watch, n) != 0 || path[n] != '/' || n >= sizeof(next))
+		return false;
+	end = strchr(path + n + 1, '/');
+	if (!end)
+		return !marked && lstat(path, &st) == 0;
+	if ((size_t)(end - path) >= sizeof(next))
+		return false;
+	memcpy(next, path, (size_t)(end - path));
+	next[end - path] = '\0';
+	return lstat(next, &st) == 0;
+}
+
 int fg_fan_mark_subtree(struct fg_fan *f, const struct fg_config *cfg, unsigned idx,
 			const struct fg_fan_found *found)
 {
@@ -545,6 +583,14 @@ int fg_fan_mark_subtree(struct fg_fan *f, const struct fg_config *cfg, unsigned 
 	s->marks = 0;
 	fg_fan_watch_chain(f, idx, path);
 	r = through_symlink(path) ? -ELOOP : mark_path(f, cfg, idx, path, found);
+	/* mkdir -p racing the walk: a level it skipped as missing would never
+	 * be reported, so the chain is walked again until none is (bounded) */
+	for (unsigned k = 0;
+	     k < 16 && (r >= 0 || r == -ENOENT) && chain_stale(s->watch, path, r >= 0); k++) {
+		fg_fan_watch_chain(f, idx, path);
+		if (r == -ENOENT)
+			r = through_symlink(path) ? -ELOOP : mark_path(f, cfg, idx, path, found);
+	}
 	s->exists = r >= 0;
 	s->error = r < 0 && r != -ENOENT ? r : 0;
 	if (r < 0) {
@@ -590,6 +636,7 @@ int fg_fan_mark_all(struct fg_fan *f, const struct fg_config *cfg)
 		if (r < 0 && !first_err)
 			first_err = r;
 	}
+	fg_twinwatch_mark(f, cfg); /* where deployments appear */
 	return first_err;
 }
 

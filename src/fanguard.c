@@ -19,6 +19,7 @@
 #include "fanguard/policy.h"
 #include "fanguard/proc.h"
 #include "fanguard/status.h"
+#include "fanguard/twins.h"
 #include "fanguard/unitcg.h"
 #include "fanguard/util.h"
 
@@ -597,7 +598,8 @@ static int load_policy(const char *config, struct fg_policy *ret)
 		print_diag(diag);
 		return -EINVAL;
 	}
-	if (fg_policy_compile(ret, &cfg) < 0) {
+	/* the deployments that exist now, as the daemon has them (twins.h) */
+	if (fg_twins_expand(&cfg) < 0 || fg_policy_compile(ret, &cfg) < 0) {
 		fg_config_free(&cfg);
 		return -ENOMEM;
 	}

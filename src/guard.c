@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fanguard/ident.h"
+#include "fanguard/twins.h"
 #include "fanguard/util.h"
 
 static int new_eventfd(void)
@@ -337,7 +338,8 @@ static void judge(const struct fg_policy *pol, int subtree, struct fg_proc *w, i
 		d->rule = -1;
 		d->mode = fg_policy_mode(pol, (unsigned)subtree);
 		/* on_error = allow never opens fanguard's own policy */
-		d->alert = subtree >= 0 && subtree < 64 && (pol->self_mask >> subtree) & 1;
+		d->alert = subtree >= 0 && fg_twins_base(&pol->cfg, (unsigned)subtree) < 64 &&
+			   (pol->self_mask >> fg_twins_base(&pol->cfg, (unsigned)subtree)) & 1;
 		d->verdict = cfg->on_error == FG_FAIL_ALLOW && !d->alert ? FG_VERDICT_ALLOW
 									 : FG_VERDICT_DENY;
 		o->reason = subtree < 0 ? "unlocated" : "on-error";
@@ -379,11 +381,32 @@ void fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, stru
 	ev->rule = o->rule;
 	ev->subtree = s ? s->name : NULL;
 	ev->key = s ? s->key : NULL;
+	fg_guard_event_deployment(pol, subtree, ev);
 	ev->proc = w;
 	ev->proc_partial = resolved < 0;
 	ev->alert = o->alert;
 	ev->identity_alert = o->identity;
 	fg_logger_event(g->log, ev);
+}
+
+void fg_guard_event_deployment(const struct fg_policy *pol, int subtree, struct fg_event *ev)
+{
+	const struct fg_config *cfg = &pol->cfg;
+	const struct fg_subtree_cfg *s = subtree >= 0 ? &cfg->subtrees[subtree] : NULL;
+	const struct fg_deployment *d = NULL;
+	char buf[PATH_MAX];
+
+	if (s && s->twin)
+		d = __atomic_load_n(&s->dep, __ATOMIC_ACQUIRE);
+	else if (s && cfg->deployments.booted &&
+		 fg_twins_path(fg_twins_etc(&cfg->deployments), "", s->path, buf, sizeof(buf)) == 1)
+		d = cfg->deployments.booted; /* the running etc is the booted one's */
+	ev->has_deployment = d != NULL;
+	if (!d)
+		return;
+	ev->dep_id = d->id;
+	ev->dep_stateroot = d->stateroot[0] ? d->stateroot : NULL;
+	ev->dep_booted = d->booted;
 }
 
 void fg_guard_note_open(struct fg_guard *g, pid_t tid, uint64_t start, uint64_t dev, uint64_t ino,

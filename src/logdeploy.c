@@ -81,10 +81,22 @@ static void sigpolicy(struct fg_json *j, const struct fg_event *ev)
 	fg_json_obj_close(j);
 }
 
+/* The deployment an event's path lies in (twins.h). */
+static void twin_deployment(struct fg_json *j, const struct fg_event *ev)
+{
+	fg_json_obj_open(j, "deployment");
+	str_if(j, "id", ev->dep_id);
+	str_if(j, "stateroot", ev->dep_stateroot);
+	fg_json_bool(j, "booted", ev->dep_booted);
+	fg_json_obj_close(j);
+}
+
 void fg_logdeploy_fanguard(struct fg_json *j, const struct fg_event *ev)
 {
 	if (ev->finding)
 		deployment(j, ev->finding);
+	else if (ev->has_deployment)
+		twin_deployment(j, ev);
 	if (ev->sigpolicy)
 		sigpolicy(j, ev);
 }

@@ -26,7 +26,8 @@ struct wproc {
 #define STRINGS(e)                                                                                 \
 	&(e)->action, &(e)->outcome, &(e)->decision, &(e)->reason, &(e)->mode, &(e)->rule,         \
 	    &(e)->subtree, &(e)->key, &(e)->path, &(e)->message, &(e)->open_syscall, &(e)->tx_exe, \
-	    &(e)->old_path, &(e)->new_path, &(e)->file_type, &(e)->run_id, &(e)->tx_id
+	    &(e)->old_path, &(e)->new_path, &(e)->file_type, &(e)->run_id, &(e)->tx_id,            \
+	    &(e)->dep_id, &(e)->dep_stateroot
 
 static size_t str_size(const char *s)
 {

@@ -73,6 +73,8 @@ static const struct row rows[] = {
 	{"writer-cache",     "process",       "info",     V_OUTCOME,  P_ROUTINE, P_DENIED, NULL},
 	{"remark-failed",    "process",       "info",     V_OUTCOME,  P_ROUTINE, P_FAULT, NULL},
 	{"inode-table-full", "process",       "info",     V_OUTCOME,  P_ROUTINE, P_FAULT, NULL},
+	/* deployments found or gone while running (twinwatch.c) */
+	{"deployments-changed", "process",    "info",     V_OUTCOME,  P_ROUTINE, P_FAULT, NULL},
 	{"overload",         "process",       "info",     V_OUTCOME,  P_DENIED,  0,       NULL},
 	/* A successor took the held group over: the daemon before it died. */
 	{"takeover",         "process",       "start",    V_OUTCOME,  P_DENIED,  P_FAULT, NULL},

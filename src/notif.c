@@ -19,6 +19,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fanguard/twinwatch.h"
 #include "fanguard/util.h"
 
 #ifndef FAN_RENAME
@@ -43,6 +44,37 @@ struct names {
 	char long_name[NAME_MAX + 1];
 };
 
+/* The handle opened through the mount of fsid whose path reaches it:
+ * with one mount, that one; with several (a bind mount of a deployment's
+ * directory and /sysroot), the first whose path names the same inode.
+ * Returns the fd (its path in out, *ret_n as fg_fan_fd_path) or -errno. */
+static int open_by_mounts(const struct fg_fan *fan, const int32_t fsid[2], struct file_handle *fh,
+			  char *out, ssize_t *ret_n)
+{
+	int dfd = -ENOENT, many = 0;
+	struct stat a, b;
+
+	for (unsigned i = 0; i < fan->n_mounts; i++)
+		many += !memcmp(fan->mounts[i].fsid, fsid, sizeof(fan->mounts[i].fsid));
+	for (unsigned i = 0; i < fan->n_mounts; i++) {
+		if (memcmp(fan->mounts[i].fsid, fsid, sizeof(fan->mounts[i].fsid)))
+			continue;
+		if (dfd >= 0)
+			close(dfd);
+		dfd = open_by_handle_at(fan->mounts[i].fd, fh, O_PATH | O_CLOEXEC);
+		if (dfd < 0) {
+			dfd = -errno;
+			continue;
+		}
+		*ret_n = fg_fan_fd_path(dfd, out, PATH_MAX);
+		if (many < 2 ||
+		    (*ret_n > 0 && out[0] == '/' && fstat(dfd, &a) == 0 && lstat(out, &b) == 0 &&
+		     a.st_dev == b.st_dev && a.st_ino == b.st_ino))
+			return dfd;
+	}
+	return dfd;
+}
+
 /* The path behind a directory handle, plus the entry name when there is
  * one. Returns 0, -ENAMETOOLONG (n->long_* filled), or -errno. O_PATH
  * opens never reach a permission group. */
@@ -53,17 +85,16 @@ static int fid_path(const struct fg_fan *fan, const struct fanotify_event_info_f
 	const char *name = (const char *)fh->f_handle + fh->handle_bytes;
 	int32_t fsid[2];
 	int mfd, dfd;
-	ssize_t n;
+	ssize_t n = 0;
 	struct stat st;
 
 	memcpy(fsid, &fid->fsid, sizeof(fsid));
 	mfd = fg_fan_mount_fd(fan, fsid);
 	if (mfd < 0)
 		return -ENOENT;
-	dfd = open_by_handle_at(mfd, fh, O_PATH | O_CLOEXEC);
+	dfd = open_by_mounts(fan, fsid, fh, out, &n);
 	if (dfd < 0)
-		return -errno;
-	n = fg_fan_fd_path(dfd, out, PATH_MAX);
+		return dfd;
 	if (with_name && !strcmp(name, "."))
 		with_name = false;
 	if ((n == -ENAMETOOLONG ||
@@ -413,6 +444,7 @@ static void notif_one(struct fg_guard *g, const struct fanotify_event_metadata *
 	if (md->mask & FAN_Q_OVERFLOW) {
 		/* events were lost: look at every subtree afresh */
 		FG_COUNT(g->state->c.overflow);
+		fg_twinwatch_rescan(g, 0);
 		fg_remark_all(g, 0);
 		return;
 	}
@@ -431,6 +463,9 @@ static void notif_one(struct fg_guard *g, const struct fanotify_event_metadata *
 		return;
 	}
 	entry = nm.path[0] ? nm.path : nm.old;
+	/* a deployment made or removed: its twins first (twinwatch.h) */
+	if (md->mask & (FAN_CREATE | FAN_DELETE | FAN_MOVED_TO | FAN_RENAME))
+		fg_twinwatch_event(g, md->pid, nm.path, nm.old);
 	if (md->mask & (FAN_CREATE | FAN_DELETE | FAN_MOVED_TO | FAN_RENAME))
 		chain = fg_remark_chain(g, md->pid, nm.path, nm.old,
 					md->mask & FAN_CREATE	? "created"
@@ -540,8 +575,10 @@ static bool take_msg(struct fg_guard *g)
 	g->notif_seq = g->msg_seq;
 	pthread_cond_broadcast(&g->acked);
 	pthread_mutex_unlock(&g->lock);
-	if (old)
+	if (old) {
+		fg_twinwatch_rescan(g, 0); /* what appeared while it loaded */
 		fg_sigwatch_check(g, "reload", NULL, 0);
+	}
 	return stop;
 }
 

@@ -7,6 +7,7 @@
 
 #include "fanguard/guard.h"
 #include "fanguard/selfprot.h"
+#include "fanguard/twins.h"
 #include "fanguard/unitcg.h"
 #include "fanguard/util.h"
 
@@ -263,7 +264,11 @@ int fg_policy_match_path(const struct fg_policy *p, const char *path)
 {
 	int best = -1;
 	size_t best_len = 0;
+	char alias[PATH_MAX];
 
+	/* the booted deployment's etc by its /sysroot path is the running etc */
+	if (fg_twins_booted_path(&p->cfg, path, alias, sizeof(alias)) == 1)
+		path = alias;
 	for (unsigned i = 0; i < p->cfg.n_subtrees; i++) {
 		const char *sp = p->cfg.subtrees[i].path;
 		size_t n = strlen(sp);
@@ -280,6 +285,7 @@ int fg_policy_match_path(const struct fg_policy *p, const char *path)
 
 static bool is_self(const struct fg_policy *p, unsigned subtree)
 {
+	subtree = fg_twins_base(&p->cfg, subtree); /* a deployment's copy too */
 	return subtree < 64 && (p->self_mask >> subtree) & 1;
 }
 
@@ -483,9 +489,13 @@ const char *fg_policy_rule_mismatch(const struct fg_policy *p, unsigned rule, un
 				    const struct fg_proc *w)
 {
 	const struct fg_writer_cfg *r = &p->cfg.writers[rule];
+	unsigned base = fg_twins_base(&p->cfg, subtree);
 
-	if (subtree >= 64 || !(p->writer_mask[rule] & (1ULL << subtree)))
+	if (base >= 64 || !(p->writer_mask[rule] & (1ULL << base)))
 		return "subtrees";
+	/* a deployment's etc is the transaction's (twins.h) */
+	if (base != subtree && !r->deployments)
+		return "deployments";
 	if (r->exe.n && (w->trust.exe == FG_TRUST_FAILED ||
 			 !exe_matches(&r->exe, p->exe_literal[rule], w->exe)))
 		return "exe";
@@ -540,6 +550,10 @@ static bool unverified_only(const struct fg_policy *p, unsigned subtree, const s
  * stays out of scope. */
 static bool tx_may(const struct fg_policy *p, unsigned subtree)
 {
+	/* A deployment's etc is where upgrades write (twins.h), fanguard's
+	 * own policy there too: the merge carries /etc/fanguard over. */
+	if (fg_twins_is_twin(&p->cfg, subtree))
+		return true;
 	return !is_self(p, subtree) && fg_tx_in_scope(&p->cfg, p->cfg.subtrees[subtree].path);
 }
 

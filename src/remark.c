@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fanguard/twins.h"
 #include "fanguard/util.h"
 
 #ifndef STATX_MNT_ID_UNIQUE
@@ -271,6 +272,8 @@ static void check_subtree(struct fg_guard *g, unsigned i, pid_t tid, const char 
 
 	if (n->fan->st[i].error == -ELOOP)
 		return; /* refused at start, and said so then */
+	if (fg_twins_inert(&n->pol->cfg, i))
+		return; /* a gone deployment's: it names nothing */
 	if (!n->fan->st[i].exists) {
 		appeared(g, i, tid, path, old);
 		return;
@@ -304,6 +307,11 @@ bool fg_remark_chain(struct fg_guard *g, pid_t tid, const char *path, const char
 			chain = true;
 	}
 	return chain;
+}
+
+void fg_remark_appeared(struct fg_guard *g, unsigned idx, pid_t tid)
+{
+	appeared(g, idx, tid, "", "");
 }
 
 void fg_remark_all(struct fg_guard *g, pid_t tid)

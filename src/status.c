@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fanguard/json.h"
+#include "fanguard/twins.h"
 #include "fanguard/util.h"
 
 /* clang-format off */
@@ -74,6 +75,8 @@ enum fg_status_word fg_status_word(const struct fg_snapshot *s)
 	if (mark_errors(s) > 0)
 		return FG_STATUS_DEGRADED;
 	for (unsigned i = 0; i < s->cfg->n_subtrees; i++) {
+		if (fg_twins_inert(s->cfg, i))
+			continue; /* a gone deployment's */
 		if (s->st && !s->st[i].exists && !absent_ok(s, i))
 			return FG_STATUS_DEGRADED;
 		/* from the fresh check: missing (unless optional) or unmarked */
@@ -184,9 +187,13 @@ static void json_subtrees(struct fg_json *j, const struct fg_snapshot *s)
 	for (unsigned i = 0; i < s->cfg->n_subtrees; i++) {
 		const struct fg_subtree_cfg *t = &s->cfg->subtrees[i];
 
+		if (fg_twins_inert(s->cfg, i))
+			continue;
 		fg_json_obj_open(j, NULL);
 		fg_json_str(j, "name", t->name);
 		jraw(j, "path", t->path);
+		if (t->twin)
+			jraw(j, "deployment", t->dep->root);
 		fg_json_str(j, "key", t->key);
 		fg_json_str(j, "mode", subtree_mode(s, i));
 		fg_json_u64(j, "marks", s->st ? s->st[i].marks : 0);
@@ -194,6 +201,46 @@ static void json_subtrees(struct fg_json *j, const struct fg_snapshot *s)
 		fg_json_str(j, "state", subtree_state(s, i));
 		if (s->check && s->check[i].exists && !s->check[i].marked)
 			jraw(j, "unmarked", s->check[i].unmarked);
+		fg_json_obj_close(j);
+	}
+	fg_json_arr_close(j);
+}
+
+/* A live deployment's twins and their marks. */
+static unsigned dep_twins(const struct fg_snapshot *s, const struct fg_deployment *d,
+			  uint64_t *ret_marks)
+{
+	unsigned n = 0;
+
+	*ret_marks = 0;
+	for (unsigned i = 0; i < s->cfg->n_subtrees; i++) {
+		if (!s->cfg->subtrees[i].twin || s->cfg->subtrees[i].dep != d)
+			continue;
+		n++;
+		*ret_marks += s->st ? s->st[i].marks : 0;
+	}
+	return n;
+}
+
+static void json_deployments(struct fg_json *j, const struct fg_snapshot *s)
+{
+	const struct fg_deployments_cfg *dc = &s->cfg->deployments;
+
+	fg_json_arr_open(j, "deployments");
+	for (unsigned i = 0; i < dc->n_found; i++) {
+		const struct fg_deployment *d = dc->found[i];
+		uint64_t marks;
+
+		if (d->gone)
+			continue;
+		fg_json_obj_open(j, NULL);
+		jraw(j, "root", d->root);
+		jraw(j, "id", d->id);
+		if (d->stateroot[0])
+			jraw(j, "stateroot", d->stateroot);
+		fg_json_bool(j, "booted", d->booted);
+		fg_json_u64(j, "twins", dep_twins(s, d, &marks));
+		fg_json_u64(j, "marks", marks);
 		fg_json_obj_close(j);
 	}
 	fg_json_arr_close(j);
@@ -333,6 +380,7 @@ size_t fg_status_render_json(const struct fg_snapshot *s, char *buf, size_t cap)
 	fg_json_init(&j, buf, cap);
 	json_daemon(&j, s);
 	json_subtrees(&j, s);
+	json_deployments(&j, s);
 	json_counters(&j, s);
 	json_recent(&j, s);
 	json_health(&j, s);
@@ -447,10 +495,40 @@ static void text_subtrees(struct out *o, const struct fg_snapshot *s)
 	line(o, "%-22s %-20s %-7s %8s  %s", "SUBTREE", "KEY", "MODE", "MARKS", "STATE");
 	for (unsigned i = 0; i < s->cfg->n_subtrees; i++) {
 		const struct fg_subtree_cfg *t = &s->cfg->subtrees[i];
+		if (fg_twins_inert(s->cfg, i))
+			continue;
 		line(o, "%-22s %-20s %-7s %8" PRIu64 "  %s", fg_status_fit(name, t->name, 20),
 		     fg_status_fit(key, t->key, 20), subtree_mode(s, i), s->st ? s->st[i].marks : 0,
 		     subtree_state(s, i));
 		line(o, "  %s", fg_status_fit(path, t->path, FG_STATUS_WIDTH - 2));
+	}
+}
+
+static void text_deployments(struct out *o, const struct fg_snapshot *s)
+{
+	const struct fg_deployments_cfg *dc = &s->cfg->deployments;
+	char root[FG_STATUS_WIDTH + 1];
+	unsigned live = fg_twins_live(s->cfg, NULL);
+
+	line(o, "%s", "");
+	if (!live) {
+		line(o, "DEPLOYMENTS: no deployments found");
+		return;
+	}
+	line(o, "DEPLOYMENTS: %u found", live);
+	for (unsigned i = 0; i < dc->n_found; i++) {
+		const struct fg_deployment *d = dc->found[i];
+		uint64_t marks;
+		unsigned n;
+
+		if (d->gone)
+			continue;
+		n = dep_twins(s, d, &marks);
+		line(o, "  %s", fg_status_fit(root, d->root, FG_STATUS_WIDTH - 2));
+		if (d->booted)
+			line(o, "    booted: its etc is the running etc (no twins)");
+		else
+			line(o, "    %u twin subtree(s), %" PRIu64 " marks", n, marks);
 	}
 }
 
@@ -577,6 +655,7 @@ size_t fg_status_render_text(const struct fg_snapshot *s, char *buf, size_t cap)
 	buf[0] = '\0';
 	text_head(&o, s);
 	text_subtrees(&o, s);
+	text_deployments(&o, s);
 	text_counters(&o, s);
 	text_recent(&o, s);
 	text_health(&o, s);

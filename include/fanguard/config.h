@@ -17,6 +17,8 @@
 #define FG_DIAG_LEN	512
 #define FG_LINE_MAX	200 /* inih's line buffer; longer lines are errors */
 
+struct fg_deployment; /* twins.h */
+
 /* Logger defaults (fanguard.conf(5), docs/events.md). 7,500 bytes leave
  * room for the syslog header under rsyslog's 8 KiB maxMessageSize and
  * under Splunk's 10,000-byte TRUNCATE. */
@@ -79,6 +81,10 @@ struct fg_subtree_cfg {
 				 * degradation (the input of a tool that may
 				 * not be installed) */
 	struct fg_where where;	/* the section header */
+	/* A deployment twin (twins.h): 0 for a subtree of the files, else the
+	 * index + 1 of the subtree whose copy in deployment dep it is. */
+	unsigned twin;
+	const struct fg_deployment *dep;
 };
 
 struct fg_writer_cfg {
@@ -95,6 +101,7 @@ struct fg_writer_cfg {
 	struct fg_strlist subtrees;	/* subtree names; empty means every subtree
 					 * but fanguard's own (selfprot.h) */
 	bool quiet;			/* counted, not logged */
+	bool deployments;		/* applies in deployments' etc too (twins.h) */
 	struct fg_where where;		/* the section header */
 	struct fg_where subtrees_where; /* the `subtrees` line, for errors */
 };
@@ -136,6 +143,20 @@ struct fg_deployments_cfg {
 	char *signature_policy;	   /* policy.json; NULL: FG_SIGPOLICY_PATH_DEFAULT */
 	struct fg_where where;	   /* the first [deployments] header */
 	struct fg_where approved_where; /* the approved line, for its errors */
+	/* Deployment twins (twins.h): the globs that find deployment roots
+	 * (not given: FG_TWINS_ROOTS_DEFAULT; given empty: none) and the
+	 * running etc whose subtrees get a twin in each root's etc. */
+	struct fg_strlist roots;
+	bool roots_set;
+	char *etc; /* NULL: "/etc" */
+	/* What was found, at load and while running (twins.c): records are
+	 * never freed before the config, so a reader's pointer stays good. */
+	struct fg_deployment **found; /* FG_TWINS_RECORDS slots */
+	unsigned n_found;
+	const struct fg_deployment *booted; /* the one whose etc is `etc`; NULL */
+	unsigned cap_subtrees;		    /* room in subtrees, fixed once twinned */
+	char **retired;			    /* twin paths replaced (readers may hold them) */
+	unsigned n_retired;
 };
 
 struct fg_config {

@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include "fanguard/config.h"
+#include "fanguard/twins.h"
 
 #define FG_INODES_MAX  (1U << 17) /* slots at most (3/4 of them usable) */
 #define FG_INODES_INIT 1024U	  /* slots at first: the table grows with the marks */
@@ -81,7 +82,7 @@ struct fg_fan {
 	uint64_t inode_overflow; /* files not tracked because the table is full */
 	uint64_t n_forgotten;	 /* table entries dropped (moved out, deleted) */
 	unsigned n_subtrees;
-	struct fg_fan_subtree st[FG_SUBTREES_MAX];
+	struct fg_fan_subtree st[FG_SUBTREES_MAX + FG_TWINS_MAX]; /* twins after the rest */
 	struct fg_fan_inode *inodes; /* open addressing, inode_cap slots */
 	unsigned inode_cap;	     /* a power of two; doubles up to FG_INODES_MAX */
 	unsigned n_inodes;
@@ -92,6 +93,7 @@ struct fg_fan {
 	struct {
 		int32_t fsid[2];
 		int fd;
+		int mnt_id; /* several mounts of one filesystem: each its own */
 	} mounts[FG_SUBTREES_MAX];
 	unsigned n_mounts;
 };

@@ -298,6 +298,8 @@ void fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, stru
 			   const struct fg_outcome *o, int subtree, const struct fg_proc *w,
 			   int resolved);
 void fg_guard_event_base(struct fg_event *ev, const char *action);
+/* Sets ev's deployment (twins.h) for an event in subtree (-1: none). */
+void fg_guard_event_deployment(const struct fg_policy *pol, int subtree, struct fg_event *ev);
 
 /* Logs a daemon event (start, stop, reload) with a message. */
 void fg_guard_log_daemon(struct fg_guard *g, const char *action, const char *outcome,
@@ -428,6 +430,9 @@ int fg_remark_subtree(struct fg_guard *g, unsigned idx, const char *why, pid_t j
  * again, and its own line is the caller's. */
 bool fg_remark_chain(struct fg_guard *g, pid_t tid, const char *path, const char *old,
 		     const char *verb);
+/* Subtree idx was added (a deployment's twin): marked, or its chain
+ * watched, and logged as appeared when it exists. */
+void fg_remark_appeared(struct fg_guard *g, unsigned idx, pid_t tid);
 /* Checks every subtree afresh (after a queue overflow or a *_SELF event
  * whose path is gone). */
 void fg_remark_all(struct fg_guard *g, pid_t tid);

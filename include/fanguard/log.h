@@ -132,6 +132,11 @@ struct fg_event {
 	const char *tx_id;		   /* fanguard.transaction.id: "<pid>-<start ticks>" */
 	const struct fg_run_end *run_end;  /* action "run-end" */
 
+	/* The deployment whose etc the path is in (twins.h): a twin's, or the
+	 * booted one for the running etc. has_deployment: the three are set. */
+	bool has_deployment, dep_booted;
+	const char *dep_id, *dep_stateroot; /* stateroot NULL: not the ostree layout */
+
 	/* `fanguard deployments` and the signature policy (logdeploy.c). */
 	const struct fg_finding *finding;	      /* fanguard.deployment.* */
 	const struct fg_sigpolicy_verdict *sigpolicy; /* fanguard.sigpolicy.* */

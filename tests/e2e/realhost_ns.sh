@@ -178,7 +178,8 @@ rh_target() {
 RH_HOLD_COPY=(/usr/local/lib)
 RH_HOLD_EMPTY=(/var/lib)
 # /var/roothome: root's home on bootc (root-ssh guards its .ssh).
-RH_HOLD_MADE=(/var/usrlocal /var/roothome)
+# /sysroot: the fake ostree deploy tree of the [deployments] defaults.
+RH_HOLD_MADE=(/var/usrlocal /var/roothome /sysroot)
 
 rh_holders() {
 	local d
@@ -286,6 +287,24 @@ EOC
 
 # rh_on_ours DESC PATH TARGET: PATH is on a tmpfs of this test mounted at
 # TARGET exactly.
+# A fake ostree sysroot on the /sysroot tmpfs (rh_holders), for the shipped
+# [deployments] defaults: the booted deployment, whose etc is /etc (this
+# namespace's /etc, bound: the same inodes, as on a
+# host; of the submounts only sudoers.d's, since the test takes others
+# down later and a copy of a mount would keep its mount point busy), and a
+# staged one with a sudoers.d of its own.
+RH_DEPLOY=/sysroot/ostree/deploy/fedora/deploy
+rh_sysroot() {
+	mkdir -p "$RH_DEPLOY/b00t.0/etc" "$RH_DEPLOY/57a9ed.1/etc/sudoers.d" || die "fake sysroot"
+	seed "$RH_DEPLOY/57a9ed.1/etc/sudoers.d/90-staged" 0440 'Defaults:root timestamp_timeout=5'
+	mount -n --bind /etc "$RH_DEPLOY/b00t.0/etc" &&
+		mount -n --bind /etc/sudoers.d "$RH_DEPLOY/b00t.0/etc/sudoers.d" ||
+		die "bind /etc as the booted deployment's etc"
+	rh_on_ours "fake sysroot" "$RH_DEPLOY/57a9ed.1/etc/sudoers.d" /sysroot
+	rh_on_ours "the booted deployment's etc" "$RH_DEPLOY/b00t.0/etc/sudoers.d" \
+		"$RH_DEPLOY/b00t.0/etc/sudoers.d"
+}
+
 rh_on_ours() {
 	local got want="$RH_SRC tmpfs $3"
 	got=$(findmnt -n -o SOURCE,FSTYPE,TARGET --target "$2" | tr -s ' ')
@@ -319,6 +338,7 @@ rh_layout() {
 		awk '{ print length($0), $0 }' | sort -n | cut -d' ' -f2-)
 	for t in "$RH_STATUS_DIR" /usr/lib/fanguard /etc/fg-storm; do rh_mount "$t" empty; done
 	rh_seed
+	rh_sysroot
 	for p in "${GUARDED_DIRS[@]}" "${GUARDED_FILES[@]}"; do
 		rh_on_ours "guarded" "$p" "$(rh_target "$p")"
 	done

@@ -195,6 +195,29 @@ eq "status --json: every guarded path is a subtree that exists, enforced, marked
 	"$(status_json "[p for p in sys.argv[2:] if not any(s['path'] == p and s['exists'] and s['state'] == 'guarded' and s['mode'] == 'enforce' and s['marks'] > 0 for s in d['subtrees'])]" \
 		"${GUARDED_DIRS[@]}" "${GUARDED_FILES[@]}" 2>&1)" "[]"
 
+# Deployment twins (issue 16), from the shipped defaults on the fake sysroot.
+ST=$RH_DEPLOY/57a9ed.1/etc/sudoers.d
+eq "status: the booted deployment without twins, the staged one with" \
+	"$(status_json "sorted((x['id'], x['booted'], x['twins'] > 0) for x in d['deployments'])")" \
+	"[('57a9ed.1', False, True), ('b00t.0', True, False)]"
+refuse "the staged deployment's sudoers.d: an unlisted writer is denied" "$ST/zzz" \
+	bash -c "echo evil > '$ST/zzz'"
+logged "its line names the deployment" 1 file.path="$ST/zzz" fanguard.decision=deny \
+	fanguard.deployment.id=57a9ed.1 fanguard.deployment.stateroot=fedora fanguard.deployment.booted=False
+refuse "the booted deployment's sudoers.d by its /sysroot path" "$RH_DEPLOY/b00t.0/etc/sudoers.d/zzz" \
+	bash -c "echo evil > '$RH_DEPLOY/b00t.0/etc/sudoers.d/zzz'"
+eq "one deny line for it (the booted deployment is the running etc)" \
+	"$(count_log event.action=open-write file.path="~/b00t.0/etc/sudoers.d/zzz")" 1
+mkdir -p "$RH_DEPLOY/n3w.0/etc/sudoers.d"
+wait_log 1 event.action=deployments-changed message="~1 found" >/dev/null
+refuse "a deployment made while running is guarded" "$RH_DEPLOY/n3w.0/etc/sudoers.d/zzz" \
+	bash -c "echo evil > '$RH_DEPLOY/n3w.0/etc/sudoers.d/zzz'"
+rm -rf "$RH_DEPLOY/n3w.0"
+logged "a removed deployment is logged gone" 1 event.action=deployments-changed message="~1 gone"
+fgcli status --json >"$T/st.json" 2>"$T/st.err"
+eq "and drops out of status" "$(status_json "sorted(x['id'] for x in d['deployments'])")" \
+	"['57a9ed.1', 'b00t.0']"
+
 # Real readers of the real paths: read-only opens are answered at once.
 timeout -k 2 10 visudo -c >"$T/visudo.out" 2>&1
 eq "visudo -c reads /etc/sudoers.d and passes ($(tail -n 3 "$T/visudo.out" | tr '\n' ' '))" "$?" 0
@@ -393,9 +416,10 @@ rm -f "$CONFD/80-opens-config.conf"
 umount /etc/cloud && rmdir /etc/cloud || die "remove /etc/cloud"
 start_daemon
 fgcli status --json >"$T/st.json"
-# (the storm drop-in's audit subtree makes it "audit", not "enforcing")
+# (the storm drop-in's audit subtree makes it "audit", not "enforcing";
+# the staged deployment's twins share the names and say "deployment")
 eq "status with /etc/cloud absent: not degraded, the subtree absent" \
-	"$(status_json '[d["status"]] + [s["state"] for s in d["subtrees"] if s["name"] == "cloud-config"]')" \
+	"$(status_json '[d["status"]] + [s["state"] for s in d["subtrees"] if s["name"] == "cloud-config" and "deployment" not in s]')" \
 	"['audit', 'absent']"
 mkdir /etc/cloud
 if wait_log 1 event.action=subtree-appeared file.path=/etc/cloud; then
@@ -416,7 +440,7 @@ start_daemon
 rh_check_marks
 fgcli status --json >"$T/st.json"
 eq "status --json: the drop-ins' subtrees and rule are in" \
-	"$(status_json '[s["mode"] for s in d["subtrees"] if s["name"].startswith("storm-")], "crontab" in [r["name"] for r in d["rules"]]')" \
+	"$(status_json '[s["mode"] for s in d["subtrees"] if s["name"].startswith("storm-") and "deployment" not in s], "crontab" in [r["name"] for r in d["rules"]]')" \
 	"['enforce', 'audit'] True"
 
 timeout -k 2 10 bash -c "echo '17 5 * * * /bin/true # fg-realhost' | crontab -" 2>"$T/crontab.err"

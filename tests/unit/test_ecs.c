@@ -139,6 +139,20 @@ static void file_event(struct out *o, const char *action)
 		ev.key = "fanguard_config";
 		ev.path = "/etc/fanguard/conf.d/99-x.conf";
 		writer_events(o, ev, decided);
+		/* in a deployment's etc (twins.h), and in the booted one's */
+		ev.alert = false;
+		ev.subtree = "sudoers";
+		ev.key = "priv_esc_persist";
+		ev.path = "/sysroot/ostree/deploy/fedora/deploy/0123abcd.1/etc/sudoers.d/90-x";
+		ev.has_deployment = true;
+		ev.dep_id = "0123abcd.1";
+		ev.dep_stateroot = "fedora";
+		writer_events(o, ev, decided);
+		ev.dep_stateroot = NULL;
+		ev.dep_id = "4567ef";
+		ev.dep_booted = true;
+		ev.path = "/etc/sudoers.d/90-x";
+		writer_events(o, ev, decided);
 		return;
 	}
 	if (!strcmp(action, "rename-in") || !strcmp(action, "rename") ||
@@ -413,9 +427,10 @@ START_TEST(test_fg_log_format_ecs_every_action)
 		    "delete",	   "close-write",     "subtree-moved",	  "path-too-long",
 		    "writable-fd", "writable-mapping"};
 		const char *const daemon[] = {
-		    "daemon-start",  "daemon-stop",	 "reload",   "harden",
-		    "status-socket", "writer-cache",	 "overload", "subtree-replaced",
-		    "remark-failed", "inode-table-full", "takeover", "fd-store"};
+		    "daemon-start",	  "daemon-stop",      "reload",	  "harden",
+		    "status-socket",	  "writer-cache",     "overload", "subtree-replaced",
+		    "remark-failed",	  "inode-table-full", "takeover", "fd-store",
+		    "deployments-changed"};
 		bool done = false;
 
 		for (size_t k = 0; k < FG_ARRAY_SIZE(files); k++)
