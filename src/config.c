@@ -292,11 +292,15 @@ static int idlist_push(struct parse_state *st, const struct keydef *k, const cha
 		l->any = true;
 		return 0;
 	}
+	if (auid && strcmp(w, "admins") == 0) {
+		l->admins = true;
+		return 0;
+	}
 	if (auid && strcmp(w, "unset") == 0) {
 		v = FG_AUID_UNSET;
 	} else if (fg_parse_u32(w, &v) < 0) {
 		perr(st, st->line, "%s: '%s' is not a number%s", k->name, w,
-		     auid ? ", 'unset' or '*'" : "");
+		     auid ? ", 'unset', 'admins' or '*'" : "");
 		return -EINVAL;
 	}
 	if (l->n >= FG_LIST_MAX)
@@ -691,8 +695,8 @@ static void section_end(struct parse_state *st)
 		w = cur_wr(st);
 		/* A bad value was reported already; "auid = *" alone restricts
 		 * nothing and does not count as a condition. */
-		if (w->exe.n + w->comm.n + w->uid.n + w->auid.n + w->ancestor.n + w->parent.n +
-			    w->cgroup.n + w->sha256.n ==
+		if (w->exe.n + w->comm.n + w->uid.n + w->auid.n + w->auid.admins + w->ancestor.n +
+			    w->parent.n + w->cgroup.n + w->sha256.n ==
 			0 &&
 		    (st->errors == st->sect_errors || !(st->seen & ((1U << WR_CONDITIONS) - 1))))
 			perr(st, st->sect_line,
@@ -1097,40 +1101,75 @@ static int lexical(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static int load_dropins(struct fg_config *cfg, const char *dir, struct fg_diag *diag,
-			unsigned *found)
+/* One drop-in of dir; missing since scandir is no error. */
+static int load_one_dropin(struct fg_config *cfg, const char *dir, const char *name, bool trusted,
+			   struct fg_diag *diag, unsigned *found)
+{
+	char p[PATH_MAX];
+	struct stat stb;
+	int k = 0;
+
+	if (snprintf(p, sizeof(p), "%s/%s", dir, name) >= (int)sizeof(p)) {
+		fg_diag_add(diag, "%s/%s: path too long", dir, name);
+		return -ENAMETOOLONG;
+	}
+	if (stat(p, &stb) == 0 && S_ISREG(stb.st_mode)) {
+		k = load_path(cfg, p, diag, true, trusted);
+		if (k == -ENOENT)
+			k = 0;
+		else
+			(*found)++;
+	}
+	return k;
+}
+
+/* The drop-in being joined (fg_config_search.join), loaded where its name
+ * sorts among dir's, in place of a file of that name. */
+static int load_join(struct fg_config *cfg, const char *join, struct fg_diag *diag, unsigned *found)
+{
+	int k = load_path(cfg, join, diag, false, false);
+
+	if (k != -ENOENT)
+		(*found)++;
+	return k;
+}
+
+static int load_dropins(struct fg_config *cfg, const char *dir, const char *join, bool trusted,
+			struct fg_diag *diag, unsigned *found)
 {
 	struct dirent **list = NULL;
-	int n = scandir(dir, &list, conf_filter, lexical), r = 0;
+	const char *jname = join ? strrchr(join, '/') : NULL;
+	int n = scandir(dir, &list, conf_filter, lexical), r = 0, k;
 
+	jname = jname ? jname + 1 : join;
 	if (n < 0) {
-		if (errno == ENOENT)
-			return 0;
-		r = -errno;
-		fg_diag_add(diag, "%s: cannot read directory: %s", dir, strerror(-r));
-		return r;
+		if (errno != ENOENT) {
+			r = -errno;
+			fg_diag_add(diag, "%s: cannot read directory: %s", dir, strerror(-r));
+			return r;
+		}
+		n = 0;
 	}
 	for (int i = 0; i < n; i++) {
-		char p[PATH_MAX];
-		struct stat stb;
-		int k = 0;
-
-		if (snprintf(p, sizeof(p), "%s/%s", dir, list[i]->d_name) >= (int)sizeof(p)) {
-			fg_diag_add(diag, "%s/%s: path too long", dir, list[i]->d_name);
-			k = -ENAMETOOLONG;
-		} else if (stat(p, &stb) == 0 && S_ISREG(stb.st_mode)) {
-			k = load_path(cfg, p, diag, true, false);
-			if (k == -ENOENT) /* removed since scandir */
-				k = 0;
-			else
-				(*found)++;
+		k = 0;
+		if (jname && strcmp(jname, list[i]->d_name) <= 0) {
+			k = load_join(cfg, join, diag, found);
+			if (strcmp(jname, list[i]->d_name) == 0)
+				list[i]->d_name[0] = '.'; /* replaced: skipped below */
+			jname = NULL;
 		}
+		if (k < 0 && !r)
+			r = k;
+		k = list[i]->d_name[0] == '.'
+			? 0
+			: load_one_dropin(cfg, dir, list[i]->d_name, trusted, diag, found);
 		if (k < 0 && !r)
 			r = k;
 		free(list[i]);
 	}
 	free(list);
-	return r;
+	k = jname ? load_join(cfg, join, diag, found) : 0;
+	return k < 0 && !r ? k : r;
 }
 
 /* Hands cfg over to *ret, or frees it; r is the loading result so far. */
@@ -1149,29 +1188,34 @@ static int load_done(struct fg_config *ret, struct fg_config *cfg, int r, struct
 	return 0;
 }
 
-int fg_config_load_search(struct fg_config *ret, const char *image, const char *etc,
-			  const char *dropin_dir, struct fg_diag *diag)
+int fg_config_load_with(struct fg_config *ret, const struct fg_config_search *s,
+			struct fg_diag *diag)
 {
 	struct fg_config cfg;
-	const char *mains[] = {image, etc};
 	unsigned found = 0;
 	int r = 0, k;
 
 	fg_config_init(&cfg);
-	for (size_t i = 0; i < FG_ARRAY_SIZE(mains); i++) {
-		k = load_path(&cfg, mains[i], diag, true, i == 0);
-		if (k == -ENOENT)
-			continue;
+	/* The image's file and drop-ins first (trusted), then /etc's. */
+	k = load_path(&cfg, s->image, diag, true, true);
+	if (k != -ENOENT)
 		found++;
-		if (k < 0 && !r)
-			r = k;
-	}
-	k = load_dropins(&cfg, dropin_dir, diag, &found);
+	if (k < 0 && k != -ENOENT)
+		r = k;
+	k = s->image_dropins ? load_dropins(&cfg, s->image_dropins, NULL, true, diag, &found) : 0;
+	if (k < 0 && !r)
+		r = k;
+	k = load_path(&cfg, s->etc, diag, true, false);
+	if (k != -ENOENT)
+		found++;
+	if (k < 0 && k != -ENOENT && !r)
+		r = k;
+	k = load_dropins(&cfg, s->dropins, s->join, false, diag, &found);
 	if (k < 0 && !r)
 		r = k;
 	if (!found) {
-		fg_diag_add(diag, "no configuration found (looked in %s, %s and %s/*.conf)", image,
-			    etc, dropin_dir);
+		fg_diag_add(diag, "no configuration found (looked in %s, %s and %s/*.conf)",
+			    s->image, s->etc, s->dropins);
 		fg_config_free(&cfg);
 		memset(ret, 0, sizeof(*ret));
 		return -ENOENT;
@@ -1182,13 +1226,34 @@ int fg_config_load_search(struct fg_config *ret, const char *image, const char *
 	return load_done(ret, &cfg, r, diag);
 }
 
+int fg_config_load_search(struct fg_config *ret, const char *image, const char *etc,
+			  const char *dropin_dir, struct fg_diag *diag)
+{
+	const struct fg_config_search s = {.image = image, .etc = etc, .dropins = dropin_dir};
+
+	return fg_config_load_with(ret, &s, diag);
+}
+
+void fg_config_search_default(struct fg_config_search *ret)
+{
+	*ret = (struct fg_config_search){
+	    .image = FG_CONF_IMAGE,
+	    .image_dropins = FG_CONF_IMAGE_DROPINS,
+	    .etc = FG_CONF_ETC,
+	    .dropins = FG_CONF_DROPIN_DIR,
+	};
+}
+
 int fg_config_load(struct fg_config *ret, const char *path, struct fg_diag *diag)
 {
 	struct fg_config cfg;
 
-	if (!path)
-		return fg_config_load_search(ret, FG_CONF_IMAGE, FG_CONF_ETC, FG_CONF_DROPIN_DIR,
-					     diag);
+	if (!path) {
+		struct fg_config_search s;
+
+		fg_config_search_default(&s);
+		return fg_config_load_with(ret, &s, diag);
+	}
 	fg_config_init(&cfg);
 	return load_done(ret, &cfg, fg_config_load_file(&cfg, path, diag), diag);
 }

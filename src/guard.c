@@ -366,11 +366,12 @@ void fg_guard_judge_decided(const struct fg_policy *pol, int subtree, struct fg_
 	judge(pol, subtree, w, resolved, -2, pre, o, d);
 }
 
-void fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, struct fg_event *ev,
-			   const struct fg_outcome *o, int subtree, const struct fg_proc *w,
-			   int resolved)
+uint64_t fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, struct fg_event *ev,
+			       const struct fg_outcome *o, int subtree, const struct fg_proc *w,
+			       int resolved)
 {
 	const struct fg_subtree_cfg *s = subtree >= 0 ? &pol->cfg.subtrees[subtree] : NULL;
+	uint64_t seq;
 
 	ev->outcome = o->allow ? "success" : "failure";
 	ev->decision = o->decision;
@@ -383,7 +384,8 @@ void fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, stru
 	ev->proc_partial = resolved < 0;
 	ev->alert = o->alert;
 	ev->identity_alert = o->identity;
-	fg_logger_event(g->log, ev);
+	fg_logger_event_seq(g->log, ev, &seq);
+	return seq;
 }
 
 void fg_guard_note_open(struct fg_guard *g, pid_t tid, uint64_t start, uint64_t dev, uint64_t ino,

@@ -32,40 +32,7 @@
 # timeout: a hang is a failure, reported as such, and the daemon that hung
 # is killed and replaced so that the next check is judged on its own.
 
-# Re-run in a mount namespace and a cgroup namespace of its own, before
-# lib.sh makes anything: mounts made there stay there, and its cgroups live
-# below one cgroup of the test's own, which this outer shell removes when
-# the namespaces are gone.
-if [ -z "${FG_REALHOST_OUTER_NS:-}" ]; then
-	[ "$(id -u)" = 0 ] || { echo "FAIL - test_realhost needs root"; exit 1; }
-	FG_REALHOST_OUTER_NS=$(readlink /proc/self/ns/mnt) || exit 1
-	FG_REALHOST_OUTER_CGNS=$(readlink /proc/self/ns/cgroup) || exit 1
-	# The cgroup v2 hierarchy: /sys/fs/cgroup, or a hybrid host's cgroup2.
-	if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then cg=/sys/fs/cgroup; else
-		cg=$(awk '{ for (i = 7; i < NF && $i != "-"; i++);
-			if ($(i + 1) == "cgroup2" && $4 == "/") { print $5; exit } }' /proc/self/mountinfo)
-	fi
-	[ -n "$cg" ] || { echo "FAIL - no cgroup v2 hierarchy: the unit-cgroup checks cannot run"; exit 1; }
-	FG_REALHOST_CG=$cg/fg-realhost.$$
-	mkdir "$FG_REALHOST_CG" || { echo "FAIL - cannot make the test's cgroup $FG_REALHOST_CG"; exit 1; }
-	# Empty mount points the namespace had to make on the real filesystem.
-	FG_REALHOST_MADE=$(mktemp /tmp/fg-realhost-made.XXXXXX) || exit 1
-	export FG_REALHOST_OUTER_NS FG_REALHOST_OUTER_CGNS FG_REALHOST_CG FG_REALHOST_MADE
-	bash -c 'echo $$ >"$FG_REALHOST_CG/cgroup.procs" &&
-		exec unshare -m -C --propagation private bash "$0" "$@"' "$0" "$@"
-	rc=$?
-	while read -r d; do rmdir "$d" || { echo "FAIL - cannot remove the mount point $d"; rc=1; }; done \
-		<"$FG_REALHOST_MADE"
-	rm -f "$FG_REALHOST_MADE"
-	# Whatever the namespace left (it removes its own cgroups): leaves first.
-	for _ in $(seq 50); do
-		find "$FG_REALHOST_CG" -depth -type d -exec rmdir {} + 2>/dev/null
-		[ -d "$FG_REALHOST_CG" ] || break
-		sleep 0.1
-	done
-	[ ! -d "$FG_REALHOST_CG" ] || { echo "FAIL - the test's cgroup $FG_REALHOST_CG is left"; rc=1; }
-	exit "$rc"
-fi
+. "$(dirname "$0")/realhost_outer.sh"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/realhost_ns.sh"
 trap 'rh_safe_cleanup; rh_cgroups_cleanup; cleanup' EXIT
