@@ -6,12 +6,12 @@
  * the handler for line N before it asks the reader for line N+1, the reader's
  * counter is always the line of the key the handler is looking at. */
 #include "fanguard/config.h"
+#include "fanguard/confdir.h"
 #include "fanguard/selfprot.h"
 #include "fanguard/unitcg.h"
 #include "fanguard/util.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdarg.h>
@@ -962,10 +962,8 @@ static int load_stream(struct fg_config *cfg, const char *path, FILE *f, struct 
 	return st.errors ? -EINVAL : 0;
 }
 
-/* With missing_ok, a file that does not exist returns -ENOENT silently.
- * trusted: the image's policy (selfprot.h), not a drop-in. */
-static int load_path(struct fg_config *cfg, const char *path, struct fg_diag *diag, bool missing_ok,
-		     bool trusted)
+int fg_config_load_path(struct fg_config *cfg, const char *path, struct fg_diag *diag,
+			bool missing_ok, bool trusted)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	struct stat stb;
@@ -991,7 +989,7 @@ static int load_path(struct fg_config *cfg, const char *path, struct fg_diag *di
 
 int fg_config_load_file(struct fg_config *cfg, const char *path, struct fg_diag *diag)
 {
-	return load_path(cfg, path, diag, false, true);
+	return fg_config_load_path(cfg, path, diag, false, true);
 }
 
 static void finish_writer(const struct fg_config *cfg, const struct fg_writer_cfg *w,
@@ -1087,91 +1085,6 @@ static int add_config_subtree(struct fg_config *cfg, struct fg_diag *diag)
 	return 0;
 }
 
-static int conf_filter(const struct dirent *d)
-{
-	size_t n = strlen(d->d_name);
-
-	return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".conf") == 0;
-}
-
-/* Byte order, not the locale's collation: the order must not depend on
- * LANG. */
-static int lexical(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-/* One drop-in of dir; missing since scandir is no error. */
-static int load_one_dropin(struct fg_config *cfg, const char *dir, const char *name, bool trusted,
-			   struct fg_diag *diag, unsigned *found)
-{
-	char p[PATH_MAX];
-	struct stat stb;
-	int k = 0;
-
-	if (snprintf(p, sizeof(p), "%s/%s", dir, name) >= (int)sizeof(p)) {
-		fg_diag_add(diag, "%s/%s: path too long", dir, name);
-		return -ENAMETOOLONG;
-	}
-	if (stat(p, &stb) == 0 && S_ISREG(stb.st_mode)) {
-		k = load_path(cfg, p, diag, true, trusted);
-		if (k == -ENOENT)
-			k = 0;
-		else
-			(*found)++;
-	}
-	return k;
-}
-
-/* The drop-in being joined (fg_config_search.join), loaded where its name
- * sorts among dir's, in place of a file of that name. */
-static int load_join(struct fg_config *cfg, const char *join, struct fg_diag *diag, unsigned *found)
-{
-	int k = load_path(cfg, join, diag, false, false);
-
-	if (k != -ENOENT)
-		(*found)++;
-	return k;
-}
-
-static int load_dropins(struct fg_config *cfg, const char *dir, const char *join, bool trusted,
-			struct fg_diag *diag, unsigned *found)
-{
-	struct dirent **list = NULL;
-	const char *jname = join ? strrchr(join, '/') : NULL;
-	int n = scandir(dir, &list, conf_filter, lexical), r = 0, k;
-
-	jname = jname ? jname + 1 : join;
-	if (n < 0) {
-		if (errno != ENOENT) {
-			r = -errno;
-			fg_diag_add(diag, "%s: cannot read directory: %s", dir, strerror(-r));
-			return r;
-		}
-		n = 0;
-	}
-	for (int i = 0; i < n; i++) {
-		k = 0;
-		if (jname && strcmp(jname, list[i]->d_name) <= 0) {
-			k = load_join(cfg, join, diag, found);
-			if (strcmp(jname, list[i]->d_name) == 0)
-				list[i]->d_name[0] = '.'; /* replaced: skipped below */
-			jname = NULL;
-		}
-		if (k < 0 && !r)
-			r = k;
-		k = list[i]->d_name[0] == '.'
-			? 0
-			: load_one_dropin(cfg, dir, list[i]->d_name, trusted, diag, found);
-		if (k < 0 && !r)
-			r = k;
-		free(list[i]);
-	}
-	free(list);
-	k = jname ? load_join(cfg, join, diag, found) : 0;
-	return k < 0 && !r ? k : r;
-}
-
 /* Hands cfg over to *ret, or frees it; r is the loading result so far. */
 static int load_done(struct fg_config *ret, struct fg_config *cfg, int r, struct fg_diag *diag)
 {
@@ -1197,25 +1110,26 @@ int fg_config_load_with(struct fg_config *ret, const struct fg_config_search *s,
 
 	fg_config_init(&cfg);
 	/* The image's file and drop-ins first (trusted), then /etc's. */
-	k = load_path(&cfg, s->image, diag, true, true);
+	k = fg_config_load_path(&cfg, s->image, diag, true, true);
 	if (k != -ENOENT)
 		found++;
 	if (k < 0 && k != -ENOENT)
 		r = k;
-	k = s->image_dropins ? load_dropins(&cfg, s->image_dropins, NULL, true, diag, &found) : 0;
+	k = s->image_dropins ? fg_confdir_load(&cfg, s->image_dropins, NULL, true, diag, &found) : 0;
 	if (k < 0 && !r)
 		r = k;
-	k = load_path(&cfg, s->etc, diag, true, false);
+	k = fg_config_load_path(&cfg, s->etc, diag, true, false);
 	if (k != -ENOENT)
 		found++;
 	if (k < 0 && k != -ENOENT && !r)
 		r = k;
-	k = load_dropins(&cfg, s->dropins, s->join, false, diag, &found);
+	k = fg_confdir_load(&cfg, s->dropins, s->join, false, diag, &found);
 	if (k < 0 && !r)
 		r = k;
 	if (!found) {
-		fg_diag_add(diag, "no configuration found (looked in %s, %s and %s/*.conf)",
-			    s->image, s->etc, s->dropins);
+		fg_diag_add(diag, "no configuration found (looked in %s, %s%s%s and %s/*.conf)",
+			    s->image, s->image_dropins ? s->image_dropins : "",
+			    s->image_dropins ? "/*.conf, " : "", s->etc, s->dropins);
 		fg_config_free(&cfg);
 		memset(ret, 0, sizeof(*ret));
 		return -ENOENT;

@@ -173,7 +173,7 @@ static int explain_last(const struct explain_opts *o)
 		n += (size_t)snprintf(req + n, sizeof(req) - n, " id=%s", o->id);
 	if (o->client.json)
 		snprintf(req + n, sizeof(req) - n, " json=1");
-	if (o->id && strchr(o->id, ' '))
+	if (o->id && strpbrk(o->id, " \t\r\n"))
 		return FG_EXIT_USAGE;
 	k = fg_client_ask(&o->client, req, &reply);
 	if (k)
@@ -197,7 +197,15 @@ static int ask_daemon(const struct explain_opts *o)
 	k = fg_client_ask(&o->client, req, &reply);
 	if (k == FG_EXIT_NOT_RUNNING)
 		fprintf(stderr, "fanguard: to explain from the files instead: --config FILE\n");
-	return k ? k : print_reply(reply, FG_EXIT_GUARDED, FG_EXIT_PARTIAL);
+	if (k)
+		return k;
+	/* A --pid that is gone is the caller's mistake, as with --config. */
+	if (!strncmp(reply, "ERR cannot resolve pid ", 23)) {
+		*strchr(reply, '\n') = '\0';
+		fprintf(stderr, "fanguard: %s\n", reply + 4);
+		return FG_EXIT_USAGE;
+	}
+	return print_reply(reply, FG_EXIT_GUARDED, FG_EXIT_PARTIAL);
 }
 
 static int load_policy(const char *config, struct fg_policy *ret)

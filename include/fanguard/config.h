@@ -195,6 +195,13 @@ void fg_config_init(struct fg_config *cfg);
  * added to diag). cfg stays freeable either way. */
 int fg_config_load_file(struct fg_config *cfg, const char *path, struct fg_diag *diag);
 
+/* One file into cfg, as fg_config_load_file does, for the search
+ * (confdir.c): with missing_ok a file that does not exist returns -ENOENT
+ * without a message; trusted: the image's policy (selfprot.h), not a
+ * drop-in. Same returns as fg_config_load_file. */
+int fg_config_load_path(struct fg_config *cfg, const char *path, struct fg_diag *diag,
+			bool missing_ok, bool trusted);
+
 /* Cross-file validation once every file is in: writers naming unknown
  * subtrees, duplicate subtree paths, and the rules of fanguard's own
  * subtree (selfprot.h). Returns 0 or -EINVAL (diag filled). */
