@@ -10,6 +10,7 @@
 #include "fanguard/explain.h"
 #include "fanguard/policy.h"
 #include "fanguard/util.h"
+#include "policytext.h"
 
 static const char *const conf_text = "[subtree sudoers]\n"
 				     "path = /etc/sudoers.d\n"
@@ -35,24 +36,8 @@ static struct fg_proc *w;
 
 static void setup(void)
 {
-	char path[] = "/tmp/fg-explain-XXXXXX";
-	int fd = mkstemp(path);
-	struct fg_config cfg;
-	struct fg_diag diag = {0};
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, conf_text, strlen(conf_text)), (ssize_t)strlen(conf_text));
-	close(fd);
-	ck_assert_int_eq(fg_config_load(&cfg, path, &diag), 0);
-	unlink(path);
-	ck_assert_int_eq(fg_policy_compile(&pol, &cfg), 0);
-	w = calloc(1, sizeof(*w));
-	ck_assert_ptr_nonnull(w);
-	w->pid = w->tid = 77;
-	w->auid = 1002;
-	strcpy(w->exe, "/usr/bin/crontab");
-	strcpy(w->comm, "crontab");
-	w->arena_used = 1;
+	policy_from_text(conf_text, &pol);
+	w = proc_new(77, 1002, "/usr/bin/crontab", "crontab");
 }
 
 static void teardown(void)

@@ -10,6 +10,7 @@
 #include "fanguard/policy.h"
 #include "fanguard/unitcg.h"
 #include "fanguard/util.h"
+#include "policytext.h"
 
 static const char *const conf_text = "[fanguard]\n"
 				     "mode = enforce\n"
@@ -81,26 +82,10 @@ static struct fg_proc *w;
 
 static void setup(void)
 {
-	char path[] = "/tmp/fg-policy-XXXXXX";
-	int fd = mkstemp(path);
-	struct fg_config cfg;
-	struct fg_diag diag = {0};
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, conf_text, strlen(conf_text)), (ssize_t)strlen(conf_text));
-	close(fd);
-	ck_assert_int_eq(fg_config_load(&cfg, path, &diag), 0);
-	unlink(path);
-	ck_assert_int_eq(fg_policy_compile(&pol, &cfg), 0);
-	w = calloc(1, sizeof(*w));
-	ck_assert_ptr_nonnull(w);
-	w->tid = w->pid = 4242;
+	policy_from_text(conf_text, &pol);
+	w = proc_new(4242, FG_AUID_UNSET, "/usr/bin/evil", "evil");
 	w->uid = 1000;
-	w->auid = FG_AUID_UNSET;
-	strcpy(w->exe, "/usr/bin/evil");
-	strcpy(w->comm, "evil");
 	strcpy(w->cgroup, "/user.slice");
-	w->arena_used = 1;
 }
 
 static void teardown(void)
