@@ -6,12 +6,12 @@
  * the handler for line N before it asks the reader for line N+1, the reader's
  * counter is always the line of the key the handler is looking at. */
 #include "fanguard/config.h"
+#include "fanguard/confdir.h"
 #include "fanguard/selfprot.h"
 #include "fanguard/unitcg.h"
 #include "fanguard/util.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdarg.h>
@@ -300,11 +300,15 @@ static int idlist_push(struct parse_state *st, const struct keydef *k, const cha
 		l->any = true;
 		return 0;
 	}
+	if (auid && strcmp(w, "admins") == 0) {
+		l->admins = true;
+		return 0;
+	}
 	if (auid && strcmp(w, "unset") == 0) {
 		v = FG_AUID_UNSET;
 	} else if (fg_parse_u32(w, &v) < 0) {
 		perr(st, st->line, "%s: '%s' is not a number%s", k->name, w,
-		     auid ? ", 'unset' or '*'" : "");
+		     auid ? ", 'unset', 'admins' or '*'" : "");
 		return -EINVAL;
 	}
 	if (l->n >= FG_LIST_MAX)
@@ -706,8 +710,8 @@ static void section_end(struct parse_state *st)
 		w = cur_wr(st);
 		/* A bad value was reported already; "auid = *" alone restricts
 		 * nothing and does not count as a condition. */
-		if (w->exe.n + w->comm.n + w->uid.n + w->auid.n + w->ancestor.n + w->parent.n +
-			    w->cgroup.n + w->sha256.n ==
+		if (w->exe.n + w->comm.n + w->uid.n + w->auid.n + w->auid.admins + w->ancestor.n +
+			    w->parent.n + w->cgroup.n + w->sha256.n ==
 			0 &&
 		    (st->errors == st->sect_errors || !(st->seen & ((1U << WR_CONDITIONS) - 1))))
 			perr(st, st->sect_line,
@@ -973,10 +977,8 @@ static int load_stream(struct fg_config *cfg, const char *path, FILE *f, struct 
 	return st.errors ? -EINVAL : 0;
 }
 
-/* With missing_ok, a file that does not exist returns -ENOENT silently.
- * trusted: the image's policy (selfprot.h), not a drop-in. */
-static int load_path(struct fg_config *cfg, const char *path, struct fg_diag *diag, bool missing_ok,
-		     bool trusted)
+int fg_config_load_path(struct fg_config *cfg, const char *path, struct fg_diag *diag,
+			bool missing_ok, bool trusted)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	struct stat stb;
@@ -1002,7 +1004,7 @@ static int load_path(struct fg_config *cfg, const char *path, struct fg_diag *di
 
 int fg_config_load_file(struct fg_config *cfg, const char *path, struct fg_diag *diag)
 {
-	return load_path(cfg, path, diag, false, true);
+	return fg_config_load_path(cfg, path, diag, false, true);
 }
 
 static void finish_writer(const struct fg_config *cfg, const struct fg_writer_cfg *w,
@@ -1098,56 +1100,6 @@ static int add_config_subtree(struct fg_config *cfg, struct fg_diag *diag)
 	return 0;
 }
 
-static int conf_filter(const struct dirent *d)
-{
-	size_t n = strlen(d->d_name);
-
-	return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".conf") == 0;
-}
-
-/* Byte order, not the locale's collation: the order must not depend on
- * LANG. */
-static int lexical(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-static int load_dropins(struct fg_config *cfg, const char *dir, struct fg_diag *diag,
-			unsigned *found)
-{
-	struct dirent **list = NULL;
-	int n = scandir(dir, &list, conf_filter, lexical), r = 0;
-
-	if (n < 0) {
-		if (errno == ENOENT)
-			return 0;
-		r = -errno;
-		fg_diag_add(diag, "%s: cannot read directory: %s", dir, strerror(-r));
-		return r;
-	}
-	for (int i = 0; i < n; i++) {
-		char p[PATH_MAX];
-		struct stat stb;
-		int k = 0;
-
-		if (snprintf(p, sizeof(p), "%s/%s", dir, list[i]->d_name) >= (int)sizeof(p)) {
-			fg_diag_add(diag, "%s/%s: path too long", dir, list[i]->d_name);
-			k = -ENAMETOOLONG;
-		} else if (stat(p, &stb) == 0 && S_ISREG(stb.st_mode)) {
-			k = load_path(cfg, p, diag, true, false);
-			if (k == -ENOENT) /* removed since scandir */
-				k = 0;
-			else
-				(*found)++;
-		}
-		if (k < 0 && !r)
-			r = k;
-		free(list[i]);
-	}
-	free(list);
-	return r;
-}
-
 /* Hands cfg over to *ret, or frees it; r is the loading result so far. */
 static int load_done(struct fg_config *ret, struct fg_config *cfg, int r, struct fg_diag *diag)
 {
@@ -1164,29 +1116,35 @@ static int load_done(struct fg_config *ret, struct fg_config *cfg, int r, struct
 	return 0;
 }
 
-int fg_config_load_search(struct fg_config *ret, const char *image, const char *etc,
-			  const char *dropin_dir, struct fg_diag *diag)
+int fg_config_load_with(struct fg_config *ret, const struct fg_config_search *s,
+			struct fg_diag *diag)
 {
 	struct fg_config cfg;
-	const char *mains[] = {image, etc};
 	unsigned found = 0;
 	int r = 0, k;
 
 	fg_config_init(&cfg);
-	for (size_t i = 0; i < FG_ARRAY_SIZE(mains); i++) {
-		k = load_path(&cfg, mains[i], diag, true, i == 0);
-		if (k == -ENOENT)
-			continue;
+	/* The image's file and drop-ins first (trusted), then /etc's. */
+	k = fg_config_load_path(&cfg, s->image, diag, true, true);
+	if (k != -ENOENT)
 		found++;
-		if (k < 0 && !r)
-			r = k;
-	}
-	k = load_dropins(&cfg, dropin_dir, diag, &found);
+	if (k < 0 && k != -ENOENT)
+		r = k;
+	k = s->image_dropins ? fg_confdir_load(&cfg, s->image_dropins, NULL, true, diag, &found) : 0;
+	if (k < 0 && !r)
+		r = k;
+	k = fg_config_load_path(&cfg, s->etc, diag, true, false);
+	if (k != -ENOENT)
+		found++;
+	if (k < 0 && k != -ENOENT && !r)
+		r = k;
+	k = fg_confdir_load(&cfg, s->dropins, s->join, false, diag, &found);
 	if (k < 0 && !r)
 		r = k;
 	if (!found) {
-		fg_diag_add(diag, "no configuration found (looked in %s, %s and %s/*.conf)", image,
-			    etc, dropin_dir);
+		fg_diag_add(diag, "no configuration found (looked in %s, %s%s%s and %s/*.conf)",
+			    s->image, s->image_dropins ? s->image_dropins : "",
+			    s->image_dropins ? "/*.conf, " : "", s->etc, s->dropins);
 		fg_config_free(&cfg);
 		memset(ret, 0, sizeof(*ret));
 		return -ENOENT;
@@ -1197,13 +1155,34 @@ int fg_config_load_search(struct fg_config *ret, const char *image, const char *
 	return load_done(ret, &cfg, r, diag);
 }
 
+int fg_config_load_search(struct fg_config *ret, const char *image, const char *etc,
+			  const char *dropin_dir, struct fg_diag *diag)
+{
+	const struct fg_config_search s = {.image = image, .etc = etc, .dropins = dropin_dir};
+
+	return fg_config_load_with(ret, &s, diag);
+}
+
+void fg_config_search_default(struct fg_config_search *ret)
+{
+	*ret = (struct fg_config_search){
+	    .image = FG_CONF_IMAGE,
+	    .image_dropins = FG_CONF_IMAGE_DROPINS,
+	    .etc = FG_CONF_ETC,
+	    .dropins = FG_CONF_DROPIN_DIR,
+	};
+}
+
 int fg_config_load(struct fg_config *ret, const char *path, struct fg_diag *diag)
 {
 	struct fg_config cfg;
 
-	if (!path)
-		return fg_config_load_search(ret, FG_CONF_IMAGE, FG_CONF_ETC, FG_CONF_DROPIN_DIR,
-					     diag);
+	if (!path) {
+		struct fg_config_search s;
+
+		fg_config_search_default(&s);
+		return fg_config_load_with(ret, &s, diag);
+	}
 	fg_config_init(&cfg);
 	return load_done(ret, &cfg, fg_config_load_file(&cfg, path, diag), diag);
 }

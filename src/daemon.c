@@ -18,6 +18,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "fanguard/explainsrv.h"
 #include "fanguard/fan.h"
 #include "fanguard/guard.h"
 #include "fanguard/harden.h"
@@ -370,6 +371,7 @@ static void snapshot(struct daemon *d, struct fg_snapshot *s)
 	s->fd_store = fg_hold_state(&d->hold);
 	s->takeovers = fg_hold_takeovers(&d->hold);
 	s->sigpolicy = fg_sigwatch_verdict(d->guard.sigwatch);
+	s->instance = d->log.host.instance;
 	fg_logger_stats(&d->log, &s->log_written, &s->log_dropped, &s->log_errors);
 }
 
@@ -379,7 +381,7 @@ static size_t clamp(int n, size_t cap)
 }
 
 /* The reply to one socket request (fg_status_answer_fn). */
-static size_t answer(void *ctx, enum fg_status_req req, char *buf, size_t cap)
+static size_t answer(void *ctx, enum fg_status_req req, char *args, char *buf, size_t cap)
 {
 	struct daemon *d = ctx;
 	struct fg_snapshot s;
@@ -388,6 +390,12 @@ static size_t answer(void *ctx, enum fg_status_req req, char *buf, size_t cap)
 	char why[FG_DIAG_LEN];
 	size_t n;
 
+	/* The policy the daemon runs: reloads happen on this thread too. */
+	if (req == FG_REQ_EXPLAIN)
+		return fg_explainsrv_explain(d->pol, args, buf, cap);
+	if (req == FG_REQ_LAST)
+		return fg_explainsrv_last(&d->state, &d->guard.lock, d->log.host.instance, args,
+					  buf, cap);
 	if (req == FG_REQ_RELOAD) {
 		int r = reload(d, why, sizeof(why));
 		return clamp(snprintf(buf, cap,

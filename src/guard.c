@@ -368,11 +368,12 @@ void fg_guard_judge_decided(const struct fg_policy *pol, int subtree, struct fg_
 	judge(pol, subtree, w, resolved, -2, pre, o, d);
 }
 
-void fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, struct fg_event *ev,
-			   const struct fg_outcome *o, int subtree, const struct fg_proc *w,
-			   int resolved)
+uint64_t fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, struct fg_event *ev,
+			       const struct fg_outcome *o, int subtree, const struct fg_proc *w,
+			       int resolved)
 {
 	const struct fg_subtree_cfg *s = subtree >= 0 ? &pol->cfg.subtrees[subtree] : NULL;
+	uint64_t seq;
 
 	ev->outcome = o->allow ? "success" : "failure";
 	ev->decision = o->decision;
@@ -386,7 +387,8 @@ void fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, stru
 	ev->proc_partial = resolved < 0;
 	ev->alert = o->alert;
 	ev->identity_alert = o->identity;
-	fg_logger_event(g->log, ev);
+	fg_logger_event_seq(g->log, ev, &seq);
+	return seq;
 }
 
 void fg_guard_event_deployment(const struct fg_policy *pol, int subtree, struct fg_event *ev)

@@ -251,9 +251,17 @@ int fg_logger_submit(struct fg_logger *lg, const char *line, size_t len)
 
 int fg_logger_event(struct fg_logger *lg, const struct fg_event *ev)
 {
+	uint64_t seq;
+
+	return fg_logger_event_seq(lg, ev, &seq);
+}
+
+int fg_logger_event_seq(struct fg_logger *lg, const struct fg_event *ev, uint64_t *ret_seq)
+{
 	uint64_t now = fg_now_ns();
 	int r = 0;
 
+	*ret_seq = 0;
 	if (!lg->ring)
 		return -EINVAL;
 	pthread_mutex_lock(&lg->lock);
@@ -268,6 +276,7 @@ int fg_logger_event(struct fg_logger *lg, const struct fg_event *ev)
 	} else {
 		report_lost_locked(lg);
 		r = emit_packed_locked(lg, ev);
+		*ret_seq = lg->seq; /* numbered even when the ring was full */
 	}
 	pthread_mutex_unlock(&lg->lock);
 	return r;

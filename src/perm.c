@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fanguard/explain.h"
 #include "fanguard/hold.h"
 #include "fanguard/util.h"
 
@@ -106,19 +107,47 @@ static void count(struct fg_guard *g, const struct fg_decision *d, int resolved)
 	}
 }
 
-static void remember_denial(struct fg_guard *g, const struct fg_outcome *o, const char *path)
+/* The status ring's copy of a denial, with its explain line: memory only
+ * (the policy functions are pure), one short lock. */
+static void remember_denial(struct fg_guard *g, const struct fg_outcome *o,
+			    const struct fg_decision *d, const struct intent *in, int resolved,
+			    uint64_t seq)
 {
 	const struct fg_proc *p = g->perm.proc;
-	struct fg_recent r = {.auid = p->auid, .uid = p->uid, .pid = p->pid ? p->pid : p->tid};
+	struct fg_recent *r = &g->perm.recent;
+	int st = in->subtree;
 
-	clock_gettime(CLOCK_REALTIME, &r.when);
-	fg_strlcpy(r.decision, o->decision, sizeof(r.decision));
-	fg_strlcpy(r.path, path, sizeof(r.path));
-	fg_strlcpy(r.exe, p->exe, sizeof(r.exe));
-	fg_strlcpy(r.rule, o->reason, sizeof(r.rule));
+	*r = (struct fg_recent){
+	    .auid = p->auid, .uid = p->uid, .pid = p->pid ? p->pid : p->tid, .seq = seq};
+	clock_gettime(CLOCK_REALTIME, &r->when);
+	fg_strlcpy(r->decision, o->decision, sizeof(r->decision));
+	fg_strlcpy(r->path, in->path, sizeof(r->path));
+	fg_strlcpy(r->exe, p->exe, sizeof(r->exe));
+	fg_strlcpy(r->rule, o->reason, sizeof(r->rule));
+	if (in->subtree >= 0)
+		fg_strlcpy(r->subtree, g->pol->cfg.subtrees[in->subtree].name, sizeof(r->subtree));
+	if (resolved < 0)
+		snprintf(r->explain, sizeof(r->explain),
+			 "%s (%s): the writer could not be read before it was identified "
+			 "(exited, or /proc unreadable); on_error decided",
+			 o->decision, o->reason);
+	else
+		fg_explain_line(g->pol, st, p, d, o->reason, r->explain, sizeof(r->explain));
 	pthread_mutex_lock(&g->lock);
-	fg_state_add_recent(g->state, &r);
+	fg_state_add_recent(g->state, r);
 	pthread_mutex_unlock(&g->lock);
+}
+
+/* An admin allowed by her login uid: the line leads with who she is. */
+static void headline_auid(const struct fg_guard *g, const struct fg_proc *p,
+			  const struct fg_decision *d, struct fg_event *ev, char *buf, size_t size)
+{
+	if (d->verdict != FG_VERDICT_ALLOW || d->reason != FG_REASON_RULE || d->rule < 0 ||
+	    !fg_policy_login_rule(g->pol, (unsigned)d->rule, p->auid))
+		return;
+	snprintf(buf, size, "auid %u: allowed by writer rule %s (%s)", p->auid,
+		 g->pol->cfg.writers[d->rule].name, p->exe);
+	ev->message = buf;
 }
 
 static bool anc_matters(const void *pol, const char *exe)
@@ -197,7 +226,8 @@ static bool decide_write(struct fg_guard *g, int group, const struct fanotify_ev
 	struct fg_outcome o;
 	struct fg_event ev;
 	struct stat st;
-	char run_id[32];
+	char run_id[32], headline[PATH_MAX + FG_NAME_MAX + 64];
+	uint64_t seq;
 	bool hit, early, store = false;
 	int resolved = resolve(g, md->pid, &hit), known = -2;
 	bool decide = resolved >= 0 && in->subtree >= 0;
@@ -233,8 +263,6 @@ static bool decide_write(struct fg_guard *g, int group, const struct fanotify_ev
 		fg_guard_note_open(g, md->pid, p->start_time, st.st_dev, st.st_ino,
 				   d.verdict == FG_VERDICT_ALLOW);
 	count(g, &d, resolved);
-	if (d.verdict == FG_VERDICT_DENY)
-		remember_denial(g, &o, in->path);
 	if (d.reason == FG_REASON_TRANSACTION && resolved >= 0)
 		fg_tx_note(g, p, &d);
 	if (o.allow && resolved >= 0)
@@ -242,6 +270,7 @@ static bool decide_write(struct fg_guard *g, int group, const struct fanotify_ev
 	if (o.quiet)
 		return false;
 	fg_guard_event_base(&ev, "open-write");
+	headline_auid(g, p, &d, &ev, headline, sizeof(headline));
 	tag_run(g, p, &d, in, resolved, &ev, run_id, sizeof(run_id));
 	ev.path = in->path[0] ? in->path : NULL;
 	ev.has_open = true;
@@ -255,7 +284,9 @@ static bool decide_write(struct fg_guard *g, int group, const struct fanotify_ev
 	else if (d.tx_outside)
 		ev.message = "a transaction tool writing outside [transaction] scope: decided by "
 			     "the writer rules";
-	fg_guard_log_decision(g, g->pol, &ev, &o, in->subtree, p, resolved);
+	seq = fg_guard_log_decision(g, g->pol, &ev, &o, in->subtree, p, resolved);
+	if (d.verdict == FG_VERDICT_DENY)
+		remember_denial(g, &o, &d, in, resolved, seq);
 	if (!o.allow && (in->flags & O_CREAT))
 		fg_creat_denied(g, md->fd, md->pid, in->path, in->subtree);
 	return false;

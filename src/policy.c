@@ -35,7 +35,54 @@ static bool id_any(const struct fg_idlist *l, uint32_t id)
 
 static bool id_cond(const struct fg_idlist *l)
 {
-	return l->any || l->n > 0;
+	return l->any || l->n > 0 || l->admins;
+}
+
+/* A rule that allows people: its only identity condition is a list of
+ * login uids (no exe: an admin is known by who she is, not by her
+ * editor). Its uids are what `auid = admins` stands for. */
+bool fg_policy_people_rule(const struct fg_writer_cfg *r)
+{
+	bool login = false;
+
+	for (unsigned i = 0; i < r->auid.n; i++)
+		login = login || r->auid.v[i] != FG_AUID_UNSET;
+	return login && !r->auid.any && !r->auid.admins && !r->exe.n && !r->comm.n &&
+	       !id_cond(&r->uid) && !r->ancestor.n && !r->parent.n && !r->cgroup.n && !r->sha256.n;
+}
+
+static int collect_admins(struct fg_policy *p)
+{
+	const struct fg_config *cfg = &p->cfg;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < cfg->n_writers; i++)
+		if (fg_policy_people_rule(&cfg->writers[i]))
+			n += cfg->writers[i].auid.n;
+	p->admins = calloc(n ? n : 1, sizeof(*p->admins));
+	if (!p->admins)
+		return -ENOMEM;
+	for (unsigned i = 0; i < cfg->n_writers; i++) {
+		const struct fg_writer_cfg *r = &cfg->writers[i];
+		for (unsigned j = 0; fg_policy_people_rule(r) && j < r->auid.n; j++)
+			if (r->auid.v[j] != FG_AUID_UNSET)
+				p->admins[p->n_admins++] = r->auid.v[j];
+	}
+	return 0;
+}
+
+bool fg_policy_is_admin(const struct fg_policy *p, uint32_t auid)
+{
+	for (unsigned i = 0; auid != FG_AUID_UNSET && i < p->n_admins; i++)
+		if (p->admins[i] == auid)
+			return true;
+	return false;
+}
+
+/* The auid condition l holds for auid (before any verification). */
+static bool auid_in(const struct fg_policy *p, const struct fg_idlist *l, uint32_t auid)
+{
+	return id_any(l, auid) || (l->admins && fg_policy_is_admin(p, auid));
 }
 
 /* "Every subtree" leaves fanguard's own out: a rule reaches it only by
@@ -145,6 +192,8 @@ static int build_index(struct fg_policy *p)
 /* A numeric login uid condition: only a login session may back it. */
 static bool names_login(const struct fg_idlist *l)
 {
+	if (l->admins)
+		return true;
 	for (unsigned i = 0; i < l->n; i++)
 		if (l->v[i] != FG_AUID_UNSET)
 			return true;
@@ -187,7 +236,7 @@ int fg_policy_compile(struct fg_policy *ret, struct fg_config *cfg)
 		p.exe_literal[i] = literal_bits(&cfg->writers[i].exe);
 	}
 	p.cfg = *cfg;
-	if (build_index(&p) < 0) {
+	if (build_index(&p) < 0 || collect_admins(&p) < 0) {
 		/* cfg still owns its strings: give nothing back to free twice */
 		memset(&p.cfg, 0, sizeof(p.cfg));
 		fg_policy_free(&p);
@@ -248,6 +297,9 @@ void fg_policy_free(struct fg_policy *p)
 	free(p->generic);
 	free(p->exe_slots);
 	free(p->exe_rules);
+	free(p->admins);
+	p->admins = NULL;
+	p->n_admins = 0;
 	free(p->tx_digests);
 	free(p->trusted_devs);
 	p->tx_digests = NULL;
@@ -478,11 +530,16 @@ static int ancestor_match(const struct fg_strlist *l, const struct fg_proc *w)
 }
 
 /* A numeric login uid matched: it must be a login session's. */
-static bool login_matched(const struct fg_idlist *l, uint32_t auid)
+static bool login_matched(const struct fg_policy *p, const struct fg_idlist *l, uint32_t auid)
 {
 	if (l->any || auid == FG_AUID_UNSET)
 		return false;
-	return id_any(l, auid);
+	return auid_in(p, l, auid);
+}
+
+bool fg_policy_login_rule(const struct fg_policy *p, unsigned rule, uint32_t auid)
+{
+	return rule < p->cfg.n_writers && login_matched(p, &p->cfg.writers[rule].auid, auid);
 }
 
 const char *fg_policy_rule_mismatch(const struct fg_policy *p, unsigned rule, unsigned subtree,
@@ -505,8 +562,9 @@ const char *fg_policy_rule_mismatch(const struct fg_policy *p, unsigned rule, un
 		return "comm";
 	if (id_cond(&r->uid) && !id_any(&r->uid, w->uid))
 		return "uid";
-	if (id_cond(&r->auid) && (!id_any(&r->auid, w->auid) || (login_matched(&r->auid, w->auid) &&
-								 w->trust.auid == FG_TRUST_FAILED)))
+	if (id_cond(&r->auid) &&
+	    (!auid_in(p, &r->auid, w->auid) ||
+	     (login_matched(p, &r->auid, w->auid) && w->trust.auid == FG_TRUST_FAILED)))
 		return "auid";
 	if (r->parent.n && (w->n_ancestors == 0 || !exe_trusted(&w->anc[0].trust) ||
 			    !glob_any(&r->parent, fg_proc_anc_exe(w, 0), FNM_PATHNAME)))
@@ -684,7 +742,7 @@ unsigned fg_policy_needs(const struct fg_policy *p, unsigned subtree, const stru
 	r = &p->cfg.writers[d->rule];
 	if (r->exe.n)
 		what |= FG_NEED_EXE;
-	if (login_matched(&r->auid, w->auid))
+	if (login_matched(p, &r->auid, w->auid))
 		what |= FG_NEED_AUID;
 	if (r->sha256.n)
 		what |= FG_NEED_DIGEST;

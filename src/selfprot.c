@@ -66,9 +66,9 @@ static int check_writer(const struct fg_config *cfg, const struct fg_writer_cfg 
 			continue;
 		fg_diag_add(diag,
 			    "%s: writer '%s' names subtree '%s', fanguard's own policy: only the "
-			    "image's policy (%s) may allow writers there",
+			    "image's files (%s, %s/*.conf) may allow writers there",
 			    fg_config_where(cfg, w->subtrees_where, at, sizeof(at)), w->name,
-			    w->subtrees.v[j], FG_CONF_IMAGE);
+			    w->subtrees.v[j], FG_CONF_IMAGE, FG_CONF_IMAGE_DROPINS);
 		r = -EINVAL;
 	}
 	return r;

@@ -266,9 +266,16 @@ static void json_counters(struct fg_json *j, const struct fg_snapshot *s)
 	fg_json_arr_close(j);
 }
 
+/* event.id of a line: the daemon's instance and the sequence number. */
+static const char *event_id(const char *instance, uint64_t seq, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s-%" PRIu64, instance, seq);
+	return buf;
+}
+
 static void json_recent(struct fg_json *j, const struct fg_snapshot *s)
 {
-	char when[32], tmp[16];
+	char when[32], tmp[16], id[112];
 
 	fg_json_arr_open(j, "recent_denials");
 	for (unsigned i = 0; i < s->state->recent_n; i++) {
@@ -284,6 +291,14 @@ static void json_recent(struct fg_json *j, const struct fg_snapshot *s)
 		fg_json_str(j, "uid", id_str(r->uid, tmp, sizeof(tmp)));
 		fg_json_str(j, "auid", id_str(r->auid, tmp, sizeof(tmp)));
 		fg_json_str(j, "rule", r->rule);
+		if (r->subtree[0])
+			fg_json_str(j, "subtree", r->subtree);
+		if (r->seq) {
+			fg_json_u64(j, "sequence", r->seq);
+			if (s->instance)
+				fg_json_str(j, "id", event_id(s->instance, r->seq, id, sizeof(id)));
+		}
+		jraw(j, "explain", r->explain);
 		fg_json_obj_close(j);
 	}
 	fg_json_arr_close(j);
@@ -551,9 +566,24 @@ static void text_counters(struct out *o, const struct fg_snapshot *s)
 		     s->state->rule_hits[i]);
 }
 
+/* A long line (printable form) in slices that fit the width, the first
+ * after label, the rest indented as far. */
+static void text_wrapped(struct out *o, const char *label, const char *s)
+{
+	char fit[FG_RECENT_EXPLAIN + 1];
+	size_t w = FG_STATUS_WIDTH - strlen(label), n;
+	const char *p = fg_status_fit(fit, s, FG_RECENT_EXPLAIN);
+
+	for (bool first = true; *p; first = false, p += n) {
+		n = strlen(p) < w ? strlen(p) : w;
+		line(o, "%s%.*s", first ? label : "         ", (int)n, p);
+	}
+}
+
 static void text_recent(struct out *o, const struct fg_snapshot *s)
 {
 	char when[32], auid[16], uid[16], rule[FG_STATUS_WIDTH + 1], f[FG_STATUS_WIDTH + 1];
+	char id[112];
 	struct tm tm;
 
 	line(o, "%s", "");
@@ -571,6 +601,10 @@ static void text_recent(struct out *o, const struct fg_snapshot *s)
 		line(o, "    file %s", fg_status_fit(f, r->path, FG_STATUS_WIDTH - 9));
 		line(o, "    exe  %s",
 		     fg_status_fit(f, r->exe[0] ? r->exe : "(unknown)", FG_STATUS_WIDTH - 9));
+		if (r->seq && s->instance)
+			line(o, "    id   %s (sequence %" PRIu64 ")",
+			     event_id(s->instance, r->seq, id, sizeof(id)), r->seq);
+		text_wrapped(o, "    why  ", r->explain);
 	}
 }
 

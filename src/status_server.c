@@ -230,8 +230,15 @@ static bool accept_one(struct fg_status_server *srv, uint64_t now_ns)
 	return true;
 }
 
-static int parse_request(const char *req, enum fg_status_req *ret)
+static int parse_request(char *req, enum fg_status_req *ret, char **ret_args)
 {
+	*ret_args = req + strlen(req);
+	if (!strncmp(req, "explain ", 8) || !strcmp(req, "last") || !strncmp(req, "last ", 5)) {
+		*ret = req[0] == 'e' ? FG_REQ_EXPLAIN : FG_REQ_LAST;
+		*ret_args = req + (req[0] == 'e' ? 8 : 4);
+		*ret_args += **ret_args == ' ';
+		return 0;
+	}
 	if (!strcmp(req, "status json") || !strcmp(req, "status"))
 		*ret = FG_REQ_STATUS_JSON;
 	else if (!strcmp(req, "status text"))
@@ -247,15 +254,17 @@ static int parse_request(const char *req, enum fg_status_req *ret)
 static void answer_client(struct fg_status_server *srv, struct fg_status_client *c,
 			  fg_status_answer_fn answer, void *ctx)
 {
-	static const char bad[] = "ERR unknown request (want: status json, status text, reload)\n";
+	static const char bad[] =
+	    "ERR unknown request (want: status json, status text, reload, explain, last)\n";
 	enum fg_status_req req;
+	char *args;
 	size_t n;
 
-	if (parse_request(c->req, &req) < 0) {
+	if (parse_request(c->req, &req, &args) < 0) {
 		memcpy(srv->scratch, bad, sizeof(bad));
 		n = sizeof(bad) - 1;
 	} else {
-		n = answer(ctx, req, srv->scratch, FG_STATUS_BUF);
+		n = answer(ctx, req, args, srv->scratch, FG_STATUS_BUF);
 	}
 	c->out = malloc(n ? n : 1);
 	if (!c->out) {

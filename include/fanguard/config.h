@@ -33,6 +33,9 @@ struct fg_deployment; /* twins.h */
 #ifndef FG_CONF_IMAGE
 #error "FG_CONF_IMAGE comes from the build (CMakeLists.txt)"
 #endif
+#ifndef FG_CONF_IMAGE_DROPINS
+#error "FG_CONF_IMAGE_DROPINS comes from the build (CMakeLists.txt)"
+#endif
 #define FG_CONF_ETC		 "/etc/fanguard/fanguard.conf"
 #define FG_CONF_DROPIN_DIR	 "/etc/fanguard/conf.d"
 #define FG_STATUS_SOCKET_DEFAULT "/run/fanguard/status.sock"
@@ -63,10 +66,13 @@ struct fg_strlist {
 };
 
 /* A list of numeric ids (uid, auid). `any` is set by "*". "unset" is stored
- * as FG_AUID_UNSET (util.h). n == 0 && !any means "no condition". */
+ * as FG_AUID_UNSET (util.h). `admins` (auid only) stands for every login
+ * uid that a people rule names (policy.h). n == 0 && !any && !admins means
+ * "no condition". */
 struct fg_idlist {
 	unsigned n;
 	bool any;
+	bool admins;
 	uint32_t v[FG_LIST_MAX];
 };
 
@@ -210,19 +216,48 @@ void fg_config_init(struct fg_config *cfg);
  * added to diag). cfg stays freeable either way. */
 int fg_config_load_file(struct fg_config *cfg, const char *path, struct fg_diag *diag);
 
+/* One file into cfg, as fg_config_load_file does, for the search
+ * (confdir.c): with missing_ok a file that does not exist returns -ENOENT
+ * without a message; trusted: the image's policy (selfprot.h), not a
+ * drop-in. Same returns as fg_config_load_file. */
+int fg_config_load_path(struct fg_config *cfg, const char *path, struct fg_diag *diag,
+			bool missing_ok, bool trusted);
+
 /* Cross-file validation once every file is in: writers naming unknown
  * subtrees, duplicate subtree paths, and the rules of fanguard's own
  * subtree (selfprot.h). Returns 0 or -EINVAL (diag filled). */
 int fg_config_finish(struct fg_config *cfg, struct fg_diag *diag);
 
-/* The whole load: `path` if non-NULL, else FG_CONF_IMAGE, FG_CONF_ETC and
- * FG_CONF_DROPIN_DIR/\*.conf in lexical order (missing ones skipped, but at
+/* The whole load: `path` if non-NULL, else FG_CONF_IMAGE,
+ * FG_CONF_IMAGE_DROPINS/\*.conf, FG_CONF_ETC and
+ * FG_CONF_DROPIN_DIR/\*.conf, each directory in lexical order (missing ones skipped, but at
  * least one must exist); then fg_config_finish. Only FG_CONF_IMAGE is
- * trusted (the others are drop-ins). With the default search,
+ * trusted, with the image's drop-ins (the others are drop-ins). With the default search,
  * /etc/fanguard is added as a subtree (key fanguard_config) if no subtree
  * has that path. On success *ret owns everything; on failure *ret is freed and
  * zeroed and diag says why. Returns 0, -EINVAL or -errno. */
 int fg_config_load(struct fg_config *ret, const char *path, struct fg_diag *diag);
+
+/* Where the default search looks. The image's file and its drop-in
+ * directory (FG_CONF_IMAGE_DROPINS, baked in at build time) are trusted;
+ * /etc's are drop-ins. `join` is a drop-in file not installed yet, loaded
+ * as if it were dropins/<its name> (replacing a file of that name there):
+ * what `fanguard policy install` and `check-config DROPIN` check. */
+struct fg_config_search {
+	const char *image;
+	const char *image_dropins; /* NULL: none */
+	const char *etc;
+	const char *dropins;
+	const char *join; /* NULL: none */
+};
+
+/* The default locations (no join). */
+void fg_config_search_default(struct fg_config_search *ret);
+
+/* The search load over s, as fg_config_load(ret, NULL, diag) does over
+ * the defaults. Same returns. */
+int fg_config_load_with(struct fg_config *ret, const struct fg_config_search *s,
+			struct fg_diag *diag);
 
 /* For tests: fg_config_load(ret, NULL, diag) with the search locations
  * given instead of FG_CONF_IMAGE, FG_CONF_ETC and FG_CONF_DROPIN_DIR. */

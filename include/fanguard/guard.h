@@ -167,6 +167,7 @@ struct fg_perm {
 	uint64_t beat_ns;      /* last pass, for the watchdog */
 	uint64_t answered_ns;  /* last pass that answered anything */
 	struct fg_ident ident; /* verifying writers (ident.h) */
+	struct fg_recent recent; /* a denial being copied into the status ring */
 };
 
 /* The notification thread's own state. */
@@ -293,10 +294,11 @@ void fg_guard_judge_decided(const struct fg_policy *pol, int subtree, struct fg_
 			    int resolved, const struct fg_decision *pre, struct fg_outcome *o,
 			    struct fg_decision *d);
 
-/* Fills an event's decision fields from o and logs it. */
-void fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, struct fg_event *ev,
-			   const struct fg_outcome *o, int subtree, const struct fg_proc *w,
-			   int resolved);
+/* Fills an event's decision fields from o and logs it. Returns the
+ * line's sequence number (0: aggregated). */
+uint64_t fg_guard_log_decision(struct fg_guard *g, const struct fg_policy *pol, struct fg_event *ev,
+			       const struct fg_outcome *o, int subtree, const struct fg_proc *w,
+			       int resolved);
 void fg_guard_event_base(struct fg_event *ev, const char *action);
 /* Sets ev's deployment (twins.h) for an event in subtree (-1: none). */
 void fg_guard_event_deployment(const struct fg_policy *pol, int subtree, struct fg_event *ev);

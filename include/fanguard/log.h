@@ -226,6 +226,9 @@ int fg_logger_submit(struct fg_logger *lg, const char *line, size_t len);
  * full (the line's sequence number is reported missing later), -EINVAL when
  * the logger is not open. */
 int fg_logger_event(struct fg_logger *lg, const struct fg_event *ev);
+/* fg_logger_event, and the sequence number the line got (0 when it was
+ * aggregated or not numbered). */
+int fg_logger_event_seq(struct fg_logger *lg, const struct fg_event *ev, uint64_t *ret_seq);
 
 /* Registers the heartbeat's source (fn may be NULL: heartbeats then carry
  * only the logger's own counts). Call once, after open, before events. */

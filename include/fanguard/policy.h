@@ -51,6 +51,8 @@ struct fg_policy {
 	bool uses_cgroup;    /* some rule or the transaction names a cgroup, or a
 			      * rule a login uid (verified through the cgroup) */
 	uint64_t self_mask;  /* subtrees holding fanguard's own policy (selfprot.h) */
+	uint32_t *admins;    /* the login uids people rules name (`auid = admins`) */
+	unsigned n_admins;
 	/* Set by whoever owns the policy (guard.c, the CLI) so that judging
 	 * can check unit cgroups; NULL: no cgroup condition ever matches. */
 	const struct fg_unitcg *unitcg;
@@ -149,6 +151,17 @@ bool fg_policy_foreign_exe(const struct fg_policy *p, const char *exe);
 /* Whether some rule's or the transaction's cgroup condition names cg
  * (so that the writer's cgroup is worth checking). Pure. */
 bool fg_policy_names_cgroup(const struct fg_policy *p, const char *cg);
+
+/* Whether r allows people: its one identity condition is a list of login
+ * uids (no exe, comm, uid, ancestry, cgroup or digest). Pure. */
+bool fg_policy_people_rule(const struct fg_writer_cfg *r);
+
+/* Whether auid is one that a people rule names (an admin). Pure. */
+bool fg_policy_is_admin(const struct fg_policy *p, uint32_t auid);
+
+/* Whether rule allows auid by a login uid (a numeric one, or `admins`),
+ * which a login session must back. Pure. */
+bool fg_policy_login_rule(const struct fg_policy *p, unsigned rule, uint32_t auid);
 
 /* The effective mode of a subtree: enforce for fanguard's own, whatever
  * the config says. */

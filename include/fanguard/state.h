@@ -10,7 +10,8 @@
 #include <sys/types.h>
 #include <time.h>
 
-#define FG_RECENT_MAX  20
+#define FG_RECENT_MAX	  16
+#define FG_RECENT_EXPLAIN 320 /* one denial's explain line, with its NUL */
 #define FG_TX_MAX      32
 #define FG_RUN_MAX     16 /* runs followed at once; more are not summarised */
 #define FG_RUN_PER     8  /* subtrees counted per run */
@@ -46,15 +47,20 @@ struct fg_counters {
 	uint64_t close_write; /* writable fds closed that no decided open explains */
 };
 
+/* One recent denial, copied in by the answering thread (memory only). */
 struct fg_recent {
 	struct timespec when;
+	uint64_t seq;	   /* its line's event.sequence; 0: folded into a
+			    * `repeated` line, or lost */
 	char decision[12]; /* deny / would-deny */
 	char path[PATH_MAX];
 	char exe[PATH_MAX];
+	char subtree[64];
 	uint32_t auid;
 	uint32_t uid;
 	pid_t pid;
-	char rule[64]; /* reason when no rule: no-rule / on-error */
+	char rule[64];			 /* the logged fanguard.reason: no-rule, on-error, ... */
+	char explain[FG_RECENT_EXPLAIN]; /* why, in one line (fg_explain_line) */
 };
 
 struct fg_tx {

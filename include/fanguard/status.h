@@ -8,7 +8,8 @@
  *
  * Protocol: the client sends one line ("status json", "status text" or
  * "reload"); the daemon answers with a status line ("OK enforcing", "OK
- * audit", "OK degraded", "OK reloaded generation N", "ERR ...") and for
+ * audit", "OK degraded", "OK reloaded generation N", "OK allow" / "OK deny"
+ * for explain and last, "ERR ...") and for
  * status the body, then closes. */
 #ifndef FANGUARD_STATUS_H
 #define FANGUARD_STATUS_H
@@ -26,7 +27,9 @@
 #include "fanguard/state.h"
 
 #define FG_STATUS_CLIENTS_MAX 8
-#define FG_STATUS_REQ_MAX     256	   /* a longer request closes the client */
+/* A longer request closes the client; an explain request carries its
+ * paths in hex. */
+#define FG_STATUS_REQ_MAX     24576
 #define FG_STATUS_IDLE_MS     2000	   /* a request must arrive within this */
 #define FG_STATUS_BUF	      (256 * 1024) /* one rendered reply at most */
 #define FG_STATUS_WIDTH	      80	   /* the text form fits this terminal */
@@ -56,6 +59,7 @@ struct fg_snapshot {
 	const char *fd_store;	    /* hold mode: held, NOT HELD (why); release: released */
 	uint64_t takeovers;	    /* restarts that took the held group over */
 	const char *sigpolicy;	    /* policy.json's verdict; NULL: not watched yet */
+	const char *instance;	    /* fanguard.instance, for event ids; NULL: none */
 };
 
 enum fg_status_word { FG_STATUS_ENFORCING = 0, FG_STATUS_AUDIT, FG_STATUS_DEGRADED };
@@ -78,11 +82,19 @@ size_t fg_status_render_text(const struct fg_snapshot *s, char *buf, size_t cap)
  * "...". Returns dst. */
 char *fg_status_fit(char *dst, const char *src, size_t width);
 
-enum fg_status_req { FG_REQ_STATUS_JSON = 0, FG_REQ_STATUS_TEXT, FG_REQ_RELOAD };
+enum fg_status_req {
+	FG_REQ_STATUS_JSON = 0,
+	FG_REQ_STATUS_TEXT,
+	FG_REQ_RELOAD,
+	FG_REQ_EXPLAIN, /* "explain ARGS" (explain.h: fg_explain_req_encode) */
+	FG_REQ_LAST,	/* "last [exe=HEX] [seq=N] [id=ID] [json=1]": a recent denial */
+};
 
 /* Writes the whole reply (status line and body) for req into buf (cap
- * bytes); returns its length. Called on the event thread. */
-typedef size_t (*fg_status_answer_fn)(void *ctx, enum fg_status_req req, char *buf, size_t cap);
+ * bytes); returns its length. args: the request's arguments (after the
+ * word; "" for none), the callee's to change. Called on the main thread. */
+typedef size_t (*fg_status_answer_fn)(void *ctx, enum fg_status_req req, char *args, char *buf,
+				      size_t cap);
 
 struct fg_status_client {
 	int fd;		      /* -1: free slot */

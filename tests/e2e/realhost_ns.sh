@@ -390,3 +390,20 @@ EOP
 		die "marks outside this test's tmpfs mounts, daemon killed: $out"
 	fi
 }
+
+# ---- checks the real-layout tests share (pass and fail: lib.sh) ----
+# eq DESC GOT WANT
+eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (got '$2', want '$3')"; fi; }
+# listing DIR: its names, bounded (a hung daemon cannot hang the test).
+listing() { timeout -k 1 5 ls -A "$1" 2>&1; }
+# unchanged DESC DIR BEFORE: DIR lists as BEFORE again within 5 s (a denied
+# create's empty file is removed by the daemon after the answer).
+unchanged() {
+	local now
+	for _ in $(seq 50); do
+		now=$(listing "$2")
+		[ "$now" = "$3" ] && { pass "$1"; return; }
+		sleep 0.1
+	done
+	fail "$1 (now: $(tr "\n" " " <<<"$now"), before: $(tr "\n" " " <<<"$3"))"
+}

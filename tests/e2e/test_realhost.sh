@@ -32,40 +32,7 @@
 # timeout: a hang is a failure, reported as such, and the daemon that hung
 # is killed and replaced so that the next check is judged on its own.
 
-# Re-run in a mount namespace and a cgroup namespace of its own, before
-# lib.sh makes anything: mounts made there stay there, and its cgroups live
-# below one cgroup of the test's own, which this outer shell removes when
-# the namespaces are gone.
-if [ -z "${FG_REALHOST_OUTER_NS:-}" ]; then
-	[ "$(id -u)" = 0 ] || { echo "FAIL - test_realhost needs root"; exit 1; }
-	FG_REALHOST_OUTER_NS=$(readlink /proc/self/ns/mnt) || exit 1
-	FG_REALHOST_OUTER_CGNS=$(readlink /proc/self/ns/cgroup) || exit 1
-	# The cgroup v2 hierarchy: /sys/fs/cgroup, or a hybrid host's cgroup2.
-	if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then cg=/sys/fs/cgroup; else
-		cg=$(awk '{ for (i = 7; i < NF && $i != "-"; i++);
-			if ($(i + 1) == "cgroup2" && $4 == "/") { print $5; exit } }' /proc/self/mountinfo)
-	fi
-	[ -n "$cg" ] || { echo "FAIL - no cgroup v2 hierarchy: the unit-cgroup checks cannot run"; exit 1; }
-	FG_REALHOST_CG=$cg/fg-realhost.$$
-	mkdir "$FG_REALHOST_CG" || { echo "FAIL - cannot make the test's cgroup $FG_REALHOST_CG"; exit 1; }
-	# Empty mount points the namespace had to make on the real filesystem.
-	FG_REALHOST_MADE=$(mktemp /tmp/fg-realhost-made.XXXXXX) || exit 1
-	export FG_REALHOST_OUTER_NS FG_REALHOST_OUTER_CGNS FG_REALHOST_CG FG_REALHOST_MADE
-	bash -c 'echo $$ >"$FG_REALHOST_CG/cgroup.procs" &&
-		exec unshare -m -C --propagation private bash "$0" "$@"' "$0" "$@"
-	rc=$?
-	while read -r d; do rmdir "$d" || { echo "FAIL - cannot remove the mount point $d"; rc=1; }; done \
-		<"$FG_REALHOST_MADE"
-	rm -f "$FG_REALHOST_MADE"
-	# Whatever the namespace left (it removes its own cgroups): leaves first.
-	for _ in $(seq 50); do
-		find "$FG_REALHOST_CG" -depth -type d -exec rmdir {} + 2>/dev/null
-		[ -d "$FG_REALHOST_CG" ] || break
-		sleep 0.1
-	done
-	[ ! -d "$FG_REALHOST_CG" ] || { echo "FAIL - the test's cgroup $FG_REALHOST_CG is left"; rc=1; }
-	exit "$rc"
-fi
+. "$(dirname "$0")/realhost_outer.sh"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/realhost_ns.sh"
 trap 'rh_safe_cleanup; rh_cgroups_cleanup; cleanup' EXIT
@@ -90,7 +57,6 @@ seed /etc/fanguard/fanguard.conf 0644 "# test_realhost: the log where the test r
 log = file:$LOG"
 echo evil >"$T/evil"
 
-eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (got '$2', want '$3')"; fi; }
 # fgcli ARGS...: the CLI, bounded.
 fgcli() { timeout -k 2 10 "$FANGUARD" "$@"; }
 # as_auid AUID|unset CMD...: CMD with that login uid. Root may set it even
@@ -138,18 +104,6 @@ install_dropin() {
 	local path=$1; shift
 	printf '%s\n' "$@" | as_unit "$INSTALL_UNIT" tee "$path" >/dev/null
 }
-listing() { timeout -k 1 5 ls -A "$1" 2>&1; }
-# unchanged DESC DIR BEFORE: DIR lists as BEFORE again within 5 s (a denied
-# create's empty file is removed by the daemon after the answer).
-unchanged() {
-	local now
-	for _ in $(seq 50); do
-		now=$(listing "$2")
-		[ "$now" = "$3" ] && { pass "$1"; return; }
-		sleep 0.1
-	done
-	fail "$1 (now: $(tr "\n" " " <<<"$now"), before: $(tr "\n" " " <<<"$3"))"
-}
 # status_json EXPR [ARGS...]: EXPR over the saved status (d), ARGS in sys.argv[2:].
 status_json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$T/st.json" "${@:2}"; }
 # daemon_answers: alive, and its status socket answers within 5 s.
@@ -179,7 +133,8 @@ start_daemon
 rh_check_marks
 
 fgcli status >"$T/st.txt" 2>&1
-eq "fanguard status (no flags) exits 0: enforcing" "$?" 0
+rc=$?
+eq "fanguard status (no flags) exits 0: enforcing" "$rc" 0
 check "status text says ENFORCING" grep -q ': ENFORCING$' "$T/st.txt"
 missing=
 for p in "${GUARDED_DIRS[@]}" "${GUARDED_FILES[@]}"; do
@@ -187,7 +142,8 @@ for p in "${GUARDED_DIRS[@]}" "${GUARDED_FILES[@]}"; do
 done
 eq "status text lists every guarded path" "${missing:-none missing}" "none missing"
 fgcli status --json >"$T/st.json" 2>"$T/st.err"
-eq "fanguard status --json exits 0" "$?" 0
+rc=$?
+eq "fanguard status --json exits 0" "$rc" 0
 eq "status --json: enforcing, mode enforce, policy read from the default places" \
 	"$(status_json 'd["status"], d["daemon"]["mode"], d["config"]["files"][:2]')" \
 	"enforcing enforce ['/usr/lib/fanguard/fanguard.conf', '/etc/fanguard/fanguard.conf']"
@@ -220,10 +176,12 @@ eq "and drops out of status" "$(status_json "sorted(x['id'] for x in d['deployme
 
 # Real readers of the real paths: read-only opens are answered at once.
 timeout -k 2 10 visudo -c >"$T/visudo.out" 2>&1
-eq "visudo -c reads /etc/sudoers.d and passes ($(tail -n 3 "$T/visudo.out" | tr '\n' ' '))" "$?" 0
+rc=$?
+eq "visudo -c reads /etc/sudoers.d and passes ($(tail -n 3 "$T/visudo.out" | tr '\n' ' '))" "$rc" 0
 check "visudo parsed the drop-in" grep -q '^/etc/sudoers.d/90-fg-realhost: parsed OK$' "$T/visudo.out"
 timeout -k 2 10 sshd -t >"$T/sshd.out" 2>&1
-eq "sshd -t reads /etc/ssh/sshd_config.d and passes ($(head -c 200 "$T/sshd.out"))" "$?" 0
+rc=$?
+eq "sshd -t reads /etc/ssh/sshd_config.d and passes ($(head -c 200 "$T/sshd.out"))" "$rc" 0
 check "sshd read the hardening drop-in (sshd -T: passwordauthentication no)" \
 	bash -c "timeout -k 2 10 sshd -T 2>&1 | grep -qx 'passwordauthentication no'"
 sleep 0.5 # the logger is asynchronous
@@ -233,7 +191,8 @@ eq "visudo and sshd: no deny line" \
 # systemd-tmpfiles at boot, in systemd-tmpfiles-setup.service: the shipped
 # rule allows it where its work is (the user-cron spool).
 tmpfiles_write /var/spool/cron/fg-tmpfiles 'made at boot' >"$T/tf.out" 2>&1
-eq "systemd-tmpfiles in its unit creates /var/spool/cron/fg-tmpfiles ($(head -c 200 "$T/tf.out"))" "$?" 0
+rc=$?
+eq "systemd-tmpfiles in its unit creates /var/spool/cron/fg-tmpfiles ($(head -c 200 "$T/tf.out"))" "$rc" 0
 same_content "its content landed" /var/spool/cron/fg-tmpfiles 'made at boot'
 logged "allowed by the shipped [writer systemd-tmpfiles], in its unit, auid unset" 1 \
 	fanguard.decision=allow fanguard.rule=systemd-tmpfiles file.path=/var/spool/cron/fg-tmpfiles \
@@ -294,11 +253,13 @@ for f in "${GUARDED_FILES[@]}"; do denied_writers_file "$f"; done
 # The route into /etc/fanguard: the image's rule for its policy installer.
 install_dropin "$CONFD/40-crontab.conf" '[writer crontab]' 'exe = /usr/bin/crontab' \
 	'subtrees = user-cron' 2>"$T/inst.err"
-eq "the installer service writes the crontab drop-in into $CONFD ($(head -c 200 "$T/inst.err"))" "$?" 0
+rc=$?
+eq "the installer service writes the crontab drop-in into $CONFD ($(head -c 200 "$T/inst.err"))" "$rc" 0
 install_dropin "$CONFD/20-storm.conf" '[subtree storm-enforce]' 'path = /etc/fg-storm/enforce.d' \
 	'mode = enforce' '[subtree storm-audit]' 'path = /etc/fg-storm/audit.d' 'mode = audit' \
 	2>"$T/inst.err"
-eq "the installer service writes the storm drop-in into $CONFD" "$?" 0
+rc=$?
+eq "the installer service writes the storm drop-in into $CONFD" "$rc" 0
 logged "both allowed by the image's installer rule, in its unit" 2 fanguard.decision=allow \
 	fanguard.rule=realhost-installer file.path="~$CONFD/" \
 	fanguard.cgroup=/system.slice/fg-realhost-install.service
@@ -372,7 +333,8 @@ attack "python3 in a transient cloud-final.service (systemd-run --unit: no unit 
 	"$py_in" "$(unit_as cloud-final.service systemd)" /etc/sudoers.d/zz-py
 for f in /etc/sudoers.d/90-cloud-init-users /etc/ssh/sshd_config.d/50-cloud-init.conf; do
 	as_unit "$CLOUD_UNIT" /usr/bin/python3 -c "$PY_WRITE" "$f" 2>"$T/py.err"
-	eq "cloud-init (python3 in its real cloud-init.service) writes $f ($(head -c 200 "$T/py.err"))" "$?" 0
+	rc=$?
+	eq "cloud-init (python3 in its real cloud-init.service) writes $f ($(head -c 200 "$T/py.err"))" "$rc" 0
 	logged "  ... allowed by the shipped [writer cloud-init]" 1 fanguard.decision=allow \
 		fanguard.rule=cloud-init file.path="$f" fanguard.cgroup=/system.slice/cloud-init.service
 done
@@ -392,7 +354,8 @@ stop_daemon
 start_daemon --mode audit
 before=$(listing "$CONFD")
 timeout -k 2 10 bash -c "echo '# audit' >> /etc/sudoers.d/fg-seed.txt"
-eq "audit mode: bash appends to /etc/sudoers.d/fg-seed.txt (would-deny)" "$?" 0
+rc=$?
+eq "audit mode: bash appends to /etc/sudoers.d/fg-seed.txt (would-deny)" "$rc" 0
 logged "  ... logged as would-deny" 1 fanguard.decision=would-deny file.path=/etc/sudoers.d/fg-seed.txt
 attack "audit mode: bash writes a drop-in all the same -> denied" "$CONFD/96-audit.conf" no-rule \
 	alert bash -c "printf '[writer a]\nexe = /usr/bin/bash\n' > '$CONFD/96-audit.conf'"
@@ -405,9 +368,10 @@ seed /etc/sudoers.d/fg-seed.txt 0644 seed
 install_dropin "$CONFD/80-opens-config.conf" '[writer opener]' 'exe = /usr/bin/bash' \
 	'subtrees = sudoers fanguard-config'
 timeout -k 2 20 "$FANGUARDD" --foreground >"$T/refused.out" 2>&1
-eq "fanguardd refuses to start with it (exit 78)" "$?" 78
+rc=$?
+eq "fanguardd refuses to start with it (exit 78)" "$rc" 78
 check "  ... and says why ($(head -c 300 "$T/refused.out"))" grep -q \
-	"^$CONFD/80-opens-config.conf:3: writer 'opener' names subtree 'fanguard-config', fanguard's own policy: only the image's policy" \
+	"^$CONFD/80-opens-config.conf:3: writer 'opener' names subtree 'fanguard-config', fanguard's own policy: only the image's files" \
 	"$T/refused.out"
 rm -f "$CONFD/80-opens-config.conf"
 
@@ -444,7 +408,8 @@ eq "status --json: the drop-ins' subtrees and rule are in" \
 	"['enforce', 'audit'] True"
 
 timeout -k 2 10 bash -c "echo '17 5 * * * /bin/true # fg-realhost' | crontab -" 2>"$T/crontab.err"
-eq "crontab - allowed by the drop-in rule ($(head -c 200 "$T/crontab.err"))" "$?" 0
+rc=$?
+eq "crontab - allowed by the drop-in rule ($(head -c 200 "$T/crontab.err"))" "$rc" 0
 check "it wrote /var/spool/cron/crontabs/root" \
 	timeout -k 1 5 grep -qx '17 5 \* \* \* /bin/true # fg-realhost' /var/spool/cron/crontabs/root
 check "crontab -l shows the new line" bash -c "timeout -k 1 5 crontab -l | grep -qx '17 5 \* \* \* /bin/true # fg-realhost'"
@@ -483,7 +448,8 @@ rh_check_marks
 refuse "before the reload, tee into /etc/sudoers.d is denied" /etc/sudoers.d/50-test-tee \
 	tee /etc/sudoers.d/50-test-tee </dev/null
 install_dropin "$CONFD/50-test.conf" '[writer test-tee]' 'exe = /usr/bin/tee' 'subtrees = sudoers'
-eq "the installer writes $CONFD/50-test.conf" "$?" 0
+rc=$?
+eq "the installer writes $CONFD/50-test.conf" "$rc" 0
 fgcli status --json >"$T/st.json"
 gen=$(status_json 'd["config"]["generation"]')
 out=$(fgcli reload 2>&1)
@@ -501,7 +467,8 @@ fi
 restart_if_hung "fanguard reload"
 
 install_dropin "$CONFD/60-broken.conf" '[writer broken]' 'exe = /usr/bin/true' 'auid = not-a-number'
-eq "the installer writes a broken $CONFD/60-broken.conf" "$?" 0
+rc=$?
+eq "the installer writes a broken $CONFD/60-broken.conf" "$rc" 0
 fgcli status --json >"$T/st.json"
 gen=$(status_json 'd["config"]["generation"]')
 fgcli reload >"$T/reload.out" 2>"$T/reload.err"
@@ -511,7 +478,8 @@ check "the refusal names the file and line ($(head -c 200 "$T/reload.err"))" \
 	grep -q "reload refused: $CONFD/60-broken.conf:3:" "$T/reload.err"
 if [ "$rc" = 1 ]; then
 	fgcli status --json >"$T/st.json"
-	eq "status still answers (exit 0) and keeps generation $gen" "$? $(status_json 'd["config"]["generation"]')" "0 $gen"
+	rc=$?
+	eq "status still answers (exit 0) and keeps generation $gen" "$rc $(status_json 'd["config"]["generation"]')" "0 $gen"
 	check "old policy kept: tee (allowed by it) still writes" \
 		bash -c "echo '# still' | timeout -k 2 10 tee /etc/sudoers.d/50-test-tee >/dev/null"
 	refuse "old policy kept: bash (denied by it) still denied" /etc/sudoers.d/fg-seed.txt \
@@ -525,7 +493,8 @@ restart_if_hung "a refused reload"
 
 refuse "before SIGHUP, cp into /etc/cron.d is denied" /etc/cron.d/fg-test-cp cp "$T/evil" /etc/cron.d/fg-test-cp
 install_dropin "$CONFD/70-hup.conf" '[writer test-cp]' 'exe = /usr/bin/cp' 'subtrees = cron'
-eq "the installer writes $CONFD/70-hup.conf" "$?" 0
+rc=$?
+eq "the installer writes $CONFD/70-hup.conf" "$rc" 0
 fgcli status --json >"$T/st.json"
 gen=$(status_json 'd["config"]["generation"]')
 kill -HUP "$DPID"

@@ -367,7 +367,8 @@ END_TEST
 START_TEST(test_fg_config_load_file_bad_id)
 {
 	expect_error("[writer w]\nuid = 0 abc\n", 2, "uid: 'abc' is not a number");
-	expect_error("[writer w]\nauid = abc\n", 2, "auid: 'abc' is not a number, 'unset' or '*'");
+	expect_error("[writer w]\nauid = abc\n", 2,
+		     "auid: 'abc' is not a number, 'unset', 'admins' or '*'");
 	expect_error("[writer w]\nuid = unset\n", 2, "uid: 'unset' is not a number");
 	expect_error("[writer w]\nauid = 4294967296\n", 2, "is not a number");
 	expect_error("[writer w]\nauid = -1\n", 2, "is not a number");
@@ -867,6 +868,76 @@ START_TEST(test_fg_config_load_search_dropin_order)
 }
 END_TEST
 
+START_TEST(test_fg_config_auid_admins)
+{
+	struct fg_config cfg;
+	struct fg_diag diag;
+
+	/* `admins` alone is a condition (the people rules' login uids) */
+	ck_assert_int_eq(load_text("[subtree a]\npath = /a\n[writer cli]\nexe = /usr/bin/fanguard\n"
+				   "auid = admins\n[writer only]\nauid = admins\n",
+				   &cfg, &diag, NULL),
+			 0);
+	ck_assert(cfg.writers[0].auid.admins);
+	ck_assert_uint_eq(cfg.writers[0].auid.n, 0);
+	ck_assert(cfg.writers[1].auid.admins);
+	fg_config_free(&cfg);
+}
+END_TEST
+
+/* A drop-in joined to the search replaces the file of its name, sorts in
+ * its place and is untrusted; the image's drop-ins are trusted. */
+START_TEST(test_fg_config_load_with_join_and_image_dropins)
+{
+	struct fg_config cfg;
+	struct fg_diag diag = {0};
+	const char *image = put("image.conf", "[subtree a]\npath = /etc/a\n"
+					      "[subtree fanguard-config]\npath = /etc/fanguard\n");
+	char idir[PATH_MAX], dir[PATH_MAX];
+	const char *join;
+	struct fg_config_search s = {
+	    .image = image, .image_dropins = idir, .etc = "/nonexistent", .dropins = dir};
+
+	fg_strlcpy(idir, subdir("image.d"), sizeof(idir));
+	fg_strlcpy(dir, subdir("conf.d"), sizeof(dir));
+	subdir("new");
+	s.join = join = put("new/20-b.conf", "[writer b]\nauid = 1000\nsubtrees = a\n");
+
+	put("image.d/10-cli.conf", "[writer cli]\nexe = /usr/bin/fanguard\nauid = admins\n"
+				   "subtrees = fanguard-config\n");
+	put("conf.d/10-a.conf", "[writer a]\nuid = 1\n");
+	put("conf.d/20-b.conf", "[writer old-b]\nuid = 2\n");
+	put("conf.d/30-c.conf", "[writer c]\nuid = 3\n");
+	ck_assert_int_eq(fg_config_load_with(&cfg, &s, &diag), 0);
+	dump(&diag);
+	ck_assert_uint_eq(cfg.n_writers, 4);
+	ck_assert_str_eq(cfg.writers[0].name, "cli");
+	ck_assert_str_eq(cfg.writers[1].name, "a");
+	ck_assert_str_eq(cfg.writers[2].name, "b");
+	ck_assert_str_eq(cfg.writers[3].name, "c");
+	ck_assert_str_eq(cfg.files[1 + 0 + 2], join);
+	ck_assert((cfg.trusted_files >> 1) & 1);    /* the image's drop-in */
+	ck_assert(!((cfg.trusted_files >> 3) & 1)); /* the joined one */
+	fg_config_free(&cfg);
+	/* joined last when its name sorts after every file; and a joined
+	 * drop-in may not name fanguard's own subtree */
+	s.join = put("new/zz.conf", "[writer z]\nauid = 1000\nsubtrees = fanguard-config\n");
+	memset(&diag, 0, sizeof(diag));
+	ck_assert_int_eq(fg_config_load_with(&cfg, &s, &diag), -EINVAL);
+	ASSERT_DIAG(&diag, s.join, 3, "fanguard's own policy");
+	/* without the join, a drop-in naming an unknown subtree is an error
+	 * only alone: joined, its subtree is the image's */
+	s.join = put("new/40-d.conf", "[writer d]\nuid = 4\nsubtrees = a\n");
+	memset(&diag, 0, sizeof(diag));
+	ck_assert_int_eq(fg_config_load_with(&cfg, &s, &diag), 0);
+	ck_assert_str_eq(cfg.writers[cfg.n_writers - 1].name, "d");
+	fg_config_free(&cfg);
+	memset(&diag, 0, sizeof(diag));
+	ck_assert_int_eq(fg_config_load(&cfg, s.join, &diag), -EINVAL);
+	ASSERT_DIAG(&diag, s.join, 3, "names unknown subtree 'a'");
+}
+END_TEST
+
 START_TEST(test_fg_config_load_search_skips_directories)
 {
 	struct fg_config cfg;
@@ -1045,7 +1116,17 @@ static void shipped_image_mode(const struct fg_config *cfg)
 }
 
 /* Every shipped rule limits itself with `subtrees`, none to fanguard's
- * own, and cloud-init's names its units exactly. */
+ * own but the fanguard CLI's for admins, and cloud-init's names its units
+ * exactly. */
+static void shipped_policy_cli(const struct fg_writer_cfg *w)
+{
+	ck_assert_uint_eq(w->exe.n, 1);
+	ck_assert_str_eq(w->exe.v[0], "/usr/bin/fanguard");
+	ck_assert(w->auid.admins && !w->auid.any && w->auid.n == 0);
+	ck_assert_uint_eq(w->subtrees.n, 1);
+	ck_assert_str_eq(w->subtrees.v[0], "fanguard-config");
+}
+
 static void shipped_writers(const struct fg_config *cfg)
 {
 	static const char *const cloud_units[] = {
@@ -1054,10 +1135,14 @@ static void shipped_writers(const struct fg_config *cfg)
 	    "/system.slice/cloud-init-main.service"};
 	int ci = -1;
 
-	ck_assert_uint_eq(cfg->n_writers, 3);
+	ck_assert_uint_eq(cfg->n_writers, 4);
 	for (unsigned i = 0; i < cfg->n_writers; i++) {
 		const struct fg_writer_cfg *w = &cfg->writers[i];
 		ck_assert_msg(w->subtrees.n > 0, "writer %s has no subtrees", w->name);
+		if (strcmp(w->name, "fanguard-policy") == 0) {
+			shipped_policy_cli(w);
+			continue;
+		}
 		for (unsigned j = 0; j < w->subtrees.n; j++)
 			ck_assert_str_ne(w->subtrees.v[j], "fanguard-config");
 		ck_assert_msg(w->cgroup.n > 0, "writer %s: no unit cgroup", w->name);
@@ -1106,8 +1191,8 @@ START_TEST(test_fg_config_load_shipped)
 					       &diag),
 			 0);
 	ck_assert_int_eq(cfg.mode, FG_MODE_AUDIT);
-	ck_assert_uint_eq(cfg.n_writers, 4);
-	ck_assert_uint_eq(cfg.writers[3].subtrees.n, 3);
+	ck_assert_uint_eq(cfg.n_writers, 5);
+	ck_assert_uint_eq(cfg.writers[4].subtrees.n, 3);
 	fg_config_free(&cfg);
 }
 END_TEST
@@ -1295,6 +1380,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_fg_config_finish_ok);
 	tcase_add_test(tc, test_fg_config_load_search_dropin_order);
 	tcase_add_test(tc, test_fg_config_load_search_skips_directories);
+	tcase_add_test(tc, test_fg_config_auid_admins);
+	tcase_add_test(tc, test_fg_config_load_with_join_and_image_dropins);
 	tcase_add_test(tc, test_fg_config_load_search_missing_file);
 	tcase_add_test(tc, test_fg_config_load_search_none_found);
 	tcase_add_test(tc, test_fg_config_load_search_error_in_dropin);

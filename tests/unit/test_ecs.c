@@ -116,6 +116,7 @@ static void file_event(struct out *o, const char *action)
 {
 	static const char *const decided[] = {"allow", "deny", "would-deny", NULL};
 	static const char *const noticed[] = {"allow", "detected", NULL};
+	static const char *const allowed[] = {"allow", NULL};
 	struct fg_event ev = {.action = action,
 			      .mode = "enforce",
 			      .subtree = "sudoers",
@@ -132,6 +133,13 @@ static void file_event(struct out *o, const char *action)
 		ev.message = "write intent could not be read; unknown_intent applied";
 		writer_events(o, ev, decided);
 		identity_events(o, ev);
+		/* an admin allowed by her login uid: the headline (issue 14) */
+		ev.open_syscall = "openat";
+		ev.open_nr = 0;
+		ev.rule = "admins";
+		ev.message = "auid 1000: allowed by writer rule admins (/usr/bin/vim.basic)";
+		writer_events(o, ev, allowed);
+		ev.rule = NULL;
 		/* an attack on the guard itself: event.kind alert (issue 15) */
 		ev.message = NULL;
 		ev.alert = true;

@@ -18,6 +18,7 @@
 #include "fanguard/ident.h"
 #include "fanguard/policy.h"
 #include "fanguard/util.h"
+#include "policytext.h"
 
 /* SHA-256 of "abc" (FIPS 180-2, appendix B.1). */
 #define ABC_SHA	  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -28,17 +29,7 @@ static struct fg_proc *w;
 
 static void load(const char *text)
 {
-	char path[] = "/tmp/fg-ident-XXXXXX";
-	int fd = mkstemp(path);
-	struct fg_config cfg;
-	struct fg_diag diag = {0};
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	ck_assert_msg(fg_config_load(&cfg, path, &diag) == 0, "%s", diag.n ? diag.msg[0] : "?");
-	unlink(path);
-	ck_assert_int_eq(fg_policy_compile(&pol, &cfg), 0);
+	policy_from_text(text, &pol);
 }
 
 static const char *const conf_text = "[subtree sudoers]\n"

@@ -10,6 +10,7 @@
 #include "fanguard/policy.h"
 #include "fanguard/unitcg.h"
 #include "fanguard/util.h"
+#include "policytext.h"
 
 static const char *const conf_text = "[fanguard]\n"
 				     "mode = enforce\n"
@@ -66,6 +67,10 @@ static const char *const conf_text = "[fanguard]\n"
 				     "[writer policy-admin]\n"
 				     "auid = 4242\n"
 				     "subtrees = fanguard-config sudoers\n"
+				     "[writer policy-cli]\n"
+				     "exe = /usr/bin/fanguard\n"
+				     "auid = admins\n"
+				     "subtrees = fanguard-config\n"
 				     "[transaction]\n"
 				     "exe = /usr/bin/bootc /usr/bin/rpm-ostree\n"
 				     /* today's passthrough for the tests of its matching;
@@ -77,26 +82,10 @@ static struct fg_proc *w;
 
 static void setup(void)
 {
-	char path[] = "/tmp/fg-policy-XXXXXX";
-	int fd = mkstemp(path);
-	struct fg_config cfg;
-	struct fg_diag diag = {0};
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, conf_text, strlen(conf_text)), (ssize_t)strlen(conf_text));
-	close(fd);
-	ck_assert_int_eq(fg_config_load(&cfg, path, &diag), 0);
-	unlink(path);
-	ck_assert_int_eq(fg_policy_compile(&pol, &cfg), 0);
-	w = calloc(1, sizeof(*w));
-	ck_assert_ptr_nonnull(w);
-	w->tid = w->pid = 4242;
+	policy_from_text(conf_text, &pol);
+	w = proc_new(4242, FG_AUID_UNSET, "/usr/bin/evil", "evil");
 	w->uid = 1000;
-	w->auid = FG_AUID_UNSET;
-	strcpy(w->exe, "/usr/bin/evil");
-	strcpy(w->comm, "evil");
 	strcpy(w->cgroup, "/user.slice");
-	w->arena_used = 1;
 }
 
 static void teardown(void)
@@ -561,6 +550,58 @@ START_TEST(test_decide_index_equals_full_scan)
 }
 END_TEST
 
+START_TEST(test_people_rule_and_admins)
+{
+	struct fg_decision d;
+	struct fg_need needs[4];
+	int cli = -1;
+
+	for (unsigned i = 0; i < pol.cfg.n_writers; i++)
+		if (!strcmp(pol.cfg.writers[i].name, "policy-cli"))
+			cli = (int)i;
+	ck_assert_int_ge(cli, 0);
+	/* only policy-admin allows people: admin names an exe, any-auid "*" */
+	for (unsigned i = 0; i < pol.cfg.n_writers; i++)
+		ck_assert_int_eq(fg_policy_people_rule(&pol.cfg.writers[i]),
+				 !strcmp(pol.cfg.writers[i].name, "policy-admin"));
+	ck_assert(fg_policy_is_admin(&pol, 4242));
+	ck_assert(!fg_policy_is_admin(&pol, 1000));
+	ck_assert(!fg_policy_is_admin(&pol, FG_AUID_UNSET));
+	/* the fanguard CLI of an admin: `auid = admins` */
+	strcpy(w->exe, "/usr/bin/fanguard");
+	w->auid = 4242;
+	ck_assert_ptr_null(
+	    fg_policy_rule_mismatch(&pol, (unsigned)cli, (unsigned)sub("fanguard-config"), w));
+	ck_assert(fg_policy_login_rule(&pol, (unsigned)cli, 4242));
+	fg_policy_decide(&pol, (unsigned)sub("fanguard-config"), w, &d);
+	ck_assert_int_eq(d.verdict, FG_VERDICT_ALLOW);
+	/* its login uid must be verified, as any other named login uid */
+	ck_assert_uint_ge(fg_policy_needs(&pol, (unsigned)sub("fanguard-config"), w, &d, needs, 4),
+			  1);
+	ck_assert(needs[0].what & FG_NEED_AUID);
+	w->trust.auid = FG_TRUST_FAILED;
+	ck_assert_str_eq(
+	    fg_policy_rule_mismatch(&pol, (unsigned)cli, (unsigned)sub("fanguard-config"), w),
+	    "auid");
+	w->trust.auid = FG_TRUST_UNCHECKED;
+	/* another login uid, or none, is no admin */
+	w->auid = 1000;
+	ck_assert_str_eq(
+	    fg_policy_rule_mismatch(&pol, (unsigned)cli, (unsigned)sub("fanguard-config"), w),
+	    "auid");
+	ck_assert(!fg_policy_login_rule(&pol, (unsigned)cli, 1000));
+	w->auid = FG_AUID_UNSET;
+	fg_policy_decide(&pol, (unsigned)sub("fanguard-config"), w, &d);
+	ck_assert_int_eq(d.verdict, FG_VERDICT_DENY);
+	/* another exe of the admin is not the CLI rule's */
+	w->auid = 4242;
+	strcpy(w->exe, "/usr/bin/cp");
+	ck_assert_str_eq(
+	    fg_policy_rule_mismatch(&pol, (unsigned)cli, (unsigned)sub("fanguard-config"), w),
+	    "exe");
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -584,6 +625,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_decide_modes_and_quiet);
 	tcase_add_test(tc, test_first_ancestry_free_and_known);
 	tcase_add_test(tc, test_decide_index_equals_full_scan);
+	tcase_add_test(tc, test_people_rule_and_admins);
 	suite_add_tcase(s, tc);
 	return s;
 }

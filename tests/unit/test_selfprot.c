@@ -109,7 +109,7 @@ START_TEST(test_fg_selfprot_check_dropin_may_not_name)
 			 -EINVAL);
 	ck_assert(has(&diag, paths[2], 3,
 		      "writer 'evil' names subtree 'fanguard-config', "
-		      "fanguard's own policy: only the image's policy"));
+		      "fanguard's own policy: only the image's files"));
 	ck_assert_ptr_null(cfg.subtrees);
 	ck_assert_int_eq(load(&(struct files){.image = image, .etc = rule}, &cfg, &diag), -EINVAL);
 	ck_assert(has(&diag, paths[1], 3, "names subtree 'fanguard-config'"));

@@ -35,6 +35,14 @@ static void add_recent(struct fg_state *s, const char *path, uint32_t auid, cons
 	fg_strlcpy(r.path, path, sizeof(r.path));
 	fg_strlcpy(r.exe, "/usr/bin/bash", sizeof(r.exe));
 	fg_strlcpy(r.rule, "no-rule", sizeof(r.rule));
+	fg_strlcpy(r.subtree, "sudoers", sizeof(r.subtree));
+	r.seq = auid == 1000 ? 42 : 0;
+	fg_strlcpy(
+	    r.explain,
+	    "deny (no-rule): /usr/bin/bash uid 0 auid 1000 in sudoers; rules: admin fails on "
+	    "auid, tmpfiles fails on exe, and this line goes on well past the width of one "
+	    "terminal line",
+	    sizeof(r.explain));
 	fg_state_add_recent(s, &r);
 }
 
@@ -75,6 +83,7 @@ static void fill(struct fixture *f)
 				       .version = "9.9",
 				       .uptime_ns = 3723000000000ULL,
 				       .generation = 4,
+				       .instance = "inst",
 				       .cfg = &f->cfg,
 				       .st = f->st,
 				       .marks = 10,
@@ -145,6 +154,30 @@ START_TEST(test_render_json_recent_newest_first)
 		    "d[\"recent_denials\"][0][\"auid\"], d[\"recent_denials\"][1][\"auid\"], "
 		    "d[\"recent_denials\"][1][\"path\"]"),
 	    "2 4000 unset 1000 /etc/sudoers.d/evil");
+	/* each with its explain line, and the kept one's sequence and id */
+	ck_assert_str_eq(py(buf, "d[\"recent_denials\"][1][\"sequence\"], "
+				 "d[\"recent_denials\"][1][\"id\"], "
+				 "\"sequence\" in d[\"recent_denials\"][0], "
+				 "d[\"recent_denials\"][1][\"explain\"][:40]"),
+			 "42 inst-42 False deny (no-rule): /usr/bin/bash uid 0 auid");
+}
+END_TEST
+
+START_TEST(test_render_text_recent_explained)
+{
+	static struct fixture f;
+	static char buf[BUF];
+	char *l;
+
+	fill(&f);
+	fg_status_render_text(&f.snap, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "    id   inst-42 (sequence 42)\n"));
+	l = strstr(buf, "    why  deny (no-rule): /usr/bin/bash");
+	ck_assert_ptr_nonnull(l);
+	/* wrapped: no line of it wider than the terminal */
+	for (char *nl; (nl = strchr(l, '\n')) && strncmp(nl + 1, "         ", 9) == 0; l = nl + 1)
+		ck_assert_int_le(nl - l, FG_STATUS_WIDTH);
+	ck_assert_ptr_nonnull(strstr(buf, "terminal line\n"));
 }
 END_TEST
 
@@ -276,6 +309,7 @@ static Suite *status_suite(void)
 	memcpy(long_path + 3996, "TAIL", 4);
 	tcase_add_test(tc, test_render_json_numbers);
 	tcase_add_test(tc, test_render_json_recent_newest_first);
+	tcase_add_test(tc, test_render_text_recent_explained);
 	tcase_add_test(tc, test_render_json_small_buffer_stays_valid);
 	tcase_add_test(tc, test_status_word_missing_and_audit);
 	tcase_add_test(tc, test_status_word_optional_absent);
