@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fanguard/guard.h"
 #include "fanguard/selfprot.h"
 #include "fanguard/twins.h"
+#include "fanguard/txscope.h"
 #include "fanguard/unitcg.h"
 #include "fanguard/util.h"
 

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -151,4 +152,19 @@ uint64_t fg_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Arrays grow by doubling from 4, so the capacity follows from n alone: a
+ * new slot is needed exactly when n is 0 or a power of two >= 4. */
+int fg_array_grow(void **arr, unsigned n, size_t elem)
+{
+	void *p;
+
+	if (n != 0 && (n < 4 || (n & (n - 1)) != 0))
+		return 0;
+	p = realloc(*arr, (n ? 2 * (size_t)n : 4) * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	return 0;
 }

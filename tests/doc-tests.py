@@ -4,10 +4,10 @@ registered ctest test, and every row of the tables that state what
 fanguard does (prevented, detected, fail modes) must name one.
 
 And fanguard.conf(5) documents every key of every section that the
-loader knows (src/config.c's key tables), once, in that section.
+loader knows (src/confparse.c's key tables), once, in that section.
 
 usage: doc-tests.py SECURITY.md BUILD_DIR
-       doc-tests.py --conf src/config.c man/fanguard.conf.5"""
+       doc-tests.py --conf src/confparse.c man/fanguard.conf.5"""
 import re
 import subprocess
 import sys

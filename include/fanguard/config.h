@@ -216,6 +216,10 @@ void fg_config_init(struct fg_config *cfg);
  * added to diag). cfg stays freeable either way. */
 int fg_config_load_file(struct fg_config *cfg, const char *path, struct fg_diag *diag);
 
+/* Frees what a string list or a writer entry holds (not the entry). */
+void fg_strlist_free(struct fg_strlist *l);
+void fg_config_writer_free(struct fg_writer_cfg *w);
+
 /* One file into cfg, as fg_config_load_file does, for the search
  * (confdir.c): with missing_ok a file that does not exist returns -ENOENT
  * without a message; trusted: the image's policy (selfprot.h), not a

@@ -389,11 +389,6 @@ void fg_creat_found(void *ctx, unsigned idx, const char *path, const char *name,
 const char *fg_creat_type(mode_t mode);
 
 /* ---- tx.c: transactions ---- */
-/* Whether a subtree at path lies where the transaction passthrough applies
- * under cfg's [transaction] scope: with `deployments`, a deployment root or
- * a place the upgrade itself writes in the running system, never the
- * running /etc. Pure; the policy asks it for the subtree a write is in. */
-bool fg_tx_in_scope(const struct fg_config *cfg, const char *path);
 /* A write allowed as part of a transaction (answering thread). */
 void fg_tx_note(struct fg_guard *g, const struct fg_proc *p, const struct fg_decision *d);
 /* Transaction slot `slot`'s root has exited (its pidfd polled readable):

@@ -40,6 +40,10 @@ static inline void fg_fclosep(FILE **f)
 int fg_parse_u32(const char *s, uint32_t *ret);
 int fg_parse_u64(const char *s, uint64_t *ret);
 
+/* Makes room for element n of *arr, which grows by doubling from 4 (the
+ * capacity follows from n alone). Returns 0 or -ENOMEM (*arr untouched). */
+int fg_array_grow(void **arr, unsigned n, size_t elem);
+
 /* Copies at most size-1 bytes and terminates. Returns strlen(src), so a
  * result >= size means truncation. */
 size_t fg_strlcpy(char *dst, const char *src, size_t size);

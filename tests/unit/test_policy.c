@@ -8,6 +8,7 @@
 #include "fanguard/config.h"
 #include "fanguard/guard.h"
 #include "fanguard/policy.h"
+#include "fanguard/txscope.h"
 #include "fanguard/unitcg.h"
 #include "fanguard/util.h"
 #include "policytext.h"
