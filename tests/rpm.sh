@@ -51,6 +51,7 @@ want="/etc/fanguard
 /etc/fanguard/conf.d
 /usr/bin/fanguard
 /usr/lib/fanguard
+/usr/lib/fanguard/conf.d
 /usr/lib/fanguard/fanguard.conf
 /usr/lib/systemd/system/fanguard-deployments.service
 /usr/lib/systemd/system/fanguard-deployments.timer
