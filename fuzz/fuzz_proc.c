@@ -93,7 +93,7 @@ static void check_intent(const struct fg_syscall *sc)
 	}
 	if (how != 0)
 		CHECK(name != NULL && strcmp(name, "openat2") == 0);
-	if (sc->running || sc->nr < 0)
+	if (sc->running || sc->nr < 0 || sc->worker)
 		CHECK(in == FG_INTENT_UNKNOWN && how == 0);
 }
 

@@ -249,12 +249,16 @@ int fg_proc_parse_syscall(const char *buf, size_t len, struct fg_syscall *ret)
 			return -EINVAL;
 		sc.nr = (long)nr;
 	}
+	uint64_t sp_pc = 0;
 	for (int i = 0; i < (outside ? 2 : 8); i++) {
 		if (!next_field(&p, end, &s, &n) || span_hex(s, n, &v) < 0)
 			return -EINVAL;
 		if (!outside && i < 6)
 			sc.args[i] = (unsigned long)v;
+		else
+			sp_pc |= v;
 	}
+	sc.worker = !outside && sp_pc == 0;
 	if (next_field(&p, end, &s, &n))
 		return -EINVAL;
 	*ret = sc;
@@ -356,7 +360,8 @@ enum fg_intent fg_intent_decode(const struct fg_syscall *sc, uint64_t *ret_flags
 {
 	*ret_flags = 0;
 	*ret_how_addr = 0;
-	if (sc->running || sc->nr < 0 || (sc->nr & FG_X32_SYSCALL_BIT))
+	/* A worker's registers are its creator's (proc.h): unknown. */
+	if (sc->running || sc->worker || sc->nr < 0 || (sc->nr & FG_X32_SYSCALL_BIT))
 		return FG_INTENT_UNKNOWN;
 	switch (sc->nr) {
 #ifdef FG_NR_OPEN

@@ -142,6 +142,11 @@ struct fg_status {
 struct fg_syscall {
 	long nr;      /* -1: blocked outside a syscall */
 	bool running; /* the file said "running" */
+	/* SP and PC both 0: no user thread's own registers. An io_uring (or
+	 * other user) worker's are a copy of its creator's, taken when it was
+	 * made, so nr and args say what the creator was doing then (its
+	 * read-only open, its failed execve), never what the worker opens. */
+	bool worker;
 	unsigned long args[6];
 };
 

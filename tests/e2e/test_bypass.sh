@@ -11,7 +11,7 @@ OPEN=$FG_BUILD/tests/fg_open
 mkdir -p "$S" "$O" "$T/bin" "$T/copy" "$M"
 cp /bin/bash "$T/bin/allowed"
 cp /bin/bash "$T/copy/allowed"
-for f in redirect append trunc rdwr openat2 truncate chmod target moveout; do echo original > "$S/$f"; done
+for f in redirect append trunc rdwr openat2 truncate chmod target moveout uring-direct uring-fifo; do echo original > "$S/$f"; done
 echo original > "$O/evil"
 mount -t tmpfs fg-e2e "$M"
 mkdir -p "$M/etc/cron.d"
@@ -57,6 +57,16 @@ refuse "O_RDWR" "$S/rdwr" "$OPEN" rdwr "$S/rdwr"
 refuse "creat(2)" "$S/creat-new" "$OPEN" creat "$S/creat-new"
 refuse "openat2 write" "$S/openat2" "$OPEN" openat2-w "$S/openat2"
 check "openat2 read-only is decided as unknown intent (default: write)" test "$("$OPEN" openat2-r "$S/openat2" 2>/dev/null; echo $?)" = 1
+# io_uring: the open runs in an io-wq worker, whose /proc/TID/syscall is a
+# copy of its creator's registers when it was made. Made in io_uring_enter
+# it shows that call; made while its creator sleeps in a read-only open
+# (of a FIFO) it shows that open: neither is the worker's own.
+URING=$FG_BUILD/tests/fg_uring
+refuse "io_uring openat in a worker made in io_uring_enter" "$S/uring-direct" \
+	"$URING" direct "$S/uring-direct" "$T/uring.fifo"
+refuse "io_uring openat in a worker made during a read-only open" "$S/uring-fifo" \
+	"$URING" fifo "$S/uring-fifo" "$T/uring.fifo"
+same_content "  ... the file is as it was" "$S/uring-fifo" original
 refuse "cp" "$S/cp-new" cp "$O/evil" "$S/cp-new"
 refuse "install(1)" "$S/install-new" install -m 0440 "$O/evil" "$S/install-new"
 refuse "sed -i" "~$S/sed" sed -i s/original/evil/ "$S/target"

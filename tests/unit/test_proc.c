@@ -295,9 +295,36 @@ START_TEST(test_parse_syscall_forms)
 	ck_assert_uint_eq(sc.args[3], 0x1b6);
 	ck_assert_uint_eq(sc.args[4], 0);
 	ck_assert_uint_eq(sc.args[5], 0xffffffffffffffffUL);
+	ck_assert(!sc.worker);
 	/* Without the newline too. */
 	ck_assert_int_eq(syscall_of("0 0x3 0x1 0x2 0x0 0x0 0x0 0x7ffc 0x7f12", &sc), 0);
 	ck_assert_int_eq(sc.nr, 0);
+	ck_assert(!sc.worker);
+}
+END_TEST
+
+/* An io_uring worker: SP and PC 0, the rest its creator's registers (here
+ * a read-only openat, as when the worker was made on the way out of one). */
+START_TEST(test_parse_syscall_worker)
+{
+	struct fg_syscall sc;
+	uint64_t f, h;
+
+	ck_assert_int_eq(syscall_of("257 0xffffff9c 0x7ffe0000abcd 0x0 0x0 0x0 0x0 0x0 0x0\n", &sc),
+			 0);
+	ck_assert(sc.worker);
+	ck_assert_int_eq(sc.nr, 257);
+	ck_assert_int_eq(fg_intent_decode(&sc, &f, &h), FG_INTENT_UNKNOWN);
+	ck_assert_int_eq(syscall_of("59 0x7ffe0000abcd 0x1 0x2 0x0 0x0 0x0 0x0 0x0\n", &sc), 0);
+	ck_assert_int_eq(fg_intent_decode(&sc, &f, &h), FG_INTENT_UNKNOWN);
+	/* one of the two non-zero: a user thread */
+	ck_assert_int_eq(
+	    syscall_of("257 0xffffff9c 0x7ffe0000abcd 0x0 0x0 0x0 0x0 0x0 0x7f12\n", &sc), 0);
+	ck_assert(!sc.worker);
+	ck_assert_int_eq(fg_intent_decode(&sc, &f, &h), FG_INTENT_READ);
+	/* blocked outside a syscall is not a worker's form */
+	ck_assert_int_eq(syscall_of("-1 0x0 0x0\n", &sc), 0);
+	ck_assert(!sc.worker);
 }
 END_TEST
 
@@ -741,6 +768,7 @@ static Suite *proc_suite(void)
 	tcase_add_test(parse, test_parse_status_missing_or_bad);
 	tcase_add_test(parse, test_parse_syscall_forms);
 	tcase_add_test(parse, test_parse_syscall_garbage);
+	tcase_add_test(parse, test_parse_syscall_worker);
 	tcase_add_test(parse, test_parse_cgroup_forms);
 	tcase_add_test(parse, test_parse_cgroup_bad);
 	suite_add_tcase(s, parse);
