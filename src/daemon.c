@@ -183,6 +183,13 @@ static void describe(const struct daemon *d, char *buf, size_t size)
 				"generation %llu, %u subtrees, %u writer rules, %llu marks:",
 				(unsigned long long)d->generation, cfg->n_subtrees, cfg->n_writers,
 				(unsigned long long)d->fan->marks);
+	/* before the list, which a long one cuts */
+	if (fg_twins_unguarded(cfg) && len < size)
+		len += (size_t)snprintf(buf + len, size - len,
+					" %u deployment root(s) or twin subtree(s) NOT guarded: no "
+					"room (more than %u roots, or %u twins);",
+					fg_twins_unguarded(cfg), (unsigned)FG_TWINS_FOUND,
+					(unsigned)FG_TWINS_MAX);
 	for (unsigned i = 0; i < cfg->n_subtrees && len < size; i++)
 		len += (size_t)snprintf(
 		    buf + len, size - len, " %s=%s%s", cfg->subtrees[i].name, cfg->subtrees[i].path,

@@ -72,7 +72,7 @@ enum fg_status_word fg_status_word(const struct fg_snapshot *s)
 {
 	bool audit = s->cfg->mode == FG_MODE_AUDIT;
 
-	if (mark_errors(s) > 0)
+	if (mark_errors(s) > 0 || fg_twins_unguarded(s->cfg))
 		return FG_STATUS_DEGRADED;
 	for (unsigned i = 0; i < s->cfg->n_subtrees; i++) {
 		if (fg_twins_inert(s->cfg, i))
@@ -526,6 +526,9 @@ static void text_deployments(struct out *o, const struct fg_snapshot *s)
 	unsigned live = fg_twins_live(s->cfg, NULL);
 
 	line(o, "%s", "");
+	if (fg_twins_unguarded(s->cfg))
+		line(o, "DEPLOYMENTS: %u root(s) or twin subtree(s) NOT guarded: no room",
+		     fg_twins_unguarded(s->cfg));
 	if (!live) {
 		line(o, "DEPLOYMENTS: no deployments found");
 		return;

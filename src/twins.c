@@ -109,9 +109,10 @@ static void scan_one(const char *root, const struct stat *etc, struct fg_deploym
 	    etc && stat(p, &st) == 0 && st.st_dev == etc->st_dev && st.st_ino == etc->st_ino;
 }
 
-unsigned fg_twins_scan(const struct fg_deployments_cfg *d, struct fg_deployment *ret, unsigned max)
+unsigned fg_twins_scan(const struct fg_deployments_cfg *d, struct fg_deployment *ret, unsigned max,
+		       unsigned *ret_more)
 {
-	unsigned n_roots, n = 0;
+	unsigned n_roots, n = 0, more = 0;
 	const char *const *roots = fg_twins_roots(d, &n_roots);
 	struct stat etc, st;
 	bool have_etc = stat(fg_twins_etc(d), &etc) == 0;
@@ -121,7 +122,7 @@ unsigned fg_twins_scan(const struct fg_deployments_cfg *d, struct fg_deployment 
 
 		if (glob(roots[i], GLOB_ONLYDIR | GLOB_NOSORT, NULL, &gl) != 0)
 			continue;
-		for (size_t j = 0; j < gl.gl_pathc && n < max; j++) {
+		for (size_t j = 0; j < gl.gl_pathc; j++) {
 			const char *p = gl.gl_pathv[j];
 			bool dup = false;
 
@@ -132,6 +133,11 @@ unsigned fg_twins_scan(const struct fg_deployments_cfg *d, struct fg_deployment 
 				dup = !strcmp(ret[k].root, p);
 			if (dup)
 				continue;
+			/* one more than fits: counted, never silently dropped */
+			if (n == max) {
+				more++;
+				continue;
+			}
 			scan_one(p, have_etc ? &etc : NULL, &ret[n]);
 			ret[n].dev = st.st_dev;
 			ret[n].ino = st.st_ino;
@@ -139,6 +145,8 @@ unsigned fg_twins_scan(const struct fg_deployments_cfg *d, struct fg_deployment 
 		}
 		globfree(&gl);
 	}
+	if (ret_more)
+		*ret_more = more;
 	return n;
 }
 
@@ -276,7 +284,7 @@ static int add_twins(struct fg_config *cfg, const struct fg_deployment *dep,
 }
 
 int fg_twins_apply(struct fg_config *cfg, const struct fg_deployment *now, unsigned n,
-		   struct fg_twins_change *ret)
+		   unsigned more, struct fg_twins_change *ret)
 {
 	struct fg_deployments_cfg *d = &cfg->deployments;
 	int r;
@@ -284,7 +292,12 @@ int fg_twins_apply(struct fg_config *cfg, const struct fg_deployment *now, unsig
 	memset(ret, 0, sizeof(*ret));
 	if (!d->cap_subtrees && (r = fg_twins_prepare(cfg)) < 0)
 		return r;
-	drop_gone(cfg, now, n, ret);
+	/* Roots the scan could not keep (more): one known before may be among
+	 * them, so none is taken for gone, and they count as unguarded. */
+	__atomic_store_n(&d->scan_more, more, __ATOMIC_RELAXED);
+	ret->full = ret->left_out = more;
+	if (!more)
+		drop_gone(cfg, now, n, ret);
 	for (unsigned k = 0; k < n; k++) {
 		struct fg_deployment *rec;
 
@@ -311,6 +324,8 @@ int fg_twins_apply(struct fg_config *cfg, const struct fg_deployment *now, unsig
 	}
 	if (d->booted && d->booted->gone)
 		d->booted = NULL;
+	if (ret->full > ret->left_out)
+		__atomic_add_fetch(&d->short_twins, ret->full - ret->left_out, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -319,10 +334,12 @@ int fg_twins_expand(struct fg_config *cfg)
 	struct fg_deployment *now = calloc(FG_TWINS_FOUND, sizeof(*now));
 	struct fg_twins_change *ch = malloc(sizeof(*ch));
 	int r = now && ch ? fg_twins_prepare(cfg) : -ENOMEM;
+	unsigned n, more;
 
-	if (r == 0)
-		r = fg_twins_apply(cfg, now, fg_twins_scan(&cfg->deployments, now, FG_TWINS_FOUND),
-				   ch);
+	if (r == 0) {
+		n = fg_twins_scan(&cfg->deployments, now, FG_TWINS_FOUND, &more);
+		r = fg_twins_apply(cfg, now, n, more, ch);
+	}
 	free(now);
 	free(ch);
 	return r;

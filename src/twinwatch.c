@@ -89,10 +89,15 @@ static void log_change(struct fg_guard *g, const struct fg_twins_change *ch)
 	unsigned twins, live = fg_twins_live(cfg, &twins);
 	char msg[256];
 
-	snprintf(msg, sizeof(msg),
-		 "deployments: %u found, %u gone; %u live with %u twin subtree(s)%s",
-		 ch->deps_added, ch->deps_removed, live, twins,
-		 ch->full ? "; some NOT guarded: no room for their twins (reload)" : "");
+	int k = snprintf(
+	    msg, sizeof(msg), "deployments: %u found, %u gone; %u live with %u twin subtree(s)%s",
+	    ch->deps_added, ch->deps_removed, live, twins,
+	    ch->full > ch->left_out ? "; some NOT guarded: no room for their twins (reload)" : "");
+
+	if (ch->left_out && k > 0 && (size_t)k < sizeof(msg))
+		snprintf(msg + k, sizeof(msg) - (size_t)k,
+			 "; %u more deployment root(s) than the %u one scan keeps: NOT guarded",
+			 ch->left_out, (unsigned)FG_TWINS_FOUND);
 	fg_guard_log_daemon(g, "deployments-changed", ch->full ? "failure" : "success", msg);
 }
 
@@ -103,12 +108,12 @@ void fg_twinwatch_rescan(struct fg_guard *g, pid_t tid)
 	static struct fg_twins_change ch;
 	struct fg_notif *n = &g->notif;
 	struct fg_config *cfg = &n->pol->cfg;
-	unsigned k;
+	unsigned k, more;
 	int r;
 
 	fg_twinwatch_mark(n->fan, cfg);
-	k = fg_twins_scan(&cfg->deployments, now, FG_TWINS_FOUND);
-	r = fg_twins_apply(cfg, now, k, &ch);
+	k = fg_twins_scan(&cfg->deployments, now, FG_TWINS_FOUND, &more);
+	r = fg_twins_apply(cfg, now, k, more, &ch);
 	for (unsigned i = 0; i < ch.n_removed; i++)
 		inert(n->fan, ch.removed[i]);
 	for (unsigned i = 0; i < ch.n_added; i++)

@@ -163,6 +163,8 @@ struct fg_deployments_cfg {
 	unsigned cap_subtrees;		    /* room in subtrees, fixed once twinned */
 	char **retired;			    /* twin paths replaced (readers may hold them) */
 	unsigned n_retired;
+	unsigned scan_more;   /* roots the last scan found past its room: unguarded */
+	unsigned short_twins; /* twins or deployments that found no room since load */
 };
 
 struct fg_config {

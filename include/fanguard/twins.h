@@ -44,7 +44,8 @@ struct fg_twins_change {
 	unsigned added[FG_TWINS_MAX], n_added;
 	unsigned removed[FG_TWINS_MAX], n_removed;
 	unsigned deps_added, deps_removed;
-	unsigned full; /* deployments or twins left unguarded for want of room */
+	unsigned full;	   /* deployments or twins left unguarded for want of room */
+	unsigned left_out; /* of them, roots past the scan's room (fg_twins_scan) */
 };
 
 /* The running etc, and the root globs (n into *ret_n) of d. */
@@ -66,10 +67,12 @@ int fg_twins_booted_path(const struct fg_config *cfg, const char *path, char *bu
 void fg_twins_name(const char *root, struct fg_deployment *ret);
 
 /* The deployment roots that exist now: directories (not symlinks) matching
- * d's globs, at most max into ret. booted is set by comparing <root>/etc
- * with the running etc. Returns the count (0: none, an absent /sysroot is
- * normal). Touches paths: never from the answering thread. */
-unsigned fg_twins_scan(const struct fg_deployments_cfg *d, struct fg_deployment *ret, unsigned max);
+ * d's globs, at most max into ret, and how many more there were into
+ * *ret_more (if not NULL). booted is set by comparing <root>/etc with the
+ * running etc. Returns the count (0: none, an absent /sysroot is normal).
+ * Touches paths: never from the answering thread. */
+unsigned fg_twins_scan(const struct fg_deployments_cfg *d, struct fg_deployment *ret, unsigned max,
+		       unsigned *ret_more);
 
 /* Sizes cfg's subtree array for twins (before any thread reads it).
  * Returns 0 or -ENOMEM. */
@@ -77,10 +80,22 @@ int fg_twins_prepare(struct fg_config *cfg);
 
 /* Brings cfg's deployments and twins to now[0..n): the deployments gone
  * become inert, the new ones get twins (reusing inert entries first). New
- * entries are complete before n_subtrees counts them. Returns 0 or
- * -ENOMEM; ret says what changed. */
+ * entries are complete before n_subtrees counts them. `more` roots exist
+ * that the scan could not keep: then nothing is taken for gone, and they
+ * count in ret->full and in d->scan_more (what did not fit in the twins
+ * adds to d->short_twins): fg_twins_unguarded. Returns 0 or -ENOMEM; ret
+ * says what changed. */
 int fg_twins_apply(struct fg_config *cfg, const struct fg_deployment *now, unsigned n,
-		   struct fg_twins_change *ret);
+		   unsigned more, struct fg_twins_change *ret);
+
+/* Deployment roots found and left unguarded for want of room: the last
+ * scan's extra roots plus what has not fitted since the config was loaded
+ * (status: degraded). */
+static inline unsigned fg_twins_unguarded(const struct fg_config *cfg)
+{
+	return __atomic_load_n(&cfg->deployments.scan_more, __ATOMIC_RELAXED) +
+	       __atomic_load_n(&cfg->deployments.short_twins, __ATOMIC_RELAXED);
+}
 
 /* prepare, scan and apply: what the daemon does with a freshly loaded
  * config. Returns 0 or -ENOMEM. */

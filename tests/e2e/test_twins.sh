@@ -163,6 +163,37 @@ sleep 0.3
 refuse "a deployment made again at a removed path is guarded" "$STAGED/etc/sudoers.d/again" \
 	bash -c "echo evil > '$STAGED/etc/sudoers.d/again'"
 
+# --- more deployment roots than one scan keeps (FG_TWINS_FOUND: 32) ---
+# A root is a mkdir away for root: decoys under the ostree glob fill the
+# scan, and a deployment made after them (here a composefs one, whose glob
+# comes second) is past the room. Each deployment's etc is then guarded,
+# or the daemon says loudly that some are not: never a write there that no
+# line names while status says enforcing.
+live=$(status_json "len(d['deployments'])")
+K=$((40 - live))
+for i in $(seq $K); do mkdir -p "$D/ffff.$i/etc/sudoers.d"; done
+sleep 0.3
+mkdir -p "$CF/gggg/etc/sudoers.d"
+sleep 0.5
+silent=0
+for f in "$CF/gggg/etc/sudoers.d/evil" $(for i in $(seq $K); do echo "$D/ffff.$i/etc/sudoers.d/evil"; done); do
+	timeout 10 bash -c "echo evil > '$f'" 2>/dev/null || continue
+	FG_LOG_WAIT=2 wait_log 1 file.path="$f" || { silent=$((silent + 1)); echo "# silent: $f"; }
+done
+echo "# $((live + K + 1)) roots: $silent deployments' etc written with no line naming the file"
+loud=$(count_log event.action=deployments-changed event.outcome=failure message="~NOT guarded")
+word=$(status_json 'd["status"]')
+if [ "$silent" -gt 0 ]; then
+	check "those left unguarded are logged as NOT guarded (found $loud)" test "$loud" -gt 0
+	eq "status is degraded while roots are left unguarded" "$word" degraded
+else
+	pass "every deployment past the room is guarded"
+fi
+rm -rf "$CF/gggg"
+for i in $(seq $K); do rm -rf "$D/ffff.$i"; done
+sleep 0.5
+eq "the extra roots gone, status is enforcing again" "$(status_json 'd["status"]')" enforcing
+
 stop_daemon
 # in the sanitizer build a finding goes to the daemon's stderr
 if grep -Eq 'runtime error|AddressSanitizer|LeakSanitizer' "$T/daemon.stderr"; then

@@ -189,9 +189,9 @@ START_TEST(test_fg_twins_apply_gone_and_reused)
 		ck_assert_int_eq(system(cmd), 0);
 	}
 	mkdirs("sysroot/state/deploy/three/etc");
-	n = fg_twins_scan(&cfg.deployments, now, 4);
+	n = fg_twins_scan(&cfg.deployments, now, 4, NULL);
 	ck_assert_uint_eq(n, 2);
-	ck_assert_int_eq(fg_twins_apply(&cfg, now, n, &ch), 0);
+	ck_assert_int_eq(fg_twins_apply(&cfg, now, n, 0, &ch), 0);
 	ck_assert_uint_eq(ch.deps_removed, 1);
 	ck_assert_uint_eq(ch.deps_added, 1);
 	ck_assert_uint_eq(ch.n_removed, 2);
@@ -203,9 +203,49 @@ START_TEST(test_fg_twins_apply_gone_and_reused)
 	ck_assert_uint_eq(twins_of(&cfg, "two"), 2);
 	ck_assert_uint_eq(fg_twins_live(&cfg, NULL), 2);
 	/* nothing found: everything inert, nothing degraded */
-	ck_assert_int_eq(fg_twins_apply(&cfg, now, 0, &ch), 0);
+	ck_assert_int_eq(fg_twins_apply(&cfg, now, 0, 0, &ch), 0);
 	ck_assert_uint_eq(fg_twins_live(&cfg, &n), 0);
 	ck_assert_uint_eq(n, 0);
+	fg_config_free(&cfg);
+}
+END_TEST
+
+/* A scan keeping at most max roots (of the 4 now[] holds), applied. */
+static void rescan(struct fg_config *cfg, unsigned max, unsigned want_n, unsigned want_more,
+		   struct fg_twins_change *ch)
+{
+	struct fg_deployment now[4];
+	unsigned more = 9, n = fg_twins_scan(&cfg->deployments, now, max, &more);
+
+	ck_assert_uint_eq(n, want_n);
+	ck_assert_uint_eq(more, want_more);
+	ck_assert_int_eq(fg_twins_apply(cfg, now, n, more, ch), 0);
+}
+
+/* More roots than one scan keeps: the rest are counted, never dropped in
+ * silence, and a deployment known before is not taken for gone. */
+START_TEST(test_fg_twins_scan_past_room)
+{
+	struct fg_config cfg;
+	struct fg_twins_change ch;
+
+	mkdirs("sysroot/state/deploy/one/etc");
+	mkdirs("sysroot/state/deploy/two/etc");
+	mkdirs("sysroot/state/deploy/three/etc");
+	twin_config(&cfg);
+	ck_assert_int_eq(fg_twins_expand(&cfg), 0);
+	ck_assert_uint_eq(fg_twins_live(&cfg, NULL), 3);
+	ck_assert_uint_eq(fg_twins_unguarded(&cfg), 0);
+	rescan(&cfg, 2, 2, 1, &ch);
+	ck_assert_uint_eq(ch.deps_removed, 0);
+	ck_assert_uint_eq(ch.left_out, 1);
+	ck_assert_uint_ge(ch.full, 1);
+	ck_assert_uint_eq(fg_twins_live(&cfg, NULL), 3);
+	ck_assert_uint_eq(fg_twins_unguarded(&cfg), 1);
+	/* a scan that keeps them all: nothing unguarded any more */
+	rescan(&cfg, 4, 3, 0, &ch);
+	ck_assert_uint_eq(ch.full, 0);
+	ck_assert_uint_eq(fg_twins_unguarded(&cfg), 0);
 	fg_config_free(&cfg);
 }
 END_TEST
@@ -235,6 +275,7 @@ static Suite *twins_suite(void)
 	tcase_add_test(tc, test_fg_twins_level_and_relevant);
 	tcase_add_test(tc, test_fg_twins_expand_scan_and_booted);
 	tcase_add_test(tc, test_fg_twins_apply_gone_and_reused);
+	tcase_add_test(tc, test_fg_twins_scan_past_room);
 	tcase_add_test(tc, test_fg_twins_absent_sysroot);
 	suite_add_tcase(s, tc);
 	return s;
