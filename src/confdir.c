@@ -48,23 +48,26 @@ static int load_one_dropin(struct fg_config *cfg, const char *dir, const char *n
 
 /* The drop-in being joined (fg_config_search.join), loaded where its name
  * sorts among dir's, in place of a file of that name. */
-static int load_join(struct fg_config *cfg, const char *join, struct fg_diag *diag, unsigned *found)
+static int load_join(struct fg_config *cfg, const struct fg_config_search *join,
+		     struct fg_diag *diag, unsigned *found)
 {
-	int k = fg_config_load_path(cfg, join, diag, false, false);
+	int k = join->join_data ? fg_config_load_mem(cfg, join->join, join->join_data,
+						     join->join_len, diag, false)
+				: fg_config_load_path(cfg, join->join, diag, false, false);
 
 	if (k != -ENOENT)
 		(*found)++;
 	return k;
 }
 
-int fg_confdir_load(struct fg_config *cfg, const char *dir, const char *join, bool trusted,
-		    struct fg_diag *diag, unsigned *found)
+int fg_confdir_load(struct fg_config *cfg, const char *dir, const struct fg_config_search *join,
+		    bool trusted, struct fg_diag *diag, unsigned *found)
 {
 	struct dirent **list = NULL;
-	const char *jname = join ? strrchr(join, '/') : NULL;
+	const char *jname = join ? strrchr(join->join, '/') : NULL;
 	int n = scandir(dir, &list, conf_filter, lexical), r = 0, k;
 
-	jname = jname ? jname + 1 : join;
+	jname = jname ? jname + 1 : join ? join->join : NULL;
 	if (n < 0) {
 		if (errno != ENOENT) {
 			r = -errno;

@@ -148,6 +148,19 @@ int fg_config_load_path(struct fg_config *cfg, const char *path, struct fg_diag 
 	return fg_confparse_stream(cfg, path, f, diag, trusted);
 }
 
+int fg_config_load_mem(struct fg_config *cfg, const char *name, const char *data, size_t len,
+		       struct fg_diag *diag, bool trusted)
+{
+	_cleanup_fclose_ FILE *f = fmemopen((void *)data, len, "r");
+	int r = -errno;
+
+	if (!f) {
+		fg_diag_add(diag, "%s: %s", name, strerror(-r));
+		return r;
+	}
+	return fg_confparse_stream(cfg, name, f, diag, trusted);
+}
+
 int fg_config_load_file(struct fg_config *cfg, const char *path, struct fg_diag *diag)
 {
 	return fg_config_load_path(cfg, path, diag, false, true);
@@ -284,7 +297,7 @@ int fg_config_load_with(struct fg_config *ret, const struct fg_config_search *s,
 		found++;
 	if (k < 0 && k != -ENOENT && !r)
 		r = k;
-	k = fg_confdir_load(&cfg, s->dropins, s->join, false, diag, &found);
+	k = fg_confdir_load(&cfg, s->dropins, s->join ? s : NULL, false, diag, &found);
 	if (k < 0 && !r)
 		r = k;
 	if (!found) {

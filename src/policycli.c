@@ -147,14 +147,22 @@ static int reload(const struct fg_client_opts *o, const char *name, const char *
 	return FG_EXIT_PARTIAL;
 }
 
-static int check(const char *file)
+/* The bytes read from file, checked joined to the policy: the very bytes
+ * that are installed (reading file again could give others: a FIFO, or
+ * an edit between the two reads). */
+static int check(const char *file, const char *data, size_t len)
 {
 	_cleanup_free_ struct fg_diag *diag = calloc(1, sizeof(*diag));
+	struct fg_config_search s;
 	struct fg_config cfg;
 
 	if (!diag)
 		return -ENOMEM;
-	if (fg_policycli_load_joined(file, &cfg, diag) < 0) {
+	fg_config_search_default(&s);
+	s.join = file;
+	s.join_data = data;
+	s.join_len = len;
+	if (fg_config_load_with(&cfg, &s, diag) < 0) {
 		fg_client_print_diag(diag);
 		fprintf(stderr,
 			"fanguard: %s: the policy it would join is invalid: not installed\n", file);
@@ -180,12 +188,13 @@ static int install(const struct fg_client_opts *o, const char *file)
 			file);
 		return FG_EXIT_USAGE;
 	}
-	if (check(file) < 0)
-		return FG_EXIT_CONFIG;
 	if ((r = read_all(file, &data, &len)) < 0) {
-		fprintf(stderr, "fanguard: %s: %s\n", file, strerror(-r));
-		return FG_EXIT_USAGE;
+		/* what the check would have said: nothing to check, nothing written */
+		fprintf(stderr, "fanguard: %s: %s: not installed\n", file, strerror(-r));
+		return FG_EXIT_CONFIG;
 	}
+	if (check(file, data, len) < 0)
+		return FG_EXIT_CONFIG;
 	snprintf(dest, sizeof(dest), "%s/%s", FG_CONF_DROPIN_DIR, name);
 	had_old = read_all(dest, &old, &old_len) == 0;
 	if (mkdir(FG_CONF_DROPIN_DIR, 0755) < 0 && errno != EEXIST)

@@ -229,6 +229,11 @@ void fg_config_writer_free(struct fg_writer_cfg *w);
 int fg_config_load_path(struct fg_config *cfg, const char *path, struct fg_diag *diag,
 			bool missing_ok, bool trusted);
 
+/* len bytes of data into cfg as the file `name`, as fg_config_load_path
+ * loads a file (name is what messages say). Same returns. */
+int fg_config_load_mem(struct fg_config *cfg, const char *name, const char *data, size_t len,
+		       struct fg_diag *diag, bool trusted);
+
 /* Cross-file validation once every file is in: writers naming unknown
  * subtrees, duplicate subtree paths, and the rules of fanguard's own
  * subtree (selfprot.h). Returns 0 or -EINVAL (diag filled). */
@@ -255,6 +260,10 @@ struct fg_config_search {
 	const char *etc;
 	const char *dropins;
 	const char *join; /* NULL: none */
+	/* Not NULL: join's bytes, read once already (join only names them),
+	 * so that what is checked is what gets installed. */
+	const char *join_data;
+	size_t join_len;
 };
 
 /* The default locations (no join). */
