@@ -51,20 +51,32 @@ bool fg_policy_people_rule(const struct fg_writer_cfg *r)
 	       !id_cond(&r->uid) && !r->ancestor.n && !r->parent.n && !r->cgroup.n && !r->sha256.n;
 }
 
+/* A people rule whose people are admins: it is not narrowed (every
+ * subtree but fanguard's own), or it names fanguard's own subtree (only an
+ * image file may). A person a rule allows only cron is no admin: as one,
+ * `fanguard policy install` would let her allow herself everything. */
+static bool admin_rule(const struct fg_policy *p, unsigned i)
+{
+	const struct fg_writer_cfg *r = &p->cfg.writers[i];
+
+	return fg_policy_people_rule(r) &&
+	       (r->subtrees.n == 0 || (p->writer_mask[i] & p->self_mask) != 0);
+}
+
 static int collect_admins(struct fg_policy *p)
 {
 	const struct fg_config *cfg = &p->cfg;
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < cfg->n_writers; i++)
-		if (fg_policy_people_rule(&cfg->writers[i]))
+		if (admin_rule(p, i))
 			n += cfg->writers[i].auid.n;
 	p->admins = calloc(n ? n : 1, sizeof(*p->admins));
 	if (!p->admins)
 		return -ENOMEM;
 	for (unsigned i = 0; i < cfg->n_writers; i++) {
 		const struct fg_writer_cfg *r = &cfg->writers[i];
-		for (unsigned j = 0; fg_policy_people_rule(r) && j < r->auid.n; j++)
+		for (unsigned j = 0; admin_rule(p, i) && j < r->auid.n; j++)
 			if (r->auid.v[j] != FG_AUID_UNSET)
 				p->admins[p->n_admins++] = r->auid.v[j];
 	}

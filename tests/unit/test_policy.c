@@ -68,6 +68,9 @@ static const char *const conf_text = "[fanguard]\n"
 				     "[writer policy-admin]\n"
 				     "auid = 4242\n"
 				     "subtrees = fanguard-config sudoers\n"
+				     "[writer cron-person]\n"
+				     "auid = 4343\n"
+				     "subtrees = sudoers\n"
 				     "[writer policy-cli]\n"
 				     "exe = /usr/bin/fanguard\n"
 				     "auid = admins\n"
@@ -561,11 +564,16 @@ START_TEST(test_people_rule_and_admins)
 		if (!strcmp(pol.cfg.writers[i].name, "policy-cli"))
 			cli = (int)i;
 	ck_assert_int_ge(cli, 0);
-	/* only policy-admin allows people: admin names an exe, any-auid "*" */
+	/* only policy-admin and cron-person allow people: admin names an
+	 * exe, any-auid "*" */
 	for (unsigned i = 0; i < pol.cfg.n_writers; i++)
 		ck_assert_int_eq(fg_policy_people_rule(&pol.cfg.writers[i]),
-				 !strcmp(pol.cfg.writers[i].name, "policy-admin"));
+				 !strcmp(pol.cfg.writers[i].name, "policy-admin") ||
+				     !strcmp(pol.cfg.writers[i].name, "cron-person"));
 	ck_assert(fg_policy_is_admin(&pol, 4242));
+	/* a person allowed one subtree (not fanguard's own) is no admin: the
+	 * CLI would let her install a rule allowing her everything */
+	ck_assert(!fg_policy_is_admin(&pol, 4343));
 	ck_assert(!fg_policy_is_admin(&pol, 1000));
 	ck_assert(!fg_policy_is_admin(&pol, FG_AUID_UNSET));
 	/* the fanguard CLI of an admin: `auid = admins` */
@@ -591,6 +599,10 @@ START_TEST(test_people_rule_and_admins)
 	    fg_policy_rule_mismatch(&pol, (unsigned)cli, (unsigned)sub("fanguard-config"), w),
 	    "auid");
 	ck_assert(!fg_policy_login_rule(&pol, (unsigned)cli, 1000));
+	w->auid = 4343;
+	ck_assert_str_eq(
+	    fg_policy_rule_mismatch(&pol, (unsigned)cli, (unsigned)sub("fanguard-config"), w),
+	    "auid");
 	w->auid = FG_AUID_UNSET;
 	fg_policy_decide(&pol, (unsigned)sub("fanguard-config"), w, &d);
 	ck_assert_int_eq(d.verdict, FG_VERDICT_DENY);
