@@ -8,6 +8,7 @@
 
 #include "fanguard/ident.h"
 #include "fanguard/json.h"
+#include "fanguard/twins.h"
 #include "fanguard/util.h"
 
 /* A bounded appender: what does not fit is cut, never overrun. */
@@ -73,11 +74,13 @@ size_t fg_explain_line(const struct fg_policy *p, int subtree, const struct fg_p
 		return o.n;
 	}
 	/* Past the first few, a rule covering the subtree is only counted (a
-	 * mask test): a denial costs no more than a few rule matches. */
+	 * mask test): a denial costs no more than a few rule matches. A
+	 * deployment's twin is covered by the rules of the subtree it copies. */
+	unsigned base = fg_twins_base(&p->cfg, (unsigned)subtree);
 	for (unsigned i = 0; i < p->cfg.n_writers; i++) {
 		const char *why;
 
-		if (subtree >= 64 || !(p->writer_mask[i] & (1ULL << subtree)))
+		if (base >= 64 || !(p->writer_mask[i] & (1ULL << base)))
 			continue;
 		if (named == FG_EXPLAIN_RULES) {
 			more++;

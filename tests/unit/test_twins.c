@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fanguard/config.h"
+#include "fanguard/explain.h"
 #include "fanguard/policy.h"
 #include "fanguard/twins.h"
 #include "fanguard/util.h"
@@ -168,6 +169,40 @@ START_TEST(test_fg_twins_expand_scan_and_booted)
 }
 END_TEST
 
+/* The explain line of a denial in a twin (status' last denials, explain
+ * --last) names the rules of the subtree it copies and why they fail. */
+START_TEST(test_fg_twins_explain_line)
+{
+	struct fg_config cfg;
+	struct fg_policy pol;
+	struct fg_decision d;
+	struct fg_proc w = {.pid = 1, .tid = 1, .auid = FG_AUID_UNSET, .arena_used = 1};
+	char p[PATH_MAX], line[512];
+	int i;
+
+	mkdirs("sysroot/state/deploy/ccc/etc/sudoers.d");
+	twin_config(&cfg);
+	cfg.writers = calloc(1, sizeof(*cfg.writers));
+	ck_assert_ptr_nonnull(cfg.writers);
+	fg_strlcpy(cfg.writers[0].name, "admin", sizeof(cfg.writers[0].name));
+	cfg.writers[0].exe.v[cfg.writers[0].exe.n++] = strdup("/usr/bin/vi");
+	/* named: its mask has the base's bit only, never a twin's */
+	cfg.writers[0].subtrees.v[cfg.writers[0].subtrees.n++] = strdup("sudoers");
+	cfg.n_writers = 1;
+	ck_assert_int_eq(fg_twins_expand(&cfg), 0);
+	ck_assert_int_eq(fg_policy_compile(&pol, &cfg), 0);
+	snprintf(p, sizeof(p), "%s/sysroot/state/deploy/ccc/etc/sudoers.d/x", dir);
+	i = fg_policy_match_path(&pol, p);
+	ck_assert_int_ge(i, 3);
+	fg_strlcpy(w.exe, "/usr/bin/vi", sizeof(w.exe));
+	fg_policy_decide(&pol, (unsigned)i, &w, &d);
+	ck_assert_int_eq(d.verdict, FG_VERDICT_DENY);
+	fg_explain_line(&pol, i, &w, &d, NULL, line, sizeof(line));
+	ck_assert_msg(strstr(line, "admin fails on deployments"), "%s", line);
+	fg_policy_free(&pol);
+}
+END_TEST
+
 START_TEST(test_fg_twins_apply_gone_and_reused)
 {
 	struct fg_config cfg;
@@ -275,6 +310,7 @@ static Suite *twins_suite(void)
 	tcase_add_test(tc, test_fg_twins_level_and_relevant);
 	tcase_add_test(tc, test_fg_twins_expand_scan_and_booted);
 	tcase_add_test(tc, test_fg_twins_apply_gone_and_reused);
+	tcase_add_test(tc, test_fg_twins_explain_line);
 	tcase_add_test(tc, test_fg_twins_scan_past_room);
 	tcase_add_test(tc, test_fg_twins_absent_sysroot);
 	suite_add_tcase(s, tc);
