@@ -305,6 +305,21 @@ static bool open_write(struct fg_guard *g, int group, const struct fanotify_even
 	return deferred;
 }
 
+/* The kernel's open of a core file (core_pattern) is made by the dumping
+ * task, whose /proc/TID/syscall still shows the syscall it was killed in,
+ * a read-only open as well as any. The core file is always a new one (the
+ * old is unlinked, the new created O_EXCL), so only the opener of an empty
+ * regular file is asked whether it is dumping core; one that cannot be
+ * asked counts as dumping. */
+static bool core_dump_open(int fd, pid_t tid)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != 0)
+		return false;
+	return fg_proc_dumping_core(tid) != 0;
+}
+
 /* Phase one of a pass: what each opener asked for. Nothing is answered
  * while intents are read, because every answer wakes every opener waiting
  * on the group, and a woken opener reads as "running". */
@@ -324,6 +339,8 @@ static void classify(struct fg_guard *g, const struct fanotify_event_metadata *m
 	 * threads can rewrite after the kernel copied them: a "read" seen
 	 * there is not evidence. */
 	if (in->intent == FG_INTENT_READ && in->nr == OPENAT2_NR)
+		in->intent = FG_INTENT_UNKNOWN;
+	if (in->intent == FG_INTENT_READ && core_dump_open(md->fd, md->pid))
 		in->intent = FG_INTENT_UNKNOWN;
 }
 

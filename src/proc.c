@@ -144,6 +144,11 @@ int fg_proc_parse_stat(const char *buf, size_t len, struct fg_stat *ret)
 		} else if (field == 4) {
 			if (span_pid(s, n, &st.ppid) < 0)
 				return -EINVAL;
+		} else if (field == 9) {
+			uint64_t f;
+			if (span_u64(s, n, &f) < 0)
+				return -EINVAL;
+			st.flags = (unsigned long)f;
 		} else if (field == 22) {
 			if (span_u64(s, n, &st.start_time) < 0)
 				return -EINVAL;
@@ -819,6 +824,19 @@ uint64_t fg_proc_start_time(pid_t tid)
 	if (procfd < 0 || tid <= 0 || read_stat_at(procfd, name, &st) < 0)
 		return 0;
 	return st.start_time;
+}
+
+int fg_proc_dumping_core(pid_t tid)
+{
+	int procfd = proc_dir(), r;
+	struct fg_stat st;
+	char name[32];
+
+	if (procfd < 0 || tid <= 0)
+		return -EBADF;
+	snprintf(name, sizeof(name), "%d/stat", (int)tid);
+	r = read_stat_at(procfd, name, &st);
+	return r < 0 ? r : (st.flags & FG_PF_DUMPCORE) != 0;
 }
 
 int fg_proc_resolve(pid_t tid, struct fg_proc *ret)

@@ -126,8 +126,11 @@ struct fg_stat {
 	char comm[FG_COMM_LEN];
 	char state;
 	pid_t ppid;
+	unsigned long flags; /* the task's PF_* flags (field 9) */
 	uint64_t start_time;
 };
+
+#define FG_PF_DUMPCORE 0x00000200UL /* include/linux/sched.h: dumping core */
 
 /* The fields of /proc/PID/status fanguard uses. */
 struct fg_status {
@@ -219,6 +222,9 @@ int fg_proc_resolve_ancestry(struct fg_proc *p);
 /* The start time of task tid (clock ticks since boot), 0 when it is gone:
  * with the id it names one task, so a recycled id is told apart. */
 uint64_t fg_proc_start_time(pid_t tid);
+/* Whether task tid is writing a core dump (PF_DUMPCORE): 1, 0, or -errno
+ * when its stat cannot be read. */
+int fg_proc_dumping_core(pid_t tid);
 
 /* Exe of ancestor i ("" if unreadable). */
 static inline const char *fg_proc_anc_exe(const struct fg_proc *p, unsigned i)

@@ -15,7 +15,7 @@ for f in redirect append trunc rdwr openat2 truncate chmod target moveout uring-
 echo original > "$O/evil"
 mount -t tmpfs fg-e2e "$M"
 mkdir -p "$M/etc/cron.d"
-trap 'stop_daemon; umount -l "$O/alias" 2>/dev/null; umount -l "$S" 2>/dev/null; umount -l "$M" 2>/dev/null; cleanup' EXIT
+trap '[ -n "${CORE_PATTERN:-}" ] && echo "$CORE_PATTERN" > /proc/sys/kernel/core_pattern; stop_daemon; umount -l "$O/alias" 2>/dev/null; umount -l "$S" 2>/dev/null; umount -l "$M" 2>/dev/null; cleanup' EXIT
 
 {
 	conf_base
@@ -67,6 +67,22 @@ refuse "io_uring openat in a worker made in io_uring_enter" "$S/uring-direct" \
 refuse "io_uring openat in a worker made during a read-only open" "$S/uring-fifo" \
 	"$URING" fifo "$S/uring-fifo" "$T/uring.fifo"
 same_content "  ... the file is as it was" "$S/uring-fifo" original
+# A core dump: the kernel opens the core file (core_pattern) as the dying
+# task, whose /proc/TID/syscall still shows the read-only open it was
+# killed in. core_pattern is host-wide: set for this check only, restored
+# at once (and by the trap).
+mkfifo "$T/core.fifo"
+CORE_PATTERN=$(cat /proc/sys/kernel/core_pattern)
+echo "$S/core" > /proc/sys/kernel/core_pattern
+(ulimit -c unlimited; exec python3 -c "import os; os.open('$T/core.fifo', os.O_RDONLY)") &
+CP=$!
+for _ in $(seq 50); do grep -q '^257 .* 0x80000 ' "/proc/$CP/syscall" 2>/dev/null && break; sleep 0.1; done
+kill -SEGV "$CP"
+wait "$CP" 2>/dev/null
+echo "$CORE_PATTERN" > /proc/sys/kernel/core_pattern
+# (the kernel creates the file before it is opened: it is left empty)
+check "a core dump into a subtree, by a task killed in a read-only open, is refused" test ! -s "$S/core"
+logged "  ... and logged as a denial" 1 event.action=open-write fanguard.decision=deny file.path="$S/core"
 refuse "cp" "$S/cp-new" cp "$O/evil" "$S/cp-new"
 refuse "install(1)" "$S/install-new" install -m 0440 "$O/evil" "$S/install-new"
 refuse "sed -i" "~$S/sed" sed -i s/original/evil/ "$S/target"

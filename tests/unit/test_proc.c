@@ -150,7 +150,15 @@ START_TEST(test_parse_stat_comm_with_parens)
 	ck_assert_str_eq(st.comm, "a) (b c\nd");
 	ck_assert_int_eq(st.state, 'S');
 	ck_assert_int_eq(st.ppid, 42);
+	ck_assert_uint_eq(st.flags, 4194304);
 	ck_assert_uint_eq(st.start_time, 36872);
+}
+END_TEST
+
+START_TEST(test_dumping_core_live_task)
+{
+	ck_assert_int_eq(fg_proc_dumping_core(getpid()), 0);
+	ck_assert_int_lt(fg_proc_dumping_core(0), 0);
 }
 END_TEST
 
@@ -164,6 +172,7 @@ START_TEST(test_parse_stat_long_comm_truncated)
 	ck_assert_uint_eq(strlen(st.comm), FG_COMM_LEN - 1);
 	ck_assert_str_eq(st.comm, "kworker/0:1-eve");
 	ck_assert_int_eq(st.ppid, 2);
+	ck_assert_uint_eq(st.flags, 69238880);
 	ck_assert_uint_eq(st.start_time, 99);
 }
 END_TEST
@@ -777,6 +786,7 @@ static Suite *proc_suite(void)
 	tcase_add_test(intent, test_intent_decode_open_family);
 	tcase_add_test(intent, test_intent_decode_openat2);
 	tcase_add_test(intent, test_intent_decode_unknown);
+	tcase_add_test(intent, test_dumping_core_live_task);
 	tcase_add_test(intent, test_syscall_name_known);
 	suite_add_tcase(s, intent);
 
