@@ -29,7 +29,6 @@
 #define LISTEN_START  3		  /* SD_LISTEN_FDS_START */
 #define EVENT_BUF     8192
 #define BATCH_MAX     (EVENT_BUF / sizeof(struct fanotify_event_metadata))
-#define OPENAT2_NR    437
 /* What every group of ours was made with; any of the reporting flags that
  * change the event format makes it not ours. */
 #define WANT_FLAGS (FAN_CLASS_CONTENT | FAN_REPORT_TID | FAN_UNLIMITED_QUEUE)
@@ -491,14 +490,14 @@ static bool ours(pid_t tid)
 	return syscall(SYS_tgkill, getpid(), tid, 0) == 0;
 }
 
-static enum fg_intent intent_of(pid_t tid)
+static enum fg_intent intent_of(pid_t tid, int fd)
 {
 	uint64_t flags;
 	long nr;
 	enum fg_intent in = fg_proc_read_intent(tid, &flags, &nr);
 
-	/* openat2's flags live in the opener's memory: not evidence (perm.c). */
-	return in == FG_INTENT_READ && nr == OPENAT2_NR ? FG_INTENT_UNKNOWN : in;
+	/* as the answering thread takes it (perm.c classify) */
+	return fg_intent_vouched(in, nr, fd, tid);
 }
 
 /* One read, in the answering thread's two phases: every intent is read
@@ -524,7 +523,7 @@ static void bridge_read(struct fg_hold_bridge *b)
 	for (m = (const void *)buf; FAN_EVENT_OK(m, len) && n < BATCH_MAX;
 	     m = FAN_EVENT_NEXT(m, len))
 		in[n++] =
-		    !(m->mask & FAN_OPEN_PERM) || ours(m->pid) ? FG_INTENT_READ : intent_of(m->pid);
+		    !(m->mask & FAN_OPEN_PERM) || ours(m->pid) ? FG_INTENT_READ : intent_of(m->pid, m->fd);
 	m = (const void *)buf;
 	for (unsigned i = 0; i < n; i++, m = (const void *)((const char *)m + m->event_len)) {
 		if (!(m->mask & FAN_OPEN_PERM) || m->fd < 0) {

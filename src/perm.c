@@ -17,7 +17,6 @@
 
 #define EVENT_BUF  8192
 #define BATCH_MAX  (EVENT_BUF / sizeof(struct fanotify_event_metadata))
-#define OPENAT2_NR 437 /* the same number on every architecture */
 #define OUTSIDE	   (-3)
 #define UNPLACED   (-2)
 
@@ -305,21 +304,6 @@ static bool open_write(struct fg_guard *g, int group, const struct fanotify_even
 	return deferred;
 }
 
-/* The kernel's open of a core file (core_pattern) is made by the dumping
- * task, whose /proc/TID/syscall still shows the syscall it was killed in,
- * a read-only open as well as any. The core file is always a new one (the
- * old is unlinked, the new created O_EXCL), so only the opener of an empty
- * regular file is asked whether it is dumping core; one that cannot be
- * asked counts as dumping. */
-static bool core_dump_open(int fd, pid_t tid)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != 0)
-		return false;
-	return fg_proc_dumping_core(tid) != 0;
-}
-
 /* Phase one of a pass: what each opener asked for. Nothing is answered
  * while intents are read, because every answer wakes every opener waiting
  * on the group, and a woken opener reads as "running". */
@@ -335,13 +319,8 @@ static void classify(struct fg_guard *g, const struct fanotify_event_metadata *m
 	}
 	in->intent = g->pc ? fg_pcache_intent(g->pc, md->pid, &in->flags, &in->nr)
 			   : fg_proc_read_intent(md->pid, &in->flags, &in->nr);
-	/* openat2's flags live in the opener's memory, which another of its
-	 * threads can rewrite after the kernel copied them: a "read" seen
-	 * there is not evidence. */
-	if (in->intent == FG_INTENT_READ && in->nr == OPENAT2_NR)
-		in->intent = FG_INTENT_UNKNOWN;
-	if (in->intent == FG_INTENT_READ && core_dump_open(md->fd, md->pid))
-		in->intent = FG_INTENT_UNKNOWN;
+	/* openat2's read and a core dump's open are no evidence (proc.h) */
+	in->intent = fg_intent_vouched(in->intent, in->nr, md->fd, md->pid);
 }
 
 static bool defer(struct fg_guard *g, int group, const struct fanotify_event_metadata *md,

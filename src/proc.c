@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -837,6 +838,21 @@ int fg_proc_dumping_core(pid_t tid)
 	snprintf(name, sizeof(name), "%d/stat", (int)tid);
 	r = read_stat_at(procfd, name, &st);
 	return r < 0 ? r : (st.flags & FG_PF_DUMPCORE) != 0;
+}
+
+enum fg_intent fg_intent_vouched(enum fg_intent in, long nr, int fd, pid_t tid)
+{
+	struct stat st;
+
+	if (in != FG_INTENT_READ)
+		return in;
+	if (nr == FG_NR_OPENAT2)
+		return FG_INTENT_UNKNOWN;
+	/* one that cannot be asked counts as dumping */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 &&
+	    fg_proc_dumping_core(tid) != 0)
+		return FG_INTENT_UNKNOWN;
+	return in;
 }
 
 int fg_proc_resolve(pid_t tid, struct fg_proc *ret)

@@ -225,6 +225,14 @@ uint64_t fg_proc_start_time(pid_t tid);
 /* Whether task tid is writing a core dump (PF_DUMPCORE): 1, 0, or -errno
  * when its stat cannot be read. */
 int fg_proc_dumping_core(pid_t tid);
+/* Whether a read the syscall line shows can be taken as the open's: an
+ * openat2 read is not (its flags live in the opener's memory, which another
+ * of its threads can rewrite after the kernel copied them), nor the kernel's
+ * open of a core file for a dumping task (the line still shows the syscall
+ * it was killed in; the core file is always a new, empty one, so only the
+ * opener of an empty regular file is asked). fd is the event's file, nr
+ * the line's syscall. Returns in, or FG_INTENT_UNKNOWN for such a read. */
+enum fg_intent fg_intent_vouched(enum fg_intent in, long nr, int fd, pid_t tid);
 
 /* Exe of ancestor i ("" if unreadable). */
 static inline const char *fg_proc_anc_exe(const struct fg_proc *p, unsigned i)

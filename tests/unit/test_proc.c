@@ -162,6 +162,35 @@ START_TEST(test_dumping_core_live_task)
 }
 END_TEST
 
+START_TEST(test_intent_vouched_cases)
+{
+	FILE *empty = tmpfile(), *full = tmpfile();
+
+	ck_assert_ptr_nonnull(empty);
+	ck_assert_ptr_nonnull(full);
+	ck_assert_int_eq(fputs("x", full), 1);
+	ck_assert_int_eq(fflush(full), 0);
+	/* openat2's read is never taken; other intents pass as they are */
+	ck_assert_int_eq(fg_intent_vouched(FG_INTENT_READ, 437, fileno(full), getpid()),
+			 FG_INTENT_UNKNOWN);
+	ck_assert_int_eq(fg_intent_vouched(FG_INTENT_WRITE, 437, fileno(full), getpid()),
+			 FG_INTENT_WRITE);
+	ck_assert_int_eq(fg_intent_vouched(FG_INTENT_BUSY, SYS_openat, fileno(empty), 0),
+			 FG_INTENT_BUSY);
+	/* an empty file's opener is asked: a live task is no dumper, one that
+	 * cannot be asked counts as one */
+	ck_assert_int_eq(fg_intent_vouched(FG_INTENT_READ, SYS_openat, fileno(empty), getpid()),
+			 FG_INTENT_READ);
+	ck_assert_int_eq(fg_intent_vouched(FG_INTENT_READ, SYS_openat, fileno(empty), 0),
+			 FG_INTENT_UNKNOWN);
+	/* a file with content is not asked */
+	ck_assert_int_eq(fg_intent_vouched(FG_INTENT_READ, SYS_openat, fileno(full), 0),
+			 FG_INTENT_READ);
+	fclose(empty);
+	fclose(full);
+}
+END_TEST
+
 START_TEST(test_parse_stat_long_comm_truncated)
 {
 	const char *l = "7 (kworker/0:1-events_unbound) I 2 0 0 0 -1 69238880 0 0 0 0 0 0 0 0 "
@@ -787,6 +816,7 @@ static Suite *proc_suite(void)
 	tcase_add_test(intent, test_intent_decode_openat2);
 	tcase_add_test(intent, test_intent_decode_unknown);
 	tcase_add_test(intent, test_dumping_core_live_task);
+	tcase_add_test(intent, test_intent_vouched_cases);
 	tcase_add_test(intent, test_syscall_name_known);
 	suite_add_tcase(s, intent);
 
