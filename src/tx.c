@@ -23,11 +23,6 @@ static uint64_t exit_seq_now(struct fg_guard *g)
 	return __atomic_load_n(&g->writes_begun, __ATOMIC_SEQ_CST) + 1;
 }
 
-static bool settled(struct fg_guard *g, uint64_t exit_seq)
-{
-	return exit_seq && __atomic_load_n(&g->writes_done, __ATOMIC_SEQ_CST) + 1 >= exit_seq;
-}
-
 /* A pidfd for a root, or -1 with *ret_exit_seq set when the root has
  * already exited: a write answered before it was counted lets its writer
  * exit first, and that write still belongs in a summary. */
@@ -261,25 +256,33 @@ static void run_end(struct fg_guard *g, unsigned slot)
 
 bool fg_tx_settle(struct fg_guard *g)
 {
+	_Static_assert(FG_TX_MAX <= 64 && FG_RUN_MAX <= 64, "a bit per slot");
+	uint64_t done = __atomic_load_n(&g->writes_done, __ATOMIC_SEQ_CST) + 1;
+	uint64_t tx_ready = 0, run_ready = 0;
 	bool waiting = false;
 
+	/* one look at both tables; the summaries are written outside the lock */
+	pthread_mutex_lock(&g->lock);
 	for (unsigned i = 0; i < FG_TX_MAX; i++) {
-		pthread_mutex_lock(&g->lock);
-		uint64_t seq = g->state->tx[i].pid ? g->state->tx[i].exit_seq : 0;
-		pthread_mutex_unlock(&g->lock);
-		if (settled(g, seq))
-			tx_end(g, i);
+		const struct fg_tx *t = &g->state->tx[i];
+		if (t->pid && t->exit_seq && done >= t->exit_seq)
+			tx_ready |= 1ULL << i;
 		else
-			waiting |= seq != 0;
+			waiting |= t->pid && t->exit_seq;
 	}
 	for (unsigned i = 0; i < FG_RUN_MAX; i++) {
-		pthread_mutex_lock(&g->lock);
-		uint64_t seq = g->state->runs[i].pid ? g->state->runs[i].exit_seq : 0;
-		pthread_mutex_unlock(&g->lock);
-		if (settled(g, seq))
-			run_end(g, i);
+		const struct fg_run *r = &g->state->runs[i];
+		if (r->pid && r->exit_seq && done >= r->exit_seq)
+			run_ready |= 1ULL << i;
 		else
-			waiting |= seq != 0;
+			waiting |= r->pid && r->exit_seq;
 	}
+	pthread_mutex_unlock(&g->lock);
+	for (unsigned i = 0; i < FG_TX_MAX; i++)
+		if (tx_ready & (1ULL << i))
+			tx_end(g, i);
+	for (unsigned i = 0; i < FG_RUN_MAX; i++)
+		if (run_ready & (1ULL << i))
+			run_end(g, i);
 	return waiting;
 }
